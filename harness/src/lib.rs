@@ -1,1 +1,21 @@
+//! regmatrix: runs real CNCF distribution registries on Azurite behind a
+//! mock Azure cloud, replays scenarios across versions, and reports a
+//! compatibility matrix.
+//!
+//! Data flows one way: `scenario` -> `env` (environment) -> registry ->
+//! storage/identity -> observations (`scenario::engine`) -> `report`.
+//! `runner` wires those together for the CLI.
 
+pub mod cache;
+pub mod cleanup;
+pub mod client;
+pub mod env;
+pub mod install;
+pub mod payload;
+pub mod process;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod storage;
+pub mod toolchain;
+pub mod versions;

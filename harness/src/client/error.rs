@@ -1,0 +1,99 @@
+//! The client's errors. A registry's refusal keeps its status, its error
+//! codes and messages, and its `WWW-Authenticate` header verbatim.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot set up the registry client: {0}")]
+    Setup(String),
+    #[error("{method} {path}: {source}")]
+    Transport {
+        method: String,
+        path: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("digest mismatch for {what}: expected {expected}, got {actual} over {bytes} bytes")]
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+        bytes: u64,
+    },
+    #[error("token request to {realm} failed: {detail}")]
+    Token { realm: String, detail: String },
+    #[error("protocol violation: {0}")]
+    Protocol(String),
+}
+
+/// An error response from the registry.
+#[derive(Debug, Clone, thiserror::Error, Serialize, Deserialize)]
+#[error("{method} {path} answered {status}{}", summary(errors, www_authenticate))]
+pub struct RegistryError {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub errors: Vec<RegistryErrorEntry>,
+    pub www_authenticate: Option<String>,
+    /// The body when it was not the registry's JSON error format (first 2 KiB).
+    pub raw_body: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RegistryErrorEntry {
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+fn summary(errors: &[RegistryErrorEntry], www_authenticate: &Option<String>) -> String {
+    let mut out = String::new();
+    for e in errors {
+        out.push_str(&format!(" {}: {}", e.code, e.message));
+    }
+    if let Some(challenge) = www_authenticate {
+        out.push_str(&format!(" (WWW-Authenticate: {challenge})"));
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    errors: Vec<RegistryErrorEntry>,
+}
+
+/// Returns the response if its status is one of `wanted`, else the registry's error.
+pub(crate) async fn expect_status(
+    response: reqwest::Response,
+    method: &str,
+    url: &str,
+    wanted: &[u16],
+) -> Result<reqwest::Response, ClientError> {
+    let status = response.status().as_u16();
+    if wanted.contains(&status) {
+        return Ok(response);
+    }
+    let www_authenticate = response
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = response.text().await.unwrap_or_default();
+    let (errors, raw_body) = match serde_json::from_str::<ErrorBody>(&body) {
+        Ok(parsed) => (parsed.errors, None),
+        Err(_) if body.is_empty() => (Vec::new(), None),
+        Err(_) => (Vec::new(), Some(body.chars().take(2048).collect())),
+    };
+    Err(RegistryError {
+        method: method.to_string(),
+        path: super::path_of(url),
+        status,
+        errors,
+        www_authenticate,
+        raw_body,
+    }
+    .into())
+}

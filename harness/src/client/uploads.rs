@@ -1,0 +1,134 @@
+//! Blob uploads: monolithic (POST, then one PUT with the bytes), chunked
+//! (POST, PATCH per chunk with Content-Range, PUT to commit), and
+//! cross-repository mount.
+
+use bytes::Bytes;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION};
+use reqwest::Method;
+
+use super::error::expect_status;
+use super::{ClientError, RegistryClient};
+use crate::payload::RandomBlob;
+
+/// Body pieces stream at this size; it bounds the client's buffering.
+const STREAM_PIECE: usize = 256 * 1024;
+
+impl RegistryClient {
+    async fn start_upload(&self, repository: &str) -> Result<String, ClientError> {
+        let url = self.url(&format!("/v2/{repository}/blobs/uploads/"));
+        let response = self
+            .send(Method::POST, &url, |r| r.header(CONTENT_LENGTH, "0"))
+            .await?;
+        let response = expect_status(response, "POST", &url, &[202]).await?;
+        self.location_of(&response)
+    }
+
+    fn location_of(&self, response: &reqwest::Response) -> Result<String, ClientError> {
+        response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|l| self.resolve_location(l))
+            .ok_or_else(|| ClientError::Protocol(format!("{} answered without Location", response.url().path())))
+    }
+
+    /// Pushes `blob` in one PUT, streaming its bytes.
+    pub async fn push_blob_monolithic(
+        &self,
+        repository: &str,
+        blob: &RandomBlob,
+        digest: &str,
+    ) -> Result<(), ClientError> {
+        self.put_monolithic(repository, digest, blob.size(), || blob.body(STREAM_PIECE))
+            .await
+    }
+
+    /// Pushes small in-memory bytes (an image config) in one PUT.
+    pub async fn push_bytes_monolithic(
+        &self,
+        repository: &str,
+        bytes: Bytes,
+        digest: &str,
+    ) -> Result<(), ClientError> {
+        let len = bytes.len() as u64;
+        self.put_monolithic(repository, digest, len, || bytes.clone().into())
+            .await
+    }
+
+    async fn put_monolithic(
+        &self,
+        repository: &str,
+        digest: &str,
+        len: u64,
+        body: impl Fn() -> reqwest::Body,
+    ) -> Result<(), ClientError> {
+        let location = self.start_upload(repository).await?;
+        let url = with_query(&location, "digest", digest);
+        let response = self
+            .send(Method::PUT, &url, |r| {
+                r.header(CONTENT_TYPE, "application/octet-stream")
+                    .header(CONTENT_LENGTH, len)
+                    .body(body())
+            })
+            .await?;
+        expect_status(response, "PUT", &url, &[201]).await?;
+        Ok(())
+    }
+
+    /// Pushes `blob` in PATCH chunks of `chunk_size` bytes, then commits.
+    pub async fn push_blob_chunked(
+        &self,
+        repository: &str,
+        blob: &RandomBlob,
+        digest: &str,
+        chunk_size: usize,
+    ) -> Result<usize, ClientError> {
+        let mut location = self.start_upload(repository).await?;
+        let mut offset = 0u64;
+        let mut chunks = 0;
+        for chunk in blob.pieces(chunk_size) {
+            let end = offset + chunk.len() as u64 - 1;
+            let response = self
+                .send(Method::PATCH, &location, |r| {
+                    r.header(CONTENT_TYPE, "application/octet-stream")
+                        .header(CONTENT_RANGE, format!("{offset}-{end}"))
+                        .header(CONTENT_LENGTH, chunk.len())
+                        .body(chunk.clone())
+                })
+                .await?;
+            let response = expect_status(response, "PATCH", &location, &[202]).await?;
+            location = self.location_of(&response)?;
+            offset = end + 1;
+            chunks += 1;
+        }
+        let url = with_query(&location, "digest", digest);
+        let response = self
+            .send(Method::PUT, &url, |r| r.header(CONTENT_LENGTH, "0"))
+            .await?;
+        expect_status(response, "PUT", &url, &[201]).await?;
+        Ok(chunks)
+    }
+
+    /// Mounts `digest` from `from` into `repository`. Returns true when the
+    /// registry mounted it (201), false when it fell back to an upload (202).
+    pub async fn mount_blob(
+        &self,
+        repository: &str,
+        from: &str,
+        digest: &str,
+    ) -> Result<bool, ClientError> {
+        let url = self.url(&format!(
+            "/v2/{repository}/blobs/uploads/?mount={digest}&from={from}"
+        ));
+        let response = self
+            .send(Method::POST, &url, |r| r.header(CONTENT_LENGTH, "0"))
+            .await?;
+        let response = expect_status(response, "POST", &url, &[201, 202]).await?;
+        Ok(response.status().as_u16() == 201)
+    }
+}
+
+fn with_query(url: &str, name: &str, value: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{name}={value}")
+}

@@ -1,0 +1,244 @@
+//! One environment: a run directory, a fresh harness CA, Azurite, the mock
+//! Azure front door, and one registry version configured production-style.
+//! Everything is torn down when the `Environment` drops.
+
+mod azurite;
+pub mod config;
+pub mod ports;
+mod registry;
+mod run_dir;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use regmatrix_mocks::front_door::{FrontDoor, FrontDoorConfig, Route, Target};
+use regmatrix_mocks::pki::{CertificateAuthority, PkiError};
+
+pub use config::{AzureStorage, RegistryConfig, StorageCredentials, Unsupported};
+pub use ports::PortError;
+pub use run_dir::RunDir;
+
+use crate::install::{InstalledAzurite, InstalledRegistry};
+use crate::process::{ManagedProcess, ProcessError};
+use crate::storage::{BlobStorageClient, StorageAccount, StorageError};
+use crate::versions::ConfigDialect;
+use azurite::{AzuriteService, AzuriteTls};
+use registry::{RegistryLaunch, RegistryService};
+
+pub const REALM: &str = "core.windows.net";
+pub const CONTAINER: &str = "registry";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error("cannot {what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Port(#[from] PortError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    #[error("mock Azure front door: {0}")]
+    FrontDoor(String),
+    #[error("Azurite did not start: {detail}; last log line: {last_line}")]
+    AzuriteNotReady { detail: String, last_line: String },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Unsupported(#[from] Unsupported),
+    #[error("registry {tag} exited during start-up ({status}): {}", last_of(log_tail))]
+    RegistryExited {
+        tag: String,
+        status: String,
+        log_tail: Vec<String>,
+    },
+    #[error("registry {tag} never turned healthy within {seconds}s (no 200 from /debug/health and /v2/): {}", last_of(log_tail))]
+    RegistryNeverHealthy {
+        tag: String,
+        seconds: u64,
+        log_tail: Vec<String>,
+    },
+}
+
+fn last_of(lines: &[String]) -> String {
+    lines
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| "(no log output)".into())
+}
+
+impl EnvError {
+    pub(crate) fn io(what: &str, source: std::io::Error) -> Self {
+        EnvError::Io {
+            what: what.to_string(),
+            source,
+        }
+    }
+}
+
+/// What to start.
+#[derive(Clone)]
+pub struct EnvironmentSpec {
+    pub label: String,
+    pub registry: InstalledRegistry,
+    pub dialect: ConfigDialect,
+    pub azurite: InstalledAzurite,
+    pub credentials: StorageCredentials,
+    pub disable_redirect: bool,
+    /// A fixed registry port (debugging); `None` picks a free one.
+    pub registry_port: Option<u16>,
+    pub ready_timeout: Duration,
+    pub keep_run_dir: bool,
+}
+
+pub struct Environment {
+    pub ca: Arc<CertificateAuthority>,
+    pub account: StorageAccount,
+    pub front_door: FrontDoor,
+    pub storage: BlobStorageClient,
+    azurite: AzuriteService,
+    registry: RegistryService,
+    // Last: dropped after the processes that write into it.
+    run_dir: RunDir,
+}
+
+impl Environment {
+    pub async fn start(spec: &EnvironmentSpec) -> Result<Self, EnvError> {
+        // Check the fixed port before starting anything, so the error is the port's.
+        let listen_port = match spec.registry_port {
+            Some(port) => ports::requested_port(port)?,
+            None => ports::free_port()?,
+        };
+        let mut run_dir =
+            RunDir::create(&spec.label).map_err(|e| EnvError::io("create the run directory", e))?;
+        if spec.keep_run_dir {
+            run_dir.keep();
+        }
+        let dir = run_dir.path().to_path_buf();
+        let ca = Arc::new(CertificateAuthority::generate("regmatrix harness CA")?);
+        let ca_bundle = dir.join("ca.pem");
+        ca.write_cert_pem(&ca_bundle)?;
+        let account = StorageAccount::generate();
+
+        // Render before starting services: a version that cannot express the
+        // configuration is answered without spending a second on processes.
+        let debug_port = ports::free_port()?;
+        let config = RegistryConfig {
+            listen: ports::loopback(listen_port),
+            debug_listen: ports::loopback(debug_port),
+            storage: AzureStorage {
+                account: account.clone(),
+                container: CONTAINER.into(),
+                realm: REALM.into(),
+                credentials: spec.credentials.clone(),
+            },
+            disable_redirect: spec.disable_redirect,
+            http_secret: hex::encode(rand::random::<[u8; 16]>()),
+        };
+        let config_yaml = config.render(spec.dialect)?;
+
+        let azurite_leaf = ca.issue_leaf(&["127.0.0.1", &account.host()])?;
+        let (cert, key) = azurite_leaf.write_pem_files(&dir, "azurite")?;
+        let azurite_port = ports::free_port()?;
+        let azurite = AzuriteService::start(
+            &spec.azurite,
+            &account,
+            AzuriteTls {
+                cert: &cert,
+                key: &key,
+            },
+            azurite_port,
+            &dir,
+        )
+        .await?;
+
+        let storage = BlobStorageClient::new(
+            account.clone(),
+            ports::loopback(azurite_port),
+            ca.rustls_root_store(),
+        )?;
+        // v3 does not create its container; 2.8 does, and tolerates an existing one.
+        storage.create_container(CONTAINER, azurite_port).await?;
+
+        let azurite_url = format!("https://127.0.0.1:{azurite_port}")
+            .parse()
+            .map_err(|e| EnvError::FrontDoor(format!("Azurite URL: {e}")))?;
+        let blob_route = Route::to(
+            "*.blob.core.windows.net",
+            Target::upstream(azurite_url, ca.rustls_root_store()),
+        )
+        .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
+        let front_door = FrontDoor::start(FrontDoorConfig::new(ca.clone()).with_route(blob_route))
+            .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
+
+        let registry = RegistryService::start(RegistryLaunch {
+            installed: &spec.registry,
+            config_yaml: &config_yaml,
+            ca_bundle: &ca_bundle,
+            proxy_url: &front_door.proxy_url(),
+            listen_port,
+            debug_port,
+            run_dir: &dir,
+            ready_timeout: spec.ready_timeout,
+            extra_env: &[],
+        })
+        .await?;
+
+        Ok(Environment {
+            ca,
+            account,
+            front_door,
+            storage,
+            azurite,
+            registry,
+            run_dir,
+        })
+    }
+
+    pub fn registry_url(&self) -> &str {
+        &self.registry.base_url
+    }
+
+    pub fn azurite_port(&self) -> u16 {
+        self.azurite.port
+    }
+
+    pub fn registry_process(&self) -> &ManagedProcess {
+        &self.registry.process
+    }
+
+    pub fn registry_log_path(&self) -> PathBuf {
+        self.registry.process.log_path().to_path_buf()
+    }
+
+    pub fn config_path(&self) -> &std::path::Path {
+        &self.registry.config_path
+    }
+
+    pub fn run_dir(&self) -> &std::path::Path {
+        self.run_dir.path()
+    }
+
+    /// Stops the processes (registry first, so it does not log storage errors
+    /// for Azurite going away) and removes the run directory.
+    pub async fn shutdown(self) {
+        let Environment {
+            registry,
+            azurite,
+            front_door,
+            run_dir,
+            ..
+        } = self;
+        registry.process.stop().await;
+        azurite.process.stop().await;
+        front_door.shutdown().await;
+        drop(run_dir);
+    }
+}

@@ -1,0 +1,121 @@
+//! A child process the harness owns: started in its own process group with
+//! its output captured to a log file, killed (the whole group) when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use tokio::process::{Child, Command};
+
+use crate::cleanup;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("cannot start {program}: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create log file {path}: {source}")]
+    Log {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A running child. Dropping it kills its process group.
+pub struct ManagedProcess {
+    name: String,
+    child: Child,
+    pgid: i32,
+    log_path: PathBuf,
+}
+
+impl ManagedProcess {
+    /// Spawns `command` in a new process group, stdout and stderr appended to `log_path`.
+    pub fn spawn(name: &str, mut command: Command, log_path: &Path) -> Result<Self, ProcessError> {
+        let log = std::fs::File::create(log_path).map_err(|source| ProcessError::Log {
+            path: log_path.to_path_buf(),
+            source,
+        })?;
+        let log_err = log.try_clone().map_err(|source| ProcessError::Log {
+            path: log_path.to_path_buf(),
+            source,
+        })?;
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .process_group(0)
+            .kill_on_drop(true);
+        let child = command.spawn().map_err(|source| ProcessError::Spawn {
+            program: name.to_string(),
+            source,
+        })?;
+        let pgid = child.id().map(|id| id as i32).unwrap_or_default();
+        if pgid > 0 {
+            cleanup::register_process_group(pgid);
+        }
+        Ok(ManagedProcess {
+            name: name.to_string(),
+            child,
+            pgid,
+            log_path: log_path.to_path_buf(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pgid
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// The exit status if the process has already exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Kills the process group and waits (bounded) for the leader to be reaped.
+    pub async fn stop(mut self) {
+        self.kill_group();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+    }
+
+    fn kill_group(&mut self) {
+        if self.pgid > 0 {
+            let _ = killpg(Pid::from_raw(self.pgid), Signal::SIGKILL);
+            cleanup::forget_process_group(self.pgid);
+            self.pgid = 0;
+        }
+    }
+
+    /// The last `n` lines of the process log.
+    pub fn log_tail(&self, n: usize) -> Vec<String> {
+        read_tail(&self.log_path, n)
+    }
+}
+
+impl Drop for ManagedProcess {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
+pub fn read_tail(path: &Path, n: usize) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
+}

@@ -1,0 +1,68 @@
+//! The Markdown matrix: fits a GitHub step summary or a PR comment. One row
+//! per scenario, one column per version; unexpected cells first in the notes.
+
+use super::{Cell, MatrixReport};
+
+pub fn render(report: &MatrixReport) -> String {
+    let mut out = String::from("# regmatrix compatibility matrix\n\n");
+    out.push_str(&format!(
+        "Generated {} by regmatrix {} (schema {}).\n\n",
+        report.generated_at, report.harness_version, report.schema_version
+    ));
+    out.push_str("| scenario |");
+    for v in &report.versions {
+        out.push_str(&format!(" {} |", v.tag));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(report.versions.len()));
+    out.push('\n');
+    for scenario in &report.scenarios {
+        out.push_str(&format!("| `{}` |", scenario.id));
+        for v in &report.versions {
+            let text = report
+                .cell(&scenario.id, &v.tag)
+                .map(cell_text)
+                .unwrap_or_else(|| "—".into());
+            out.push_str(&format!(" {text} |"));
+        }
+        out.push('\n');
+    }
+    out.push_str("\nLegend: **bold** marks an outcome that differs from the scenario's expectation.\n");
+    out.push_str("\n## Versions\n\n");
+    for v in &report.versions {
+        out.push_str(&format!("- `{}`: `{}`\n", v.tag, v.version_line));
+    }
+    let mut notes: Vec<&Cell> = report.cells.iter().filter(|c| c.outcome.as_str() != "pass" || !c.as_expected()).collect();
+    notes.sort_by_key(|c| (c.as_expected(), c.scenario.clone(), c.version.clone()));
+    if !notes.is_empty() {
+        out.push_str("\n## Evidence for every cell that is not `pass`\n\n");
+        for c in notes {
+            let marker = if c.as_expected() {
+                String::new()
+            } else {
+                format!(" (UNEXPECTED, expected `{}`)", c.expected)
+            };
+            out.push_str(&format!(
+                "- `{}` on `{}`: **{}**{}: {}\n",
+                c.scenario,
+                c.version,
+                c.outcome,
+                marker,
+                escape(&c.evidence)
+            ));
+        }
+    }
+    out
+}
+
+fn cell_text(cell: &Cell) -> String {
+    if cell.as_expected() {
+        cell.outcome.to_string()
+    } else {
+        format!("**{}** (expected {})", cell.outcome, cell.expected)
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

@@ -1,0 +1,119 @@
+//! The versioned report model every renderer reads. `schema_version` changes
+//! whenever a field changes meaning or goes away; adding fields does not.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::engine::StepObservation;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a registry did in one cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The scenario's operations succeeded.
+    Pass,
+    /// The registry refused them.
+    Fail,
+    /// The version cannot express the scenario.
+    Unsupported,
+    /// The harness could not run it.
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Unsupported => "unsupported",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MatrixReport {
+    pub schema_version: u32,
+    pub generated_at: String,
+    pub harness_version: String,
+    pub versions: Vec<VersionInfo>,
+    pub scenarios: Vec<ScenarioInfo>,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub tag: String,
+    /// What the binary's own `--version` printed (minus argv[0]).
+    pub version_line: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    pub id: String,
+    pub title: String,
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cell {
+    pub scenario: String,
+    pub version: String,
+    pub outcome: Outcome,
+    pub expected: Outcome,
+    /// One line a reader can act on without opening a log.
+    pub evidence: String,
+    /// The scenario's stated reason for its expectation, when not `pass`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_because: Option<String>,
+    pub duration_ms: u64,
+    #[serde(default)]
+    pub steps: Vec<StepObservation>,
+    /// Registry log lines around the first failure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registry_log: Vec<String>,
+    #[serde(default)]
+    pub storage_traffic: TrafficSummary,
+}
+
+impl Cell {
+    pub fn as_expected(&self) -> bool {
+        self.outcome == self.expected
+    }
+}
+
+/// Requests the registry made to Blob storage, by authorization scheme.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrafficSummary {
+    pub requests: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub by_auth_scheme: std::collections::BTreeMap<String, u64>,
+    pub by_status: std::collections::BTreeMap<String, u64>,
+}
+
+impl MatrixReport {
+    pub fn cell(&self, scenario: &str, version: &str) -> Option<&Cell> {
+        self.cells
+            .iter()
+            .find(|c| c.scenario == scenario && c.version == version)
+    }
+
+    /// 0: every outcome as expected; 1: an unexpected outcome; 2: a harness error.
+    pub fn exit_code(&self) -> i32 {
+        if self.cells.iter().any(|c| c.outcome == Outcome::Error) {
+            2
+        } else if self.cells.iter().any(|c| !c.as_expected()) {
+            1
+        } else {
+            0
+        }
+    }
+}

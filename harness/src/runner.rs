@@ -1,0 +1,395 @@
+//! The matrix runner: installs what the run needs, then runs every scenario
+//! on every version (bounded parallelism, one environment per cell), and
+//! turns each run into a report cell. It judges outcomes against the
+//! scenario's expectations; the renderers only read the result.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use regmatrix_mocks::front_door::TrafficRecord;
+use tokio::sync::Semaphore;
+
+use crate::client::{ClientConfig, RegistryClient};
+use crate::env::{EnvError, Environment, EnvironmentSpec, StorageCredentials, CONTAINER};
+use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
+use crate::report::{Cell, MatrixReport, Outcome, ScenarioInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION};
+use crate::scenario::engine::{self, StepFailure, Target};
+use crate::scenario::model::CredentialsMode;
+use crate::scenario::Scenario;
+use crate::versions::RegistryVersion;
+
+/// One column of the matrix: the version it claims to be and the binary.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub version: RegistryVersion,
+    pub registry: InstalledRegistry,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub jobs: usize,
+    pub ready_timeout: Duration,
+    pub registry_port: Option<u16>,
+    pub keep_run_dirs: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            // Each cell runs Node (Azurite) and Go (the registry); two cells
+            // keep two cores busy without starving either.
+            jobs: 2,
+            ready_timeout: Duration::from_secs(30),
+            registry_port: None,
+            keep_run_dirs: false,
+        }
+    }
+}
+
+/// Progress display: bars on a terminal, nothing when quiet or piped.
+#[derive(Clone)]
+pub struct Progress {
+    multi: MultiProgress,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Self {
+        let target = if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        Progress {
+            multi: MultiProgress::with_draw_target(target),
+        }
+    }
+
+    pub fn hidden() -> Self {
+        Self::new(true)
+    }
+
+    pub fn spinner(&self, message: String) -> ProgressBar {
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar.set_message(message);
+        bar
+    }
+
+    pub fn counter(&self, total: u64, message: &str) -> ProgressBar {
+        let bar = self.multi.add(ProgressBar::new(total));
+        bar.set_style(
+            ProgressStyle::with_template("[{bar:30}] {pos}/{len} {elapsed:>4} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(message.to_string());
+        bar
+    }
+
+    pub fn println(&self, line: &str) {
+        let _ = self.multi.println(line);
+    }
+}
+
+/// Builds (or finds) Azurite and every requested registry.
+pub async fn prepare(
+    installer: &Installer,
+    versions: &[RegistryVersion],
+    registry_bin: Option<&std::path::Path>,
+    progress: &Progress,
+) -> Result<(InstalledAzurite, Vec<Column>), InstallError> {
+    let bar = progress.spinner(format!("azurite {}", install::AZURITE_VERSION));
+    let azurite = installer.azurite(&bar).await;
+    bar.finish_and_clear();
+    let azurite = azurite?;
+    let mut columns = Vec::new();
+    if let Some(binary) = registry_bin {
+        let registry = install::custom_registry(binary)?;
+        for version in versions {
+            columns.push(Column {
+                version: version.clone(),
+                registry: InstalledRegistry {
+                    tag: version.tag().to_string(),
+                    ..registry.clone()
+                },
+            });
+        }
+        return Ok((azurite, columns));
+    }
+    for version in versions {
+        let bar = progress.spinner(format!("registry {version}"));
+        let started = Instant::now();
+        let registry = installer.registry(version, &bar).await;
+        bar.finish_and_clear();
+        let registry = registry?;
+        progress.println(&format!(
+            "registry {version}: {} ({:.1}s)",
+            registry.version_line,
+            started.elapsed().as_secs_f64()
+        ));
+        columns.push(Column {
+            version: version.clone(),
+            registry,
+        });
+    }
+    Ok((azurite, columns))
+}
+
+/// Runs every scenario on every column and assembles the report.
+pub async fn run_matrix(
+    azurite: &InstalledAzurite,
+    columns: &[Column],
+    scenarios: &[Scenario],
+    options: &RunOptions,
+    progress: &Progress,
+) -> MatrixReport {
+    let total = (columns.len() * scenarios.len()) as u64;
+    let bar = progress.counter(total, "cells");
+    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let mut tasks = Vec::new();
+    for scenario in scenarios {
+        for column in columns {
+            let (scenario, column, azurite, options, permits, bar) = (
+                scenario.clone(),
+                column.clone(),
+                azurite.clone(),
+                options.clone(),
+                permits.clone(),
+                bar.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                bar.set_message(format!("{} on {}", scenario.id(), column.version));
+                let cell = run_cell(&scenario, &column, &azurite, &options).await;
+                bar.inc(1);
+                cell
+            }));
+        }
+    }
+    let mut cells = Vec::new();
+    for (task, (scenario, column)) in tasks.into_iter().zip(
+        scenarios
+            .iter()
+            .flat_map(|s| columns.iter().map(move |c| (s, c))),
+    ) {
+        cells.push(match task.await {
+            Ok(cell) => cell,
+            Err(join) => harness_error_cell(scenario, column, format!("the cell's task panicked: {join}")),
+        });
+    }
+    bar.finish_and_clear();
+    MatrixReport {
+        schema_version: SCHEMA_VERSION,
+        generated_at: httpdate::fmt_http_date(std::time::SystemTime::now()),
+        harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        versions: columns
+            .iter()
+            .map(|c| VersionInfo {
+                tag: c.version.tag().to_string(),
+                version_line: c.registry.version_line.clone(),
+            })
+            .collect(),
+        scenarios: scenarios
+            .iter()
+            .map(|s| ScenarioInfo {
+                id: s.id().to_string(),
+                title: s.spec.title.clone(),
+                file: s.file.display().to_string(),
+            })
+            .collect(),
+        cells,
+    }
+}
+
+fn credentials_of(mode: CredentialsMode) -> StorageCredentials {
+    match mode {
+        CredentialsMode::SharedKey => StorageCredentials::SharedKey,
+    }
+}
+
+/// Runs one scenario on one version in a fresh environment.
+pub async fn run_cell(
+    scenario: &Scenario,
+    column: &Column,
+    azurite: &InstalledAzurite,
+    options: &RunOptions,
+) -> Cell {
+    let started = Instant::now();
+    let expectation = scenario.expectation_for(&column.version);
+    let mut cell = Cell {
+        scenario: scenario.id().to_string(),
+        version: column.version.tag().to_string(),
+        outcome: Outcome::Error,
+        expected: expectation.outcome,
+        evidence: String::new(),
+        expected_because: expectation.because.clone(),
+        duration_ms: 0,
+        steps: Vec::new(),
+        registry_log: Vec::new(),
+        storage_traffic: TrafficSummary::default(),
+    };
+    let spec = EnvironmentSpec {
+        label: scenario.id().replace('/', "-"),
+        registry: column.registry.clone(),
+        dialect: column.version.dialect(),
+        azurite: azurite.clone(),
+        credentials: credentials_of(scenario.spec.registry.credentials),
+        disable_redirect: !scenario.spec.registry.redirect,
+        registry_port: options.registry_port,
+        ready_timeout: options.ready_timeout,
+        keep_run_dir: options.keep_run_dirs,
+    };
+    match Environment::start(&spec).await {
+        Err(EnvError::Unsupported(reason)) => {
+            cell.outcome = Outcome::Unsupported;
+            cell.evidence = reason.0;
+        }
+        Err(EnvError::RegistryExited {
+            status, log_tail, ..
+        }) => {
+            // The registry refused its configuration: that is the registry's answer.
+            cell.outcome = Outcome::Fail;
+            cell.evidence = format!(
+                "registry exited at start-up ({status}): {}",
+                last_meaningful(&log_tail)
+            );
+            cell.registry_log = log_tail;
+        }
+        Err(other) => {
+            cell.outcome = Outcome::Error;
+            cell.evidence = other.to_string();
+        }
+        Ok(environment) => {
+            run_in(&environment, scenario, &mut cell).await;
+            environment.shutdown().await;
+        }
+    }
+    cell.duration_ms = started.elapsed().as_millis() as u64;
+    cell
+}
+
+async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell) {
+    let client = match RegistryClient::new(ClientConfig {
+        base_url: environment.registry_url().to_string(),
+        proxy_url: Some(environment.front_door.proxy_url()),
+        roots: environment.ca.rustls_root_store(),
+        credentials: None,
+        timeout: Duration::from_secs(300),
+    }) {
+        Ok(client) => client,
+        Err(e) => {
+            cell.outcome = Outcome::Error;
+            cell.evidence = e.to_string();
+            return;
+        }
+    };
+    let traffic = environment.front_door.traffic();
+    let log_path = environment.registry_log_path();
+    let target = Target {
+        client: &client,
+        storage: &environment.storage,
+        storage_port: environment.azurite_port(),
+        container: CONTAINER,
+        traffic: &traffic,
+        registry_log: &log_path,
+    };
+    let run = engine::run(scenario, &target).await;
+    cell.storage_traffic = summarize(&run.storage_traffic);
+    cell.registry_log = run.registry_log;
+    let traffic_note = traffic_note(&cell.storage_traffic);
+    match run.failure {
+        None => {
+            cell.outcome = Outcome::Pass;
+            cell.evidence = format!("{} steps ok; {traffic_note}", run.steps.len());
+        }
+        Some(StepFailure::Registry(line)) => {
+            cell.outcome = Outcome::Fail;
+            let log = cell
+                .registry_log
+                .last()
+                .map(|l| format!("; registry log: {}", l.trim()))
+                .unwrap_or_default();
+            cell.evidence = format!("{line}{log}; {traffic_note}");
+        }
+        Some(StepFailure::Harness(line)) => {
+            cell.outcome = Outcome::Error;
+            cell.evidence = line;
+        }
+    }
+    cell.steps = run.steps;
+}
+
+fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) -> Cell {
+    let expectation = scenario.expectation_for(&column.version);
+    Cell {
+        scenario: scenario.id().to_string(),
+        version: column.version.tag().to_string(),
+        outcome: Outcome::Error,
+        expected: expectation.outcome,
+        evidence,
+        expected_because: expectation.because.clone(),
+        duration_ms: 0,
+        steps: Vec::new(),
+        registry_log: Vec::new(),
+        storage_traffic: TrafficSummary::default(),
+    }
+}
+
+pub fn summarize(records: &[TrafficRecord]) -> TrafficSummary {
+    let mut summary = TrafficSummary::default();
+    for r in records {
+        summary.requests += 1;
+        summary.bytes_up += r.request_bytes;
+        summary.bytes_down += r.response_bytes;
+        let scheme = serde_json::to_value(r.auth_scheme)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "unknown".into());
+        *summary.by_auth_scheme.entry(scheme).or_default() += 1;
+        *summary.by_status.entry(r.status.to_string()).or_default() += 1;
+    }
+    summary
+}
+
+fn traffic_note(t: &TrafficSummary) -> String {
+    let schemes: Vec<String> = t
+        .by_auth_scheme
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let statuses: Vec<String> = t.by_status.iter().map(|(k, v)| format!("{k}x{v}")).collect();
+    format!(
+        "Blob storage saw {} requests (auth: {}; status: {}), {:.1} MiB up, {:.1} MiB down",
+        t.requests,
+        schemes.join(", "),
+        statuses.join(", "),
+        t.bytes_up as f64 / 1048576.0,
+        t.bytes_down as f64 / 1048576.0
+    )
+}
+
+fn last_meaningful(lines: &[String]) -> String {
+    lines
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_string())
+        .unwrap_or_else(|| "(no log output)".into())
+}
+
+/// Where scenario files live when the user does not say: `./scenarios`, else
+/// the source tree's (so `cargo run` works from any directory).
+pub fn default_scenario_dir() -> PathBuf {
+    let local = PathBuf::from("scenarios");
+    if local.is_dir() {
+        local
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+    }
+}

@@ -1,0 +1,382 @@
+//! Runs one scenario's steps against one running registry and records what
+//! happened: every step's requests and status, the registry's error, the
+//! storage traffic it caused, and the registry log lines around a failure.
+//! It judges nothing about expectations; the runner does that.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Instant;
+
+use regmatrix_mocks::front_door::{TrafficLog, TrafficRecord};
+use serde::{Deserialize, Serialize};
+
+use super::model::{Step, UploadMode};
+use super::Scenario;
+use crate::client::{
+    image_manifest, ClientError, Exchange, ManifestDescriptor, RegistryClient, RegistryError,
+    OCI_MANIFEST,
+};
+use crate::payload::RandomBlob;
+use crate::storage::BlobStorageClient;
+
+/// Everything the engine needs from a running environment.
+pub struct Target<'a> {
+    pub client: &'a RegistryClient,
+    pub storage: &'a BlobStorageClient,
+    pub storage_port: u16,
+    pub container: &'a str,
+    pub traffic: &'a TrafficLog,
+    pub registry_log: &'a Path,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepObservation {
+    pub index: usize,
+    pub kind: String,
+    /// What the step did, or tried to do.
+    pub summary: String,
+    pub ok: bool,
+    pub duration_ms: u64,
+    #[serde(default)]
+    pub requests: Vec<ExchangeRecord>,
+    /// Requests the registry made to Blob storage during this step.
+    pub storage_requests: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_error: Option<RegistryError>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExchangeRecord {
+    pub method: String,
+    pub path: String,
+    pub status: Option<u16>,
+    pub duration_ms: u64,
+}
+
+impl From<Exchange> for ExchangeRecord {
+    fn from(e: Exchange) -> Self {
+        ExchangeRecord {
+            method: e.method,
+            path: e.path,
+            status: e.status,
+            duration_ms: e.duration_ms,
+        }
+    }
+}
+
+/// Why the run stopped early.
+#[derive(Debug)]
+pub enum StepFailure {
+    /// The registry (or the storage behind it) refused or broke an operation.
+    Registry(String),
+    /// The harness itself could not do its part.
+    Harness(String),
+}
+
+pub struct ScenarioRun {
+    pub steps: Vec<StepObservation>,
+    pub failure: Option<StepFailure>,
+    pub registry_log: Vec<String>,
+    pub storage_traffic: Vec<TrafficRecord>,
+}
+
+struct PushedBlob {
+    blob: RandomBlob,
+    digest: String,
+}
+
+/// State shared between steps: what was pushed, under which names.
+#[derive(Default)]
+struct Pushed {
+    blobs: HashMap<String, PushedBlob>,
+    manifests: HashMap<String, String>,
+}
+
+pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
+    let traffic_start = target.traffic.len();
+    let mut pushed = Pushed::default();
+    let mut steps = Vec::new();
+    let mut failure = None;
+    let mut registry_log = Vec::new();
+    for (index, step) in scenario.steps().enumerate() {
+        let log_offset = file_len(target.registry_log);
+        let step_traffic = target.traffic.len();
+        let started = Instant::now();
+        let result = perform(step, index, scenario, target, &mut pushed).await;
+        let requests = target.client.exchanges().drain().into_iter().map(Into::into).collect();
+        let storage_requests = target.traffic.len().saturating_sub(step_traffic);
+        let mut observation = StepObservation {
+            index,
+            kind: step.kind().to_string(),
+            summary: String::new(),
+            ok: result.is_ok(),
+            duration_ms: started.elapsed().as_millis() as u64,
+            requests,
+            storage_requests,
+            error: None,
+            registry_error: None,
+        };
+        match result {
+            Ok(summary) => {
+                observation.summary = summary;
+                steps.push(observation);
+            }
+            Err(err) => {
+                observation.summary = describe(step);
+                observation.error = Some(err.to_string());
+                if let ClientError::Registry(e) = &err {
+                    observation.registry_error = Some(e.clone());
+                }
+                let line = format!("step {} {}: {}", index + 1, step.kind(), err);
+                failure = Some(match err {
+                    ClientError::Setup(_) | ClientError::Protocol(_) => StepFailure::Harness(line),
+                    _ => StepFailure::Registry(line),
+                });
+                registry_log = log_lines_since(target.registry_log, log_offset);
+                steps.push(observation);
+                break;
+            }
+        }
+    }
+    ScenarioRun {
+        steps,
+        failure,
+        registry_log,
+        storage_traffic: target.traffic.since(traffic_start),
+    }
+}
+
+fn describe(step: &Step) -> String {
+    match step {
+        Step::PushBlob { blob, size, mode, .. } => format!("push blob {blob} ({} bytes, {mode:?})", size.0),
+        Step::PushManifest { tag, .. } => format!("push manifest {tag}"),
+        Step::PullManifest { tag } => format!("pull manifest {tag}"),
+        Step::PullBlobs { blobs } => format!("pull blobs {}", blobs.join(", ")),
+        Step::ReadStorage { blobs } => format!("read blobs {} from storage", blobs.join(", ")),
+        Step::MountBlob { blob, into } => format!("mount blob {blob} into {into}"),
+        Step::ListTags { .. } => "list tags".into(),
+        Step::Catalog => "catalog".into(),
+        Step::DeleteManifest { tag } => format!("delete manifest {tag}"),
+    }
+}
+
+async fn perform(
+    step: &Step,
+    index: usize,
+    scenario: &Scenario,
+    target: &Target<'_>,
+    pushed: &mut Pushed,
+) -> Result<String, ClientError> {
+    let repo = scenario.spec.repository.as_str();
+    let client = target.client;
+    match step {
+        Step::PushBlob {
+            blob,
+            size,
+            mode,
+            chunk,
+        } => {
+            let payload = RandomBlob::new(seed_for(scenario.id(), index), size.0);
+            let digest = payload.digest();
+            let how = match mode {
+                UploadMode::Monolithic => {
+                    client.push_blob_monolithic(repo, &payload, &digest).await?;
+                    "monolithic".to_string()
+                }
+                UploadMode::Chunked => {
+                    let chunk = chunk.map(|c| c.0).unwrap_or(size.0) as usize;
+                    let n = client.push_blob_chunked(repo, &payload, &digest, chunk).await?;
+                    format!("{n} chunks of {chunk} bytes")
+                }
+            };
+            let summary = format!("pushed blob {blob} ({} bytes, {how}) as {digest}", size.0);
+            pushed.blobs.insert(blob.clone(), PushedBlob { blob: payload, digest });
+            Ok(summary)
+        }
+        Step::PushManifest { tag, layers } => {
+            let config_bytes = format!(
+                r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"config":{{"Labels":{{"regmatrix.scenario":"{}"}}}}}}"#,
+                scenario.id()
+            );
+            let config_blob = ConfigBlob::new(config_bytes.into_bytes());
+            client
+                .push_bytes_monolithic(repo, config_blob.bytes.clone(), &config_blob.digest)
+                .await?;
+            let config = ManifestDescriptor {
+                media_type: "application/vnd.oci.image.config.v1+json".into(),
+                digest: config_blob.digest.clone(),
+                size: config_blob.bytes.len() as u64,
+            };
+            let layers = layers
+                .iter()
+                .map(|name| {
+                    let b = &pushed.blobs[name];
+                    ManifestDescriptor {
+                        media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+                        digest: b.digest.clone(),
+                        size: b.blob.size(),
+                    }
+                })
+                .collect::<Vec<_>>();
+            let (body, digest) = image_manifest(&config, &layers)?;
+            let reported = client.put_manifest(repo, tag, OCI_MANIFEST, body).await?;
+            if let Some(reported) = reported.filter(|r| r != &digest) {
+                return Err(ClientError::DigestMismatch {
+                    what: format!("manifest {repo}:{tag} (Docker-Content-Digest)"),
+                    expected: digest,
+                    actual: reported,
+                    bytes: 0,
+                });
+            }
+            pushed.manifests.insert(tag.clone(), digest.clone());
+            Ok(format!("pushed manifest {tag} ({} layers) as {digest}", layers.len()))
+        }
+        Step::PullManifest { tag } => {
+            let digest = pushed.manifests.get(tag).cloned().unwrap_or_default();
+            let bytes = client.get_manifest_verified(repo, tag, &digest).await?;
+            Ok(format!("pulled manifest {tag}: {} bytes, digest verified", bytes.len()))
+        }
+        Step::PullBlobs { blobs } => {
+            let mut parts = Vec::new();
+            for name in blobs {
+                let b = &pushed.blobs[name];
+                let read = client.pull_blob_verified(repo, &b.digest).await?;
+                let via = read
+                    .redirected_to
+                    .map(|h| format!(" via redirect to {h}"))
+                    .unwrap_or_default();
+                parts.push(format!("{name} {} bytes{via}", read.bytes));
+            }
+            Ok(format!("pulled and verified {}", parts.join("; ")))
+        }
+        Step::ReadStorage { blobs } => {
+            let names = target
+                .storage
+                .list_blob_names(target.container, target.storage_port)
+                .await
+                .map_err(|e| ClientError::Protocol(format!("listing the container: {e}")))?;
+            let mut parts = Vec::new();
+            for name in blobs {
+                let b = &pushed.blobs[name];
+                let hex = b.digest.trim_start_matches("sha256:");
+                let suffix = format!("blobs/sha256/{}/{hex}/data", &hex[..2]);
+                let stored = names.iter().find(|n| n.ends_with(&suffix)).ok_or_else(|| {
+                    ClientError::DigestMismatch {
+                        what: format!("blob {name} in Blob storage"),
+                        expected: b.digest.clone(),
+                        actual: format!("no blob named *{suffix} among {} blobs", names.len()),
+                        bytes: 0,
+                    }
+                })?;
+                let (size, digest) = target
+                    .storage
+                    .blob_digest(target.container, stored, target.storage_port)
+                    .await
+                    .map_err(|e| ClientError::Protocol(format!("reading {stored}: {e}")))?;
+                if digest != b.digest {
+                    return Err(ClientError::DigestMismatch {
+                        what: format!("blob {name} in Blob storage at {stored}"),
+                        expected: b.digest.clone(),
+                        actual: digest,
+                        bytes: size,
+                    });
+                }
+                parts.push(format!("{name} at {stored} ({size} bytes)"));
+            }
+            Ok(format!("found in Blob storage with matching digests: {}", parts.join("; ")))
+        }
+        Step::MountBlob { blob, into } => {
+            let b = &pushed.blobs[blob];
+            let mounted = client.mount_blob(into, repo, &b.digest).await?;
+            if !mounted {
+                return Err(ClientError::Protocol(format!(
+                    "registry answered 202 (start an upload) instead of 201 (mounted) for {blob}"
+                )));
+            }
+            client.pull_blob_verified(into, &b.digest).await?;
+            Ok(format!("mounted {blob} into {into} and pulled it back"))
+        }
+        Step::ListTags { expect } => {
+            let mut tags = client.list_tags(repo).await?;
+            tags.sort();
+            let mut wanted = expect.clone();
+            wanted.sort();
+            if tags != wanted {
+                return Err(ClientError::Protocol(format!("tags list {tags:?}, expected {wanted:?}")));
+            }
+            Ok(format!("tags list is {tags:?}"))
+        }
+        Step::Catalog => {
+            let repos = client.catalog().await?;
+            if !repos.iter().any(|r| r == repo) {
+                return Err(ClientError::Protocol(format!("catalog {repos:?} lacks {repo}")));
+            }
+            Ok(format!("catalog lists {} repositories including {repo}", repos.len()))
+        }
+        Step::DeleteManifest { tag } => {
+            let digest = pushed.manifests.get(tag).cloned().unwrap_or_default();
+            client.delete_manifest(repo, &digest).await?;
+            match client.get_manifest_verified(repo, &digest, &digest).await {
+                Err(ClientError::Registry(e)) if e.status == 404 => {
+                    Ok(format!("deleted manifest {digest}; it now answers 404"))
+                }
+                Ok(_) => Err(ClientError::Protocol(format!("manifest {digest} still served after delete"))),
+                Err(other) => Err(other),
+            }
+        }
+    }
+}
+
+/// Small in-memory blob (image config).
+struct ConfigBlob {
+    bytes: bytes::Bytes,
+    digest: String,
+}
+
+impl ConfigBlob {
+    fn new(bytes: Vec<u8>) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        ConfigBlob {
+            bytes: bytes.into(),
+            digest,
+        }
+    }
+}
+
+/// Different bytes per scenario and step, the same bytes on every run, so a
+/// report can be reproduced; a fresh run dir per cell keeps runs apart.
+fn seed_for(id: &str, index: usize) -> u64 {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(format!("{id}#{index}").as_bytes());
+    u64::from_le_bytes(hash[..8].try_into().unwrap_or_default())
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The registry's warning and error lines written since `offset`, or its
+/// last lines when it logged none (at most 12).
+fn log_lines_since(path: &Path, offset: u64) -> Vec<String> {
+    let text = std::fs::read(path).unwrap_or_default();
+    let start = (offset as usize).min(text.len());
+    let fresh = String::from_utf8_lossy(&text[start..]);
+    let lines: Vec<&str> = fresh.lines().collect();
+    let important: Vec<String> = lines
+        .iter()
+        .filter(|l| l.contains("level=error") || l.contains("level=warn") || l.contains("panic"))
+        .map(|l| l.to_string())
+        .collect();
+    let chosen = if important.is_empty() {
+        lines[lines.len().saturating_sub(5)..]
+            .iter()
+            .map(|l| l.to_string())
+            .collect()
+    } else {
+        important
+    };
+    chosen.into_iter().rev().take(12).rev().collect()
+}

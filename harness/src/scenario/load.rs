@@ -1,0 +1,265 @@
+//! Loading scenario files. Every problem names `file:line:column`, whether
+//! TOML syntax, an unknown key, or a step that names a blob never pushed.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::model::{Expectation, ScenarioFile, Step, UploadMode};
+use crate::report::Outcome;
+use crate::versions::{RegistryVersion, VersionSelector};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}:{line}:{column}: {message}")]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("cannot read scenario {file}: {source}")]
+    Read {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no scenario under {dir} matches {pattern:?}")]
+    NoMatch { dir: PathBuf, pattern: String },
+    #[error("invalid scenario pattern {pattern:?}: {message}")]
+    Pattern { pattern: String, message: String },
+}
+
+/// A loaded, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub file: PathBuf,
+    pub spec: ScenarioFile,
+    selectors: Vec<VersionSelector>,
+}
+
+impl Scenario {
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// The expectation for `version`: the last entry whose selector matches.
+    pub fn expectation_for(&self, version: &RegistryVersion) -> &Expectation {
+        let index = self
+            .selectors
+            .iter()
+            .rposition(|s| s.matches(version))
+            .unwrap_or(0);
+        self.spec.expectations[index].get_ref()
+    }
+
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.spec.steps.iter().map(|s| s.get_ref())
+    }
+}
+
+pub fn load_file(file: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Read {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    parse(file, &text)
+}
+
+fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let at = |span: Option<Range<usize>>, message: String| {
+        let (line, column) = line_column(text, span.map(|s| s.start).unwrap_or(0));
+        ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    };
+    let spec: ScenarioFile =
+        toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+    if spec.steps.is_empty() {
+        return Err(at(None, "a scenario needs at least one [[step]]".into()));
+    }
+    let mut blobs = HashSet::new();
+    for step in &spec.steps {
+        let fail = |message: String| at(Some(step.span()), message);
+        let known = |name: &String, blobs: &HashSet<String>| {
+            if blobs.contains(name) {
+                Ok(())
+            } else {
+                Err(fail(format!("blob {name:?} is used before a push-blob step defines it")))
+            }
+        };
+        match step.get_ref() {
+            Step::PushBlob {
+                blob, mode, chunk, ..
+            } => {
+                if *mode == UploadMode::Chunked && chunk.is_none_or(|c| c.0 == 0) {
+                    return Err(fail("a chunked push-blob needs a non-zero `chunk` size".into()));
+                }
+                if !blobs.insert(blob.clone()) {
+                    return Err(fail(format!("blob {blob:?} is pushed twice")));
+                }
+            }
+            Step::PushManifest { layers: names, .. }
+            | Step::PullBlobs { blobs: names }
+            | Step::ReadStorage { blobs: names } => {
+                for name in names {
+                    known(name, &blobs)?;
+                }
+            }
+            Step::MountBlob { blob, .. } => known(blob, &blobs)?,
+            _ => {}
+        }
+    }
+    let mut selectors = Vec::new();
+    for (index, expectation) in spec.expectations.iter().enumerate() {
+        let span = Some(expectation.span());
+        let e = expectation.get_ref();
+        if index == 0 && e.versions.trim() != "*" {
+            return Err(at(span, "the first [[expect]] must be the default, `versions = \"*\"`".into()));
+        }
+        selectors.push(
+            e.versions
+                .parse::<VersionSelector>()
+                .map_err(|err| at(span.clone(), err.to_string()))?,
+        );
+        if e.outcome != Outcome::Pass && e.because.as_deref().is_none_or(str::is_empty) {
+            return Err(at(span, format!("an expected `{}` needs `because`: the evidence the real binary gave", e.outcome)));
+        }
+        if e.outcome == Outcome::Fail && e.reference.as_deref().is_none_or(str::is_empty) {
+            return Err(at(span, "an expected `fail` needs `reference`: the upstream issue, PR or code that explains it".into()));
+        }
+    }
+    if selectors.is_empty() {
+        return Err(at(None, "a scenario needs at least one [[expect]]".into()));
+    }
+    Ok(Scenario {
+        file: file.to_path_buf(),
+        spec,
+        selectors,
+    })
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+/// Loads every scenario under `dir` whose id matches `pattern` (a glob such
+/// as `storage/*`). The id must equal the file's path under `dir`.
+pub fn discover(dir: &Path, pattern: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    let glob = glob::Pattern::new(pattern).map_err(|e| ScenarioError::Pattern {
+        pattern: pattern.to_string(),
+        message: e.to_string(),
+    })?;
+    let mut files = Vec::new();
+    collect_toml(dir, &mut files).map_err(|source| ScenarioError::Read {
+        file: dir.to_path_buf(),
+        source,
+    })?;
+    files.sort();
+    let mut out = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(dir).unwrap_or(&file).with_extension("");
+        let path_id = relative.to_string_lossy().replace('\\', "/");
+        if !glob.matches(&path_id) {
+            continue;
+        }
+        let scenario = load_file(&file)?;
+        if scenario.id() != path_id {
+            return Err(ScenarioError::Invalid {
+                file,
+                line: 1,
+                column: 1,
+                message: format!("id {:?} must match the file's path {path_id:?}", scenario.id()),
+            });
+        }
+        out.push(scenario);
+    }
+    if out.is_empty() {
+        return Err(ScenarioError::NoMatch {
+            dir: dir.to_path_buf(),
+            pattern: pattern.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_toml(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "storage/x"
+title = "x"
+repository = "r/x"
+
+[[step]]
+kind = "push-blob"
+blob = "a"
+size = "1MiB"
+mode = "monolithic"
+
+[[expect]]
+versions = "*"
+outcome = "pass"
+
+[[expect]]
+versions = "v2.8.3"
+outcome = "unsupported"
+because = "2.8 has shared key only"
+"#;
+
+    #[test]
+    fn last_matching_expectation_wins() {
+        let s = parse(Path::new("x.toml"), GOOD).unwrap();
+        assert_eq!(s.expectation_for(&"v2.8.3".parse().unwrap()).outcome, Outcome::Unsupported);
+        assert_eq!(s.expectation_for(&"v3.0.0".parse().unwrap()).outcome, Outcome::Pass);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let bad = GOOD.replace("mode = \"monolithic\"", "mode = \"monolithic\"\nsise = 3");
+        let err = parse(Path::new("s.toml"), &bad).unwrap_err().to_string();
+        assert!(err.starts_with("s.toml:6:1:"), "{err}");
+        assert!(err.contains("sise"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let bad = GOOD.replace("title = \"x\"", "title = \"x");
+        let err = parse(Path::new("s.toml"), &bad).unwrap_err().to_string();
+        assert!(err.starts_with("s.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_blob_reference_points_at_the_step() {
+        let bad = format!("{GOOD}\n[[step]]\nkind = \"pull-blobs\"\nblobs = [\"nope\"]\n");
+        let err = parse(Path::new("s.toml"), &bad).unwrap_err().to_string();
+        assert!(err.contains("\"nope\""), "{err}");
+        assert!(err.starts_with("s.toml:2"), "{err}");
+    }
+
+    #[test]
+    fn an_expected_failure_needs_evidence_and_reference() {
+        let bad = GOOD.replace("outcome = \"unsupported\"\nbecause = \"2.8 has shared key only\"", "outcome = \"fail\"\nbecause = \"x\"");
+        let err = parse(Path::new("s.toml"), &bad).unwrap_err().to_string();
+        assert!(err.contains("reference"), "{err}");
+    }
+}

@@ -1,0 +1,9 @@
+//! Scenarios: the file format (`model`), loading with precise error
+//! locations (`load`), and the engine that runs one scenario against one
+//! running environment and records what happened (`engine`).
+
+pub mod engine;
+mod load;
+pub mod model;
+
+pub use load::{discover, load_file, Scenario, ScenarioError};

@@ -1,0 +1,155 @@
+//! The scenario file format (TOML), as data. A scenario names what the
+//! registry is configured with, the steps a client performs, and what each
+//! version is expected to do, with the evidence for every expected failure.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::report::Outcome;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// The repository the steps push to.
+    pub repository: String,
+    #[serde(default)]
+    pub registry: RegistrySetup,
+    #[serde(rename = "step")]
+    pub steps: Vec<Spanned<Step>>,
+    #[serde(rename = "expect")]
+    pub expectations: Vec<Spanned<Expectation>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RegistrySetup {
+    #[serde(default)]
+    pub credentials: CredentialsMode,
+    /// Whether blob GETs may redirect to storage (`storage.redirect.disable` is the inverse).
+    #[serde(default = "yes")]
+    pub redirect: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialsMode {
+    #[default]
+    SharedKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UploadMode {
+    Monolithic,
+    Chunked,
+}
+
+/// One client operation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Step {
+    /// Push a pseudo-random blob named `blob` (the name is local to the scenario).
+    PushBlob {
+        blob: String,
+        size: ByteSize,
+        mode: UploadMode,
+        #[serde(default)]
+        chunk: Option<ByteSize>,
+    },
+    /// Push an OCI image manifest referencing `layers` (a config blob is made for it).
+    PushManifest { tag: String, layers: Vec<String> },
+    /// Pull the manifest by tag and verify its digest.
+    PullManifest { tag: String },
+    /// Pull blobs, verifying each digest while streaming.
+    PullBlobs { blobs: Vec<String> },
+    /// Read blobs straight from Blob storage (not through the registry).
+    ReadStorage { blobs: Vec<String> },
+    /// Mount a blob from the scenario repository into `into`.
+    MountBlob { blob: String, into: String },
+    /// List tags and require exactly `expect` (order ignored).
+    ListTags { expect: Vec<String> },
+    /// The catalog must contain the scenario repository.
+    Catalog,
+    /// Delete the manifest pushed under `tag`, then check it is gone.
+    DeleteManifest { tag: String },
+}
+
+impl Step {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::PushBlob { .. } => "push-blob",
+            Step::PushManifest { .. } => "push-manifest",
+            Step::PullManifest { .. } => "pull-manifest",
+            Step::PullBlobs { .. } => "pull-blobs",
+            Step::ReadStorage { .. } => "read-storage",
+            Step::MountBlob { .. } => "mount-blob",
+            Step::ListTags { .. } => "list-tags",
+            Step::Catalog => "catalog",
+            Step::DeleteManifest { .. } => "delete-manifest",
+        }
+    }
+}
+
+/// What a set of versions is expected to do. The last entry that matches a
+/// version wins, so a file states a default first and exceptions after it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// `*`, a tag, or comparisons such as `>=v3.0.0, <v3.1.0`.
+    pub versions: String,
+    pub outcome: Outcome,
+    /// Required for any outcome but `pass`: the evidence the real binary gave.
+    #[serde(default)]
+    pub because: Option<String>,
+    /// Required for `fail`: the upstream issue, PR or code that explains it.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// A size written as `5MiB`, `512KiB`, `1GiB` or a plain byte count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(ByteSize(n)),
+            Raw::Text(t) => parse_size(&t).map(ByteSize).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "invalid size {t:?}: use a byte count or a number with KiB, MiB or GiB"
+                ))
+            }),
+        }
+    }
+}
+
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}

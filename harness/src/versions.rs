@@ -1,0 +1,321 @@
+//! Registry versions as data: a tag names a version, and the tag alone decides
+//! how it is built and which configuration dialect it speaks. Nothing here
+//! touches the network; whether a tag exists is found out when it is built.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+/// The versions a run covers when the user names none.
+pub const DEFAULT_VERSIONS: &[&str] = &["v2.8.3", "v3.0.0-alpha.1", "v3.0.0", "v3.1.1"];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VersionError {
+    #[error("unknown registry version {tag:?}: {reason}")]
+    Unknown { tag: String, reason: String },
+}
+
+/// A distribution release tag such as `v3.0.0` or `v3.0.0-alpha.1`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RegistryVersion {
+    tag: String,
+    semver: SemVer,
+}
+
+/// How a tag is built from the Go module proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildRecipe {
+    /// `github.com/docker/distribution`, no go.mod: dependencies pinned from vendor.conf.
+    VendorConf,
+    /// `github.com/distribution/distribution/v3`: a normal module, `go install` works.
+    GoModule,
+}
+
+/// Which spelling of the azure storage driver's keys a version understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigDialect {
+    /// 2.x: `accountname`/`accountkey`/`container`/`realm`, shared key only.
+    V2,
+    /// 3.0.0 pre-releases: a non-empty `accountkey` selects shared key; otherwise
+    /// `credentials.type: client_secret` or anything else for DefaultAzureCredential.
+    V3PreRelease,
+    /// 3.0.0 and later: `credentials.type` is one of `shared_key`, `client_secret`,
+    /// `default_credentials`.
+    V3,
+}
+
+impl RegistryVersion {
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    pub fn recipe(&self) -> BuildRecipe {
+        if self.semver.major == 2 {
+            BuildRecipe::VendorConf
+        } else {
+            BuildRecipe::GoModule
+        }
+    }
+
+    pub fn dialect(&self) -> ConfigDialect {
+        match (self.semver.major, self.semver.minor, self.semver.patch) {
+            (2, _, _) => ConfigDialect::V2,
+            // Every 3.0.0 pre-release (alpha, beta, rc) still selects shared key
+            // by the presence of `accountkey` (registry/storage/driver/azure/azure_auth.go).
+            (3, 0, 0) if self.semver.pre.is_some() => ConfigDialect::V3PreRelease,
+            _ => ConfigDialect::V3,
+        }
+    }
+
+    /// Compares release order (pre-releases sort before their release).
+    pub fn compare(&self, other: &RegistryVersion) -> Ordering {
+        self.semver.cmp(&other.semver)
+    }
+
+    pub fn defaults() -> Vec<RegistryVersion> {
+        DEFAULT_VERSIONS
+            .iter()
+            .map(|t| t.parse().expect("default versions are valid tags"))
+            .collect()
+    }
+}
+
+impl fmt::Display for RegistryVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.tag)
+    }
+}
+
+impl FromStr for RegistryVersion {
+    type Err = VersionError;
+
+    fn from_str(tag: &str) -> Result<Self, Self::Err> {
+        let unknown = |reason: &str| VersionError::Unknown {
+            tag: tag.to_string(),
+            reason: reason.to_string(),
+        };
+        let semver: SemVer = tag
+            .strip_prefix('v')
+            .ok_or_else(|| unknown("tags start with 'v', e.g. v3.0.0"))?
+            .parse()
+            .map_err(|_| unknown("not a semantic version tag such as v3.0.0 or v3.0.0-rc.1"))?;
+        match semver.major {
+            3 => {}
+            2 if semver.minor == 8 => {}
+            2 => return Err(unknown("only the 2.8 series of 2.x can be built (from vendor.conf)")),
+            _ => return Err(unknown("distribution has releases only in the 2.8 and 3.x series")),
+        }
+        Ok(RegistryVersion {
+            tag: tag.to_string(),
+            semver,
+        })
+    }
+}
+
+/// Parses a comma-separated list of tags, rejecting duplicates.
+pub fn parse_version_list(list: &str) -> Result<Vec<RegistryVersion>, VersionError> {
+    let mut out: Vec<RegistryVersion> = Vec::new();
+    for tag in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let version: RegistryVersion = tag.parse()?;
+        if !out.contains(&version) {
+            out.push(version);
+        }
+    }
+    Ok(out)
+}
+
+/// Semantic version with SemVer 2.0 precedence, enough for release tags.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SemVer {
+    major: u64,
+    minor: u64,
+    patch: u64,
+    pre: Option<Vec<String>>,
+}
+
+impl FromStr for SemVer {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (core, pre) = match s.split_once('-') {
+            Some((core, pre)) => (core, Some(pre)),
+            None => (s, None),
+        };
+        let mut parts = core.split('.').map(|p| p.parse::<u64>().map_err(|_| ()));
+        let (major, minor, patch) = (
+            parts.next().ok_or(())??,
+            parts.next().ok_or(())??,
+            parts.next().ok_or(())??,
+        );
+        if parts.next().is_some() {
+            return Err(());
+        }
+        let pre = match pre {
+            Some(p) if p.is_empty() || p.split('.').any(str::is_empty) => return Err(()),
+            Some(p) => Some(p.split('.').map(str::to_string).collect()),
+            None => None,
+        };
+        Ok(SemVer {
+            major,
+            minor,
+            patch,
+            pre,
+        })
+    }
+}
+
+impl Ord for SemVer {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.major, self.minor, self.patch)
+            .cmp(&(other.major, other.minor, other.patch))
+            .then_with(|| match (&self.pre, &other.pre) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                (Some(a), Some(b)) => compare_prerelease(a, b),
+            })
+    }
+}
+
+impl PartialOrd for SemVer {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+fn compare_prerelease(a: &[String], b: &[String]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let ord = match (x.parse::<u64>(), y.parse::<u64>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            (Ok(_), Err(_)) => Ordering::Less,
+            (Err(_), Ok(_)) => Ordering::Greater,
+            (Err(_), Err(_)) => x.cmp(y),
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// A selector over versions as scenario files write it: `*`, an exact tag
+/// (`v2.8.3`), or comparisons joined by commas (`>=v3.0.0, <v3.1.0`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionSelector {
+    clauses: Vec<(Comparison, RegistryVersion)>,
+    any: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Comparison {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl VersionSelector {
+    pub fn matches(&self, version: &RegistryVersion) -> bool {
+        self.any
+            || self.clauses.iter().all(|(cmp, bound)| {
+                let ord = version.compare(bound);
+                match cmp {
+                    Comparison::Eq => ord == Ordering::Equal,
+                    Comparison::Lt => ord == Ordering::Less,
+                    Comparison::Le => ord != Ordering::Greater,
+                    Comparison::Gt => ord == Ordering::Greater,
+                    Comparison::Ge => ord != Ordering::Less,
+                }
+            })
+    }
+}
+
+impl FromStr for VersionSelector {
+    type Err = VersionError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim() == "*" {
+            return Ok(VersionSelector {
+                clauses: Vec::new(),
+                any: true,
+            });
+        }
+        let mut clauses = Vec::new();
+        for clause in s.split(',').map(str::trim) {
+            let (cmp, rest) = [
+                (">=", Comparison::Ge),
+                ("<=", Comparison::Le),
+                (">", Comparison::Gt),
+                ("<", Comparison::Lt),
+                ("=", Comparison::Eq),
+            ]
+            .iter()
+            .find_map(|(op, cmp)| clause.strip_prefix(op).map(|rest| (*cmp, rest)))
+            .unwrap_or((Comparison::Eq, clause));
+            let rest = rest.trim();
+            let tag = if rest.starts_with('v') {
+                rest.to_string()
+            } else {
+                format!("v{rest}")
+            };
+            clauses.push((cmp, tag.parse()?));
+        }
+        Ok(VersionSelector {
+            clauses,
+            any: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(tag: &str) -> RegistryVersion {
+        tag.parse().unwrap()
+    }
+
+    #[test]
+    fn prereleases_sort_before_release_and_numerically() {
+        assert!(v("v3.0.0-alpha.1").compare(&v("v3.0.0")) == Ordering::Less);
+        assert!(v("v3.0.0-rc.2").compare(&v("v3.0.0-rc.10")) == Ordering::Less);
+        assert!(v("v3.0.0-alpha.1").compare(&v("v3.0.0-beta.1")) == Ordering::Less);
+        assert!(v("v2.8.3").compare(&v("v3.0.0-alpha.1")) == Ordering::Less);
+    }
+
+    #[test]
+    fn dialect_and_recipe_follow_the_tag() {
+        assert_eq!(v("v2.8.3").dialect(), ConfigDialect::V2);
+        assert_eq!(v("v2.8.3").recipe(), BuildRecipe::VendorConf);
+        assert_eq!(v("v3.0.0-alpha.1").dialect(), ConfigDialect::V3PreRelease);
+        assert_eq!(v("v3.0.0-rc.4").dialect(), ConfigDialect::V3PreRelease);
+        assert_eq!(v("v3.0.0").dialect(), ConfigDialect::V3);
+        assert_eq!(v("v3.1.1").recipe(), BuildRecipe::GoModule);
+    }
+
+    #[test]
+    fn bad_tags_are_refused_with_a_reason() {
+        for bad in ["3.0.0", "v4.0.0", "v2.7.1", "vx", "v3.0", "v3.0.0-"] {
+            let err = bad.parse::<RegistryVersion>().unwrap_err();
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn selectors_match_ranges() {
+        let s: VersionSelector = ">=v3.0.0, <3.1.0".parse().unwrap();
+        assert!(s.matches(&v("v3.0.0")));
+        assert!(!s.matches(&v("v3.0.0-alpha.1")));
+        assert!(!s.matches(&v("v3.1.1")));
+        let exact: VersionSelector = "v2.8.3".parse().unwrap();
+        assert!(exact.matches(&v("v2.8.3")) && !exact.matches(&v("v3.0.0")));
+        assert!("*".parse::<VersionSelector>().unwrap().matches(&v("v3.1.1")));
+    }
+
+    #[test]
+    fn version_lists_dedupe() {
+        let list = parse_version_list("v3.0.0, v3.0.0,v2.8.3").unwrap();
+        assert_eq!(list.len(), 2);
+    }
+}

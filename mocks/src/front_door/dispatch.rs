@@ -1,0 +1,154 @@
+//! The per-request pipeline, the same for plain and tunnelled requests: name
+//! the host, open an exchange in the traffic log, pick the route, and meter
+//! both bodies. Per-request faults will sit between routing and the target.
+//! It never opens a connection itself: only `forward.rs` does, and only to
+//! a routed loopback upstream.
+
+use std::sync::Arc;
+
+use http_body_util::combinators::BoxBody;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, HOST};
+use hyper::http::request::Parts;
+use hyper::http::uri::{Authority, PathAndQuery};
+use hyper::{Method, Request, Response, StatusCode, Uri};
+
+use super::body::{own_response, stream, ProxyBody};
+use super::metered::{Exchange, ExchangeHead, MeteredBody};
+use super::routing::{normalize_host, ResolvedTarget};
+use super::service::{Scheme, ServiceRequest};
+use super::traffic::AuthScheme;
+use super::ProxyContext;
+
+/// Where a request came from.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    /// Straight to the proxy port: absolute-form (`GET http://169.254.169.254/...`)
+    /// or origin-form with a `Host` header.
+    Direct,
+    /// Inside a CONNECT tunnel to `host` whose TLS the front door terminated.
+    Tunnel { host: String },
+}
+
+pub(crate) async fn dispatch(
+    ctx: Arc<ProxyContext>,
+    origin: Origin,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let (mut parts, body) = request.into_parts();
+    let host = request_host(&parts, &origin);
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |path| path.as_str().to_owned());
+    let exchange = Exchange::begin(
+        ctx.traffic.clone(),
+        ExchangeHead {
+            host: host.clone().unwrap_or_default(),
+            method: parts.method.to_string(),
+            path: path.clone(),
+            auth_scheme: AuthScheme::of_request(&parts.headers, parts.uri.query()),
+        },
+    );
+    prepare_origin_form(&mut parts, &origin, &path);
+    let body = BoxBody::new(MeteredBody::request(stream(body), exchange.clone()));
+    let request = Request::from_parts(parts, body);
+
+    let response = route(&ctx, &origin, host, request).await;
+    exchange.set_status(response.status().as_u16());
+    let (parts, body) = response.into_parts();
+    Response::from_parts(parts, BoxBody::new(MeteredBody::response(body, exchange)))
+}
+
+async fn route(
+    ctx: &ProxyContext,
+    origin: &Origin,
+    host: Option<String>,
+    request: Request<ProxyBody>,
+) -> Response<ProxyBody> {
+    let Some(host) = host else {
+        return own_response(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "front door: the request names no host (no absolute URI, no Host header)\n".into(),
+        );
+    };
+    let scheme = match origin {
+        Origin::Direct => Scheme::Http,
+        Origin::Tunnel { .. } => Scheme::Https,
+    };
+    if scheme == Scheme::Https && request.method() == Method::CONNECT {
+        return own_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "bad-request",
+            "front door: CONNECT inside a tunnel is not supported\n".into(),
+        );
+    }
+    match ctx.routes.lookup(&host) {
+        Some(ResolvedTarget::Upstream(upstream)) => upstream.forward(request).await,
+        Some(ResolvedTarget::Service(service)) => {
+            service
+                .handle(ServiceRequest {
+                    host,
+                    scheme,
+                    request,
+                })
+                .await
+        }
+        None => {
+            tracing::warn!(%host, "request to an unrouted host refused");
+            own_response(
+                StatusCode::BAD_GATEWAY,
+                "unrouted",
+                format!(
+                    "front door: no route for host `{host}`; it is not contacted \
+                     (nothing leaves loopback). Add a route for it.\n"
+                ),
+            )
+        }
+    }
+}
+
+/// The host a request is for: the absolute URI's, else the `Host` header's,
+/// else the tunnel's.
+fn request_host(parts: &Parts, origin: &Origin) -> Option<String> {
+    if let Some(host) = parts.uri.host() {
+        return Some(normalize_host(host));
+    }
+    let from_header = parts
+        .headers
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<Authority>().ok())
+        .map(|authority| normalize_host(authority.host()));
+    match (from_header, origin) {
+        (Some(host), _) => Some(host),
+        (None, Origin::Tunnel { host }) => Some(host.clone()),
+        (None, Origin::Direct) => None,
+    }
+}
+
+/// Targets expect an origin-form URI and a `Host` header naming the
+/// production host, whatever form the client used.
+fn prepare_origin_form(parts: &mut Parts, origin: &Origin, path: &str) {
+    if !parts.headers.contains_key(HOST) {
+        let host = match (parts.uri.authority(), origin) {
+            (Some(authority), _) => Some(authority.as_str().to_owned()),
+            // Normalised IPv6 hosts lost their brackets; a Host header needs them.
+            (None, Origin::Tunnel { host }) if host.contains(':') => Some(format!("[{host}]")),
+            (None, Origin::Tunnel { host }) => Some(host.clone()),
+            (None, Origin::Direct) => None,
+        };
+        if let Some(value) = host.and_then(|host| HeaderValue::from_str(&host).ok()) {
+            parts.headers.insert(HOST, value);
+        }
+    }
+    if parts.uri.scheme().is_some() {
+        // `path` came from this very URI, so it parses; "/" is the fallback
+        // only for a URI with no path at all.
+        parts.uri = path
+            .parse::<PathAndQuery>()
+            .map(Uri::from)
+            .unwrap_or_else(|_| Uri::from_static("/"));
+    }
+}

@@ -1,0 +1,199 @@
+//! The front door: a forward proxy on loopback that every child process
+//! (registries, through `HTTPS_PROXY`/`HTTP_PROXY`) and the harness's own
+//! client use to reach Azure by its production host names. It terminates
+//! CONNECT tunnels with leaves from the harness CA, routes each request by
+//! host to a loopback upstream or an in-process service, and records every
+//! exchange. It is the one place where traffic is observed and, later,
+//! faults are injected. Nothing it does opens a connection off loopback.
+//!
+//! This module owns the lifecycle only; each concern has its own module.
+
+pub mod body;
+mod cert_cache;
+mod connect;
+mod dispatch;
+mod error;
+mod forward;
+mod headers;
+mod listener;
+mod metered;
+mod routing;
+mod service;
+mod traffic;
+
+use std::future::Future;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use body::{ProxyBody, FRONT_DOOR_HEADER};
+pub use error::{FrontDoorError, RouteError};
+pub use routing::{HostPattern, Route, Target};
+pub use service::{Scheme, Service, ServiceFuture, ServiceRequest};
+pub use traffic::{AuthScheme, TrafficLog, TrafficRecord};
+
+use crate::pki::CertificateAuthority;
+use cert_cache::CertCache;
+use routing::RouteTable;
+
+/// How long `shutdown` waits for open connections to wind down.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What the front door needs to start.
+#[derive(Debug, Clone)]
+pub struct FrontDoorConfig {
+    /// Signs the per-host leaves presented inside CONNECT tunnels; clients
+    /// must trust it (`SSL_CERT_FILE` for Go).
+    pub ca: Arc<CertificateAuthority>,
+    /// A fixed port on 127.0.0.1, or `None` for a free one.
+    pub port: Option<u16>,
+    /// Routes in match order; more can be added after start.
+    pub routes: Vec<Route>,
+}
+
+impl FrontDoorConfig {
+    pub fn new(ca: Arc<CertificateAuthority>) -> Self {
+        Self {
+            ca,
+            port: None,
+            routes: Vec::new(),
+        }
+    }
+
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    pub fn with_route(mut self, route: Route) -> Self {
+        self.routes.push(route);
+        self
+    }
+}
+
+/// State shared by the accept loop, every connection and every tunnel.
+pub(crate) struct ProxyContext {
+    routes: RouteTable,
+    traffic: TrafficLog,
+    certs: CertCache,
+    cancel: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl ProxyContext {
+    /// Spawns `work` so that it ends when the front door stops.
+    fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        let cancel = self.cancel.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = work => {}
+            }
+        });
+    }
+}
+
+/// A running front door. Dropping it stops accepting and cuts every open
+/// connection; [`FrontDoor::shutdown`] does the same and waits for them.
+pub struct FrontDoor {
+    addr: SocketAddr,
+    ctx: Arc<ProxyContext>,
+}
+
+impl std::fmt::Debug for FrontDoor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrontDoor")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FrontDoor {
+    /// Binds 127.0.0.1 (the given port, or a free one) and serves on the
+    /// current tokio runtime.
+    pub fn start(config: FrontDoorConfig) -> Result<Self, FrontDoorError> {
+        tokio::runtime::Handle::try_current().map_err(|_| FrontDoorError::NoRuntime)?;
+        let routes = RouteTable::default();
+        for route in config.routes {
+            routes.add(route)?;
+        }
+        let listener = bind(config.port.unwrap_or(0))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| FrontDoorError::Bind {
+                addr: SocketAddr::from((Ipv4Addr::LOCALHOST, config.port.unwrap_or(0))),
+                source,
+            })?;
+        let ctx = Arc::new(ProxyContext {
+            routes,
+            traffic: TrafficLog::new(),
+            certs: CertCache::new(config.ca),
+            cancel: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        });
+        ctx.spawn(listener::accept_loop(ctx.clone(), listener));
+        tracing::info!(%addr, "front door listening");
+        Ok(Self { addr, ctx })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The value for `HTTPS_PROXY`/`HTTP_PROXY`: `http://127.0.0.1:PORT`.
+    pub fn proxy_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The shared traffic log; clones see every later record.
+    pub fn traffic(&self) -> TrafficLog {
+        self.ctx.traffic.clone()
+    }
+
+    /// Appends a route; it applies to every request that arrives after this
+    /// returns, including ones on already-open tunnels.
+    pub fn add_route(&self, route: Route) -> Result<(), RouteError> {
+        self.ctx.routes.add(route)
+    }
+
+    /// Stops accepting, cuts open connections and waits (briefly) until
+    /// every task of the front door has ended, so its port is free again.
+    pub async fn shutdown(self) {
+        self.ctx.cancel.cancel();
+        self.ctx.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.ctx.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(addr = %self.addr, "front door tasks still running after shutdown");
+        }
+    }
+}
+
+impl Drop for FrontDoor {
+    fn drop(&mut self) {
+        self.ctx.cancel.cancel();
+    }
+}
+
+fn bind(port: u16) -> Result<tokio::net::TcpListener, FrontDoorError> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let map = |source: io::Error| {
+        if source.kind() == io::ErrorKind::AddrInUse {
+            FrontDoorError::PortInUse { port }
+        } else {
+            FrontDoorError::Bind { addr, source }
+        }
+    };
+    let listener = std::net::TcpListener::bind(addr).map_err(map)?;
+    listener.set_nonblocking(true).map_err(map)?;
+    tokio::net::TcpListener::from_std(listener).map_err(map)
+}
