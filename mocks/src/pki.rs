@@ -65,6 +65,15 @@ pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Makes ring the process-wide rustls provider, for third-party code that
+/// calls `ClientConfig::builder()` without naming one. Safe to call any
+/// number of times from anywhere: a provider already installed (by us or
+/// anyone) is kept. Our own builders never depend on it.
+pub fn install_default_crypto_provider() {
+    // Err only means a provider is already installed, which is the goal.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A self-signed CA generated fresh for one run.
 pub struct CertificateAuthority {
     issuer: Issuer<'static, KeyPair>,

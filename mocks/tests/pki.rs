@@ -139,3 +139,10 @@ fn pem_files_are_written_and_parse_back() {
         .unwrap();
     assert_eq!(certs, vec![ca.cert_der().clone()]);
 }
+
+#[test]
+fn installing_the_default_provider_twice_does_not_panic() {
+    regmatrix_mocks::pki::install_default_crypto_provider();
+    regmatrix_mocks::pki::install_default_crypto_provider();
+    assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+}

@@ -1,0 +1,59 @@
+//! Shared setup for the integration tests: the real cache (so registry
+//! builds are shared between tests and runs), the repository's scenarios,
+//! and a fake registry for the failure paths.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn scenario_dir() -> PathBuf {
+    repo_root().join("scenarios")
+}
+
+pub fn regmatrix() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_regmatrix"))
+}
+
+/// A stand-in registry that answers `--version` like v3.1.1 and otherwise
+/// never listens. It writes its pid and arguments to `marker` so a test can
+/// check the process is gone afterwards.
+pub fn fake_registry(dir: &Path, marker: &Path) -> PathBuf {
+    let script = dir.join("fake-registry");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo \"$0 github.com/distribution/distribution/v3 v3.1.1\"; exit 0; fi\necho \"$$ $*\" > {}\nexec sleep 600\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+pub fn process_alive(pid: i32) -> bool {
+    // A zombie still has a /proc entry; only a live process has a non-Z state.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.split(") ").nth(1).unwrap_or("").starts_with('Z'))
+        .unwrap_or(false)
+}
+
+/// Pids of processes whose command line mentions `needle`.
+pub fn processes_mentioning(needle: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(needle) && process_alive(pid) {
+            out.push(pid);
+        }
+    }
+    out
+}
