@@ -88,7 +88,8 @@ impl Cache {
                 path: path.clone(),
                 source,
             })?;
-        file.lock().map_err(|source| CacheError::Io { path, source })?;
+        file.lock()
+            .map_err(|source| CacheError::Io { path, source })?;
         Ok(CacheLock { _file: file })
     }
 }

@@ -24,7 +24,9 @@ fn live() -> &'static Mutex<Live> {
 
 fn with_live<T>(f: impl FnOnce(&mut Live) -> T) -> T {
     // A panic while the lock was held must not stop later cleanup.
-    let mut guard = live().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = live()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     f(&mut guard)
 }
 
@@ -73,7 +75,9 @@ pub fn install_signal_handlers() {
             .name("regmatrix-signals".into())
             .spawn(move || {
                 if let Some(signal) = signals.forever().next() {
-                    eprintln!("regmatrix: interrupted (signal {signal}); stopping registries and Azurite");
+                    eprintln!(
+                        "regmatrix: interrupted (signal {signal}); stopping registries and Azurite"
+                    );
                     terminate_all();
                     std::process::exit(128 + signal);
                 }

@@ -15,7 +15,11 @@ use regmatrix::scenario;
 use regmatrix::versions::{parse_version_list, RegistryVersion, DEFAULT_VERSIONS};
 
 #[derive(Parser)]
-#[command(name = "regmatrix", version, about = "What breaks when you upgrade Docker Registry (CNCF distribution) on Azure Blob storage")]
+#[command(
+    name = "regmatrix",
+    version,
+    about = "What breaks when you upgrade Docker Registry (CNCF distribution) on Azure Blob storage"
+)]
 struct Cli {
     /// No progress bars; plain lines suited to CI logs.
     #[arg(long, global = true)]
@@ -100,16 +104,26 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8> {
-    let progress = Progress::new(cli.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let progress =
+        Progress::new(cli.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match cli.command {
         Command::Install { versions } => {
             let versions = resolve_versions(&versions)?;
             let installer = Installer::new(Cache::from_env()?);
             let (azurite, columns) =
                 runner::prepare(&installer, &versions, None, &progress).await?;
-            println!("azurite {} ({})", azurite.version, azurite.blob_script.display());
+            println!(
+                "azurite {} ({})",
+                azurite.version,
+                azurite.blob_script.display()
+            );
             for c in columns {
-                println!("{}: {} ({})", c.version, c.registry.version_line, c.registry.binary.display());
+                println!(
+                    "{}: {} ({})",
+                    c.version,
+                    c.registry.version_line,
+                    c.registry.binary.display()
+                );
             }
             Ok(0)
         }
@@ -147,14 +161,22 @@ async fn run(cli: Cli) -> Result<u8> {
                 &progress,
             )
             .await?;
-            let report = runner::run_matrix(&azurite, &columns, &scenarios, &options, &progress).await;
+            let report =
+                runner::run_matrix(&azurite, &columns, &scenarios, &options, &progress).await;
             print!("{}", report::table::render(&report));
             let written = report::write_all(&report, &out)?;
             for path in written {
                 println!("wrote {}", path.display());
             }
-            for cell in report.cells.iter().filter(|c| c.outcome == report::Outcome::Error) {
-                eprintln!("regmatrix: error: {} on {}: {}", cell.scenario, cell.version, cell.evidence);
+            for cell in report
+                .cells
+                .iter()
+                .filter(|c| c.outcome == report::Outcome::Error)
+            {
+                eprintln!(
+                    "regmatrix: error: {} on {}: {}",
+                    cell.scenario, cell.version, cell.evidence
+                );
             }
             Ok(report.exit_code() as u8)
         }

@@ -3,8 +3,8 @@
 //! stored) when the same bytes are needed again.
 
 use bytes::{Bytes, BytesMut};
-use rand::{RngCore, SeedableRng};
 use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 
 const GENERATION_CHUNK: usize = 1 << 20;
@@ -91,6 +91,9 @@ mod tests {
         assert_eq!(a.len(), (2 << 20) + 5);
         assert!(blob.pieces(1000).all(|p| p.len() <= 1000));
         assert_eq!(a, b);
-        assert_ne!(RandomBlob::new(8, 16).digest(), RandomBlob::new(7, 16).digest());
+        assert_ne!(
+            RandomBlob::new(8, 16).digest(),
+            RandomBlob::new(7, 16).digest()
+        );
     }
 }

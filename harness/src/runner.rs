@@ -14,7 +14,9 @@ use tokio::sync::Semaphore;
 use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{EnvError, Environment, EnvironmentSpec, StorageCredentials, CONTAINER};
 use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
-use crate::report::{Cell, MatrixReport, Outcome, ScenarioInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION};
+use crate::report::{
+    Cell, MatrixReport, Outcome, ScenarioInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
+};
 use crate::scenario::engine::{self, StepFailure, Target};
 use crate::scenario::model::CredentialsMode;
 use crate::scenario::Scenario;
@@ -180,7 +182,11 @@ pub async fn run_matrix(
     ) {
         cells.push(match task.await {
             Ok(cell) => cell,
-            Err(join) => harness_error_cell(scenario, column, format!("the cell's task panicked: {join}")),
+            Err(join) => harness_error_cell(
+                scenario,
+                column,
+                format!("the cell's task panicked: {join}"),
+            ),
         });
     }
     bar.finish_and_clear();
@@ -353,6 +359,12 @@ pub fn summarize(records: &[TrafficRecord]) -> TrafficSummary {
             .unwrap_or_else(|| "unknown".into());
         *summary.by_auth_scheme.entry(scheme).or_default() += 1;
         *summary.by_status.entry(r.status.to_string()).or_default() += 1;
+        for rewrite in &r.rewrites {
+            *summary
+                .emulator_rewrites
+                .entry(rewrite.to_string())
+                .or_default() += 1;
+        }
     }
     summary
 }
@@ -363,14 +375,24 @@ fn traffic_note(t: &TrafficSummary) -> String {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    let statuses: Vec<String> = t.by_status.iter().map(|(k, v)| format!("{k}x{v}")).collect();
+    let statuses: Vec<String> = t
+        .by_status
+        .iter()
+        .map(|(k, v)| format!("{k}x{v}"))
+        .collect();
+    let rewrites: Vec<String> = t
+        .emulator_rewrites
+        .iter()
+        .map(|(k, v)| format!("; {v} rewritten by {k}"))
+        .collect();
     format!(
-        "Blob storage saw {} requests (auth: {}; status: {}), {:.1} MiB up, {:.1} MiB down",
+        "Blob storage saw {} requests (auth: {}; status: {}), {:.1} MiB up, {:.1} MiB down{}",
         t.requests,
         schemes.join(", "),
         statuses.join(", "),
         t.bytes_up as f64 / 1048576.0,
-        t.bytes_down as f64 / 1048576.0
+        t.bytes_down as f64 / 1048576.0,
+        rewrites.concat()
     )
 }
 

@@ -102,8 +102,16 @@ impl FromStr for RegistryVersion {
         match semver.major {
             3 => {}
             2 if semver.minor == 8 => {}
-            2 => return Err(unknown("only the 2.8 series of 2.x can be built (from vendor.conf)")),
-            _ => return Err(unknown("distribution has releases only in the 2.8 and 3.x series")),
+            2 => {
+                return Err(unknown(
+                    "only the 2.8 series of 2.x can be built (from vendor.conf)",
+                ))
+            }
+            _ => {
+                return Err(unknown(
+                    "distribution has releases only in the 2.8 and 3.x series",
+                ))
+            }
         }
         Ok(RegistryVersion {
             tag: tag.to_string(),
@@ -310,7 +318,10 @@ mod tests {
         assert!(!s.matches(&v("v3.1.1")));
         let exact: VersionSelector = "v2.8.3".parse().unwrap();
         assert!(exact.matches(&v("v2.8.3")) && !exact.matches(&v("v3.0.0")));
-        assert!("*".parse::<VersionSelector>().unwrap().matches(&v("v3.1.1")));
+        assert!("*"
+            .parse::<VersionSelector>()
+            .unwrap()
+            .matches(&v("v3.1.1")));
     }
 
     #[test]

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 fn one_line_error(output: &std::process::Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("regmatrix: error:")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("regmatrix: error:"))
+        .collect();
     assert_eq!(errors.len(), 1, "exactly one error line, got: {stderr}");
     errors[0].to_string()
 }
@@ -28,14 +31,18 @@ fn malformed_scenario_names_file_line_and_column() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let line = one_line_error(&output);
-    assert!(line.contains(&format!("{}:8:8:", file.display())), "{line}");
+    // Errors inside a step point at the step's `[[step]]` header and name the field's value.
+    assert!(line.contains(&format!("{}:5:1:", file.display())), "{line}");
     assert!(line.contains("invalid size"), "{line}");
 }
 
 #[test]
 fn unknown_version_is_one_line() {
     for (tag, needle) in [
-        ("v9.1.0", "distribution has releases only in the 2.8 and 3.x series"),
+        (
+            "v9.1.0",
+            "distribution has releases only in the 2.8 and 3.x series",
+        ),
         ("v3.99.0", "unknown registry version \"v3.99.0\""),
     ] {
         let output = common::regmatrix()
@@ -53,13 +60,24 @@ fn port_in_use_is_one_line() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let output = common::regmatrix()
-        .args(["--quiet", "matrix", "--versions", "v3.1.1", "--registry-port", &port.to_string(), "--out"])
+        .args([
+            "--quiet",
+            "matrix",
+            "--versions",
+            "v3.1.1",
+            "--registry-port",
+            &port.to_string(),
+            "--out",
+        ])
         .arg(tempfile::tempdir().unwrap().path())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let line = one_line_error(&output);
-    assert!(line.contains(&format!("port {port} on 127.0.0.1 is already in use")), "{line}");
+    assert!(
+        line.contains(&format!("port {port} on 127.0.0.1 is already in use")),
+        "{line}"
+    );
 }
 
 #[test]
@@ -68,21 +86,41 @@ fn registry_that_never_turns_healthy_is_one_line_and_is_killed() {
     let marker = dir.path().join("fake.pid");
     let fake = common::fake_registry(dir.path(), &marker);
     let output = common::regmatrix()
-        .args(["--quiet", "matrix", "--scenarios", "storage/shared-key", "--ready-timeout", "3", "--registry-bin"])
+        .args([
+            "--quiet",
+            "matrix",
+            "--scenarios",
+            "storage/shared-key",
+            "--ready-timeout",
+            "3",
+            "--registry-bin",
+        ])
         .arg(&fake)
         .arg("--out")
         .arg(dir.path().join("out"))
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let line = one_line_error(&output);
     assert!(line.contains("never turned healthy within 3s"), "{line}");
     let recorded = std::fs::read_to_string(&marker).unwrap();
     let pid: i32 = recorded.split_whitespace().next().unwrap().parse().unwrap();
-    assert!(!common::process_alive(pid), "the fake registry {pid} survived");
+    assert!(
+        !common::process_alive(pid),
+        "the fake registry {pid} survived"
+    );
     let config = recorded.split_whitespace().last().unwrap();
     let run_dir = std::path::Path::new(config).parent().unwrap();
-    assert!(!run_dir.exists(), "run dir {} left behind", run_dir.display());
+    assert!(
+        !run_dir.exists(),
+        "run dir {} left behind",
+        run_dir.display()
+    );
 }
 
 #[test]
@@ -91,7 +129,15 @@ fn interrupted_run_leaves_no_process_or_directory() {
     let marker = dir.path().join("fake.pid");
     let fake = common::fake_registry(dir.path(), &marker);
     let mut child = common::regmatrix()
-        .args(["--quiet", "matrix", "--scenarios", "storage/shared-key", "--ready-timeout", "120", "--registry-bin"])
+        .args([
+            "--quiet",
+            "matrix",
+            "--scenarios",
+            "storage/shared-key",
+            "--ready-timeout",
+            "120",
+            "--registry-bin",
+        ])
         .arg(&fake)
         .arg("--out")
         .arg(dir.path().join("out"))
@@ -107,16 +153,36 @@ fn interrupted_run_leaves_no_process_or_directory() {
     let recorded = std::fs::read_to_string(&marker).unwrap();
     let registry_pid: i32 = recorded.split_whitespace().next().unwrap().parse().unwrap();
     let config = recorded.split_whitespace().last().unwrap().to_string();
-    let run_dir = std::path::Path::new(&config).parent().unwrap().to_path_buf();
+    let run_dir = std::path::Path::new(&config)
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let azurite = common::processes_mentioning(&run_dir.display().to_string());
-    assert!(!azurite.is_empty(), "Azurite runs with its data in the run dir");
+    assert!(
+        !azurite.is_empty(),
+        "Azurite runs with its data in the run dir"
+    );
 
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "128 + SIGINT");
     std::thread::sleep(Duration::from_millis(300));
-    assert!(!common::process_alive(registry_pid), "registry {registry_pid} survived SIGINT");
+    assert!(
+        !common::process_alive(registry_pid),
+        "registry {registry_pid} survived SIGINT"
+    );
     let survivors = common::processes_mentioning(&run_dir.display().to_string());
-    assert!(survivors.is_empty(), "processes survived SIGINT: {survivors:?}");
-    assert!(!run_dir.exists(), "run dir {} left behind", run_dir.display());
+    assert!(
+        survivors.is_empty(),
+        "processes survived SIGINT: {survivors:?}"
+    );
+    assert!(
+        !run_dir.exists(),
+        "run dir {} left behind",
+        run_dir.display()
+    );
 }

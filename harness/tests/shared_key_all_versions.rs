@@ -18,20 +18,51 @@ async fn shared_key_passes_on(tag: &str) {
         .unwrap();
     let column: &Column = &columns[0];
     assert!(
-        column.registry.version_line.contains(tag.trim_start_matches('v')),
+        column
+            .registry
+            .version_line
+            .contains(tag.trim_start_matches('v')),
         "the binary's own --version names {tag}: {}",
         column.registry.version_line
     );
-    let scenario = scenario::load_file(&common::scenario_dir().join("storage/shared-key.toml")).unwrap();
+    let scenario =
+        scenario::load_file(&common::scenario_dir().join("storage/shared-key.toml")).unwrap();
     let cell = runner::run_cell(&scenario, column, &azurite, &RunOptions::default()).await;
     assert_eq!(cell.outcome, Outcome::Pass, "{tag}: {}", cell.evidence);
     // The bytes went to Blob storage with the account key, and were read back.
-    assert!(cell.storage_traffic.by_auth_scheme.get("shared_key").copied().unwrap_or(0) > 0);
-    assert!(cell.storage_traffic.bytes_up >= 25 * 1024 * 1024, "{:?}", cell.storage_traffic);
-    let read = cell.steps.iter().find(|s| s.kind == "read-storage").unwrap();
-    assert!(read.ok && read.summary.contains("matching digests"), "{}", read.summary);
-    let chunked = cell.steps.iter().find(|s| s.summary.contains("large")).unwrap();
-    assert!(chunked.summary.contains("5 chunks of 4194304 bytes"), "{}", chunked.summary);
+    assert!(
+        cell.storage_traffic
+            .by_auth_scheme
+            .get("shared_key")
+            .copied()
+            .unwrap_or(0)
+            > 0
+    );
+    assert!(
+        cell.storage_traffic.bytes_up >= 25 * 1024 * 1024,
+        "{:?}",
+        cell.storage_traffic
+    );
+    let read = cell
+        .steps
+        .iter()
+        .find(|s| s.kind == "read-storage")
+        .unwrap();
+    assert!(
+        read.ok && read.summary.contains("matching digests"),
+        "{}",
+        read.summary
+    );
+    let chunked = cell
+        .steps
+        .iter()
+        .find(|s| s.summary.contains("large"))
+        .unwrap();
+    assert!(
+        chunked.summary.contains("5 chunks of 4194304 bytes"),
+        "{}",
+        chunked.summary
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,5 +2,6 @@
 //! `pki` makes the per-run CA and leaves; `front_door` is the forward proxy
 //! that routes production host names to loopback servers and records traffic.
 
+pub mod azure_storage;
 pub mod front_door;
 pub mod pki;

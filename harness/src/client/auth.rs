@@ -34,7 +34,9 @@ impl Challenge {
     /// commas and backslash escapes (RFC 7235 quoted-string).
     pub fn parse(header: &str) -> Option<Challenge> {
         let header = header.trim();
-        let (scheme, rest) = header.split_once(char::is_whitespace).unwrap_or((header, ""));
+        let (scheme, rest) = header
+            .split_once(char::is_whitespace)
+            .unwrap_or((header, ""));
         if scheme.is_empty() {
             return None;
         }
@@ -123,7 +125,11 @@ impl Authenticator {
 
     pub fn token_for(&self, url: &str) -> Option<String> {
         let key = token_key(url)?;
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
     }
 
     pub async fn fetch_token(&self, url: &str, challenge: &Challenge) -> Result<(), ClientError> {
@@ -145,18 +151,26 @@ impl Authenticator {
             realm: realm.clone(),
             detail,
         };
-        let response = request.send().await.map_err(|e| token_error(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| token_error(e.to_string()))?;
         let status = response.status();
-        let body = response.text().await.map_err(|e| token_error(e.to_string()))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| token_error(e.to_string()))?;
         if !status.is_success() {
-            return Err(token_error(format!("{status}: {}", body.chars().take(300).collect::<String>())));
+            return Err(token_error(format!(
+                "{status}: {}",
+                body.chars().take(300).collect::<String>()
+            )));
         }
         let parsed: TokenResponse =
             serde_json::from_str(&body).map_err(|e| token_error(format!("bad token JSON: {e}")))?;
-        let token = parsed
-            .token
-            .or(parsed.access_token)
-            .ok_or_else(|| token_error("neither `token` nor `access_token` in the answer".into()))?;
+        let token = parsed.token.or(parsed.access_token).ok_or_else(|| {
+            token_error("neither `token` nor `access_token` in the answer".into())
+        })?;
         if let Some(key) = token_key(url) {
             self.tokens
                 .lock()

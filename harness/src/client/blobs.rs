@@ -31,11 +31,14 @@ impl RegistryClient {
         let mut hasher = Sha256::new();
         let mut bytes = 0u64;
         loop {
-            let chunk = response.chunk().await.map_err(|source| ClientError::Transport {
-                method: "GET".into(),
-                path: final_url.path().to_string(),
-                source,
-            })?;
+            let chunk = response
+                .chunk()
+                .await
+                .map_err(|source| ClientError::Transport {
+                    method: "GET".into(),
+                    path: final_url.path().to_string(),
+                    source,
+                })?;
             let Some(chunk) = chunk else { break };
             bytes += chunk.len() as u64;
             hasher.update(&chunk);
@@ -56,7 +59,11 @@ impl RegistryClient {
     }
 
     /// HEADs a blob; `Ok(None)` when it does not exist.
-    pub async fn blob_size(&self, repository: &str, digest: &str) -> Result<Option<u64>, ClientError> {
+    pub async fn blob_size(
+        &self,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Option<u64>, ClientError> {
         let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
         let response = self.send(Method::HEAD, &url, |r| r).await?;
         if response.status().as_u16() == 404 {

@@ -31,7 +31,10 @@ pub enum ClientError {
 
 /// An error response from the registry.
 #[derive(Debug, Clone, thiserror::Error, Serialize, Deserialize)]
-#[error("{method} {path} answered {status}{}", summary(errors, www_authenticate))]
+#[error(
+    "{method} {path} answered {status}{}",
+    summary(errors, www_authenticate)
+)]
 pub struct RegistryError {
     pub method: String,
     pub path: String,

@@ -40,11 +40,14 @@ async fn json<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
     url: &str,
 ) -> Result<T, ClientError> {
-    let bytes = response.bytes().await.map_err(|source| ClientError::Transport {
-        method: "GET".into(),
-        path: url.to_string(),
-        source,
-    })?;
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|source| ClientError::Transport {
+            method: "GET".into(),
+            path: url.to_string(),
+            source,
+        })?;
     serde_json::from_slice(&bytes)
         .map_err(|e| ClientError::Protocol(format!("{url}: unexpected JSON: {e}")))
 }

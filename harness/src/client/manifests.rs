@@ -86,11 +86,14 @@ impl RegistryClient {
             .send(Method::GET, &url, |r| r.header(ACCEPT, OCI_MANIFEST))
             .await?;
         let response = expect_status(response, "GET", &url, &[200]).await?;
-        let bytes = response.bytes().await.map_err(|source| ClientError::Transport {
-            method: "GET".into(),
-            path: url.clone(),
-            source,
-        })?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|source| ClientError::Transport {
+                method: "GET".into(),
+                path: url.clone(),
+                source,
+            })?;
         let actual = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
         if actual != expected_digest {
             return Err(ClientError::DigestMismatch {

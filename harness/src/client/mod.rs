@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use auth::{Challenge, Credentials};
-pub use error::{ClientError, RegistryError, RegistryErrorEntry};
 pub use blobs::BlobRead;
+pub use error::{ClientError, RegistryError, RegistryErrorEntry};
 pub use manifests::{image_manifest, ManifestDescriptor, OCI_MANIFEST};
 
 /// One HTTP exchange the client made, for the observation log.
@@ -34,7 +34,10 @@ pub struct ExchangeLog(Arc<Mutex<Vec<Exchange>>>);
 
 impl ExchangeLog {
     fn push(&self, exchange: Exchange) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(exchange);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(exchange);
     }
 
     /// Takes the exchanges recorded so far.
@@ -84,7 +87,9 @@ impl RegistryClient {
             ),
             None => builder.no_proxy(),
         };
-        let http = builder.build().map_err(|e| ClientError::Setup(e.to_string()))?;
+        let http = builder
+            .build()
+            .map_err(|e| ClientError::Setup(e.to_string()))?;
         Ok(RegistryClient {
             base_url: config.base_url.trim_end_matches('/').to_string(),
             auth: auth::Authenticator::new(http.clone(), config.credentials),

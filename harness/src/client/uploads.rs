@@ -29,7 +29,12 @@ impl RegistryClient {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(|l| self.resolve_location(l))
-            .ok_or_else(|| ClientError::Protocol(format!("{} answered without Location", response.url().path())))
+            .ok_or_else(|| {
+                ClientError::Protocol(format!(
+                    "{} answered without Location",
+                    response.url().path()
+                ))
+            })
     }
 
     /// Pushes `blob` in one PUT, streaming its bytes.

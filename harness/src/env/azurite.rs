@@ -28,6 +28,7 @@ impl AzuriteService {
         account: &StorageAccount,
         tls: AzuriteTls<'_>,
         port: u16,
+        proxy_url: &str,
         run_dir: &Path,
     ) -> Result<Self, EnvError> {
         let data = run_dir.join("azurite-data");
@@ -40,17 +41,37 @@ impl AzuriteService {
             .arg(tls.cert)
             .arg("--key")
             .arg(tls.key)
-            .args(["--oauth", "basic", "--disableTelemetry", "--skipApiVersionCheck", "--loose"])
+            .args([
+                "--oauth",
+                "basic",
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+                "--loose",
+            ])
             .arg("--location")
             .arg(&data)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", run_dir)
-            .env("AZURITE_ACCOUNTS", account.azurite_accounts_entry());
-        let process =
-            ManagedProcess::spawn("azurite", command, &run_dir.join("azurite.log"))?;
+            .env("AZURITE_ACCOUNTS", account.azurite_accounts_entry())
+            // Azurite's own outbound requests (axios: copy-source validation)
+            // go through the front door, back to this Azurite.
+            .env("https_proxy", proxy_url)
+            .env("HTTPS_PROXY", proxy_url)
+            .env("http_proxy", proxy_url)
+            .env("HTTP_PROXY", proxy_url);
+        // Azurite's debug log has every request and response header; it is
+        // large, so it is written only when asked for.
+        if std::env::var_os("REGMATRIX_AZURITE_DEBUG").is_some() {
+            command
+                .arg("--debug")
+                .arg(run_dir.join("azurite-debug.log"));
+        }
+        let process = ManagedProcess::spawn("azurite", command, &run_dir.join("azurite.log"))?;
         let mut service = AzuriteService { process, port };
-        service.wait_until_listening(Duration::from_secs(30)).await?;
+        service
+            .wait_until_listening(Duration::from_secs(30))
+            .await?;
         Ok(service)
     }
 
@@ -80,5 +101,8 @@ impl AzuriteService {
 }
 
 fn last_line(process: &ManagedProcess) -> String {
-    process.log_tail(1).pop().unwrap_or_else(|| "(no output)".into())
+    process
+        .log_tail(1)
+        .pop()
+        .unwrap_or_else(|| "(no output)".into())
 }

@@ -51,7 +51,10 @@ pub struct RegistryConfig {
 impl RegistryConfig {
     pub fn render(&self, dialect: ConfigDialect) -> Result<String, Unsupported> {
         let mut storage = Mapping::new();
-        storage.insert("azure".into(), Value::Mapping(self.azure_parameters(dialect)?));
+        storage.insert(
+            "azure".into(),
+            Value::Mapping(self.azure_parameters(dialect)?),
+        );
         storage.insert("delete".into(), map([("enabled", true.into())]));
         storage.insert(
             "redirect".into(),
@@ -78,7 +81,10 @@ impl RegistryConfig {
                 map([
                     ("addr", self.listen.to_string().into()),
                     ("secret", self.http_secret.clone().into()),
-                    ("debug", map([("addr", self.debug_listen.to_string().into())])),
+                    (
+                        "debug",
+                        map([("addr", self.debug_listen.to_string().into())]),
+                    ),
                 ]),
             ),
         ]);
@@ -97,10 +103,7 @@ impl RegistryConfig {
             }
             (StorageCredentials::SharedKey, ConfigDialect::V3) => {
                 azure.insert("accountkey".into(), s.account.key_base64.clone().into());
-                azure.insert(
-                    "credentials".into(),
-                    map([("type", "shared_key".into())]),
-                );
+                azure.insert("credentials".into(), map([("type", "shared_key".into())]));
             }
         }
         Ok(azure)
@@ -147,18 +150,25 @@ mod tests {
     fn shared_key_spelling_per_dialect() {
         let v2 = azure(&config().render(ConfigDialect::V2).unwrap());
         assert_eq!(v2["accountkey"], Value::from("a2V5"));
-        assert!(v2.get("credentials").is_none(), "2.8 has no credentials block");
+        assert!(
+            v2.get("credentials").is_none(),
+            "2.8 has no credentials block"
+        );
         let pre = azure(&config().render(ConfigDialect::V3PreRelease).unwrap());
         assert!(pre.get("credentials").is_none());
         let v3 = azure(&config().render(ConfigDialect::V3).unwrap());
         assert_eq!(v3["credentials"]["type"], Value::from("shared_key"));
         assert_eq!(v3["realm"], Value::from("core.windows.net"));
-        assert!(v3.get("serviceurl").is_none(), "production-style: no service URL");
+        assert!(
+            v3.get("serviceurl").is_none(),
+            "production-style: no service URL"
+        );
     }
 
     #[test]
     fn listens_and_debug_address_are_rendered() {
-        let doc: Value = serde_yaml::from_str(&config().render(ConfigDialect::V3).unwrap()).unwrap();
+        let doc: Value =
+            serde_yaml::from_str(&config().render(ConfigDialect::V3).unwrap()).unwrap();
         assert_eq!(doc["http"]["addr"], Value::from("127.0.0.1:5000"));
         assert_eq!(doc["http"]["debug"]["addr"], Value::from("127.0.0.1:5001"));
     }

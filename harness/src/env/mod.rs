@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use regmatrix_mocks::azure_storage::emulator_compat::AppendBlockBlobTypeHeader;
 use regmatrix_mocks::front_door::{FrontDoor, FrontDoorConfig, Route, Target};
 use regmatrix_mocks::pki::{CertificateAuthority, PkiError};
 
@@ -51,7 +52,10 @@ pub enum EnvError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Unsupported(#[from] Unsupported),
-    #[error("registry {tag} exited during start-up ({status}): {}", last_of(log_tail))]
+    #[error(
+        "registry {tag} exited during start-up ({status}): {}",
+        last_of(log_tail)
+    )]
     RegistryExited {
         tag: String,
         status: String,
@@ -144,6 +148,12 @@ impl Environment {
         };
         let config_yaml = config.render(spec.dialect)?;
 
+        // The front door starts first: Azurite itself sends requests to blob
+        // host names (it validates a SAS copy source by fetching it), and those
+        // must come back here, not leave the machine.
+        let front_door = FrontDoor::start(FrontDoorConfig::new(ca.clone()))
+            .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
+
         let azurite_leaf = ca.issue_leaf(&["127.0.0.1", &account.host()])?;
         let (cert, key) = azurite_leaf.write_pem_files(&dir, "azurite")?;
         let azurite_port = ports::free_port()?;
@@ -155,9 +165,23 @@ impl Environment {
                 key: &key,
             },
             azurite_port,
+            &front_door.proxy_url(),
             &dir,
         )
         .await?;
+        let azurite_url = format!("https://127.0.0.1:{azurite_port}")
+            .parse()
+            .map_err(|e| EnvError::FrontDoor(format!("Azurite URL: {e}")))?;
+        front_door
+            .add_route(
+                Route::to(
+                    "*.blob.core.windows.net",
+                    Target::upstream(azurite_url, ca.rustls_root_store()),
+                )
+                .map_err(|e| EnvError::FrontDoor(e.to_string()))?,
+            )
+            .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
+        front_door.add_rewrite(AppendBlockBlobTypeHeader::new(account.clone()));
 
         let storage = BlobStorageClient::new(
             account.clone(),
@@ -166,17 +190,6 @@ impl Environment {
         )?;
         // v3 does not create its container; 2.8 does, and tolerates an existing one.
         storage.create_container(CONTAINER, azurite_port).await?;
-
-        let azurite_url = format!("https://127.0.0.1:{azurite_port}")
-            .parse()
-            .map_err(|e| EnvError::FrontDoor(format!("Azurite URL: {e}")))?;
-        let blob_route = Route::to(
-            "*.blob.core.windows.net",
-            Target::upstream(azurite_url, ca.rustls_root_store()),
-        )
-        .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
-        let front_door = FrontDoor::start(FrontDoorConfig::new(ca.clone()).with_route(blob_route))
-            .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
 
         let registry = RegistryService::start(RegistryLaunch {
             installed: &spec.registry,

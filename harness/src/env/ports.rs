@@ -14,8 +14,7 @@ pub enum PortError {
 /// it, so two environments can in rare cases race; the child then fails to
 /// bind and says so in its log.
 pub fn free_port() -> Result<u16, PortError> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(PortError::Exhausted)?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(PortError::Exhausted)?;
     listener
         .local_addr()
         .map(|a| a.port())

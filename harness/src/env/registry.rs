@@ -38,7 +38,8 @@ impl RegistryService {
         std::fs::write(&config_path, launch.config_yaml)
             .map_err(|e| EnvError::io("write the registry config", e))?;
         let home = launch.run_dir.join("registry-home");
-        std::fs::create_dir_all(&home).map_err(|e| EnvError::io("create the registry's HOME", e))?;
+        std::fs::create_dir_all(&home)
+            .map_err(|e| EnvError::io("create the registry's HOME", e))?;
         let mut command = Command::new(&launch.installed.binary);
         // A clean environment: nothing from the user's shell (an AZURE_* variable,
         // a real proxy) may change what the registry does.
@@ -92,7 +93,8 @@ impl RegistryService {
                     log_tail: self.process.log_tail(20),
                 });
             }
-            if is_status(&http, &health, &[200]).await && is_status(&http, &api, &[200, 401]).await {
+            if is_status(&http, &health, &[200]).await && is_status(&http, &api, &[200, 401]).await
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {

@@ -36,7 +36,9 @@ pub fn install(cache: &Cache, progress: &ProgressBar) -> Result<InstalledAzurite
         return Ok(installed());
     }
     let npm = toolchain::require("npm", "to install the Azurite storage emulator")?;
-    progress.set_message(format!("azurite {AZURITE_VERSION}: waiting for the cache lock"));
+    progress.set_message(format!(
+        "azurite {AZURITE_VERSION}: waiting for the cache lock"
+    ));
     let _lock = cache.lock("azurite")?;
     if marker.is_file() && blob_script.is_file() {
         return Ok(installed());
@@ -49,7 +51,12 @@ pub fn install(cache: &Cache, progress: &ProgressBar) -> Result<InstalledAzurite
         .arg("install")
         .arg("--prefix")
         .arg(&dir)
-        .args(["--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"])
+        .args([
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--loglevel=error",
+        ])
         .arg(format!("azurite@{AZURITE_VERSION}"));
     let outcome = tool_run::run(command, &log_path).map_err(|e| InstallError::Azurite {
         version: AZURITE_VERSION.into(),

@@ -20,7 +20,10 @@ pub fn build(
     command
         .arg("install")
         // As upstream's release builds do, so `--version` names the tag, not `+unknown`.
-        .arg(format!("-ldflags=-X {MODULE}/version.version={}", version.tag()))
+        .arg(format!(
+            "-ldflags=-X {MODULE}/version.version={}",
+            version.tag()
+        ))
         .arg(format!("{MODULE}/cmd/registry@{}", version.tag()))
         .env("GOBIN", &bin_dir)
         .env("CGO_ENABLED", "0")
@@ -48,7 +51,15 @@ pub(super) fn classify_failure(
     last_line: String,
     log_path: PathBuf,
 ) -> InstallError {
-    let unknown = ["unknown revision", "invalid version", "no matching versions", "not found: "];
+    // The public proxy says "unknown revision"/"invalid version"; a mirror that
+    // serves only known versions answers 403 "not available".
+    let unknown = [
+        "unknown revision",
+        "invalid version",
+        "no matching versions",
+        "not found: ",
+        "module version is not available",
+    ];
     if unknown.iter().any(|needle| log.contains(needle)) {
         InstallError::UnknownVersion {
             tag: version.tag().to_string(),

@@ -148,14 +148,17 @@ pub fn build(
     };
     // 2. A writable copy with a generated go.mod.
     let src = scratch.join("src");
-    copy_tree(Path::new(module_dir), &src).map_err(|e| build_error(format!("copying the source: {e}")))?;
+    copy_tree(Path::new(module_dir), &src)
+        .map_err(|e| build_error(format!("copying the source: {e}")))?;
     let vendor_conf = src.join("vendor.conf");
     let text = std::fs::read_to_string(&vendor_conf)
         .map_err(|e| build_error(format!("reading vendor.conf: {e}")))?;
     let go_mod = go_mod_from_vendor_conf(&parse_vendor_conf(&vendor_conf, &text)?)?;
-    std::fs::write(src.join("go.mod"), &go_mod).map_err(|e| build_error(format!("writing go.mod: {e}")))?;
+    std::fs::write(src.join("go.mod"), &go_mod)
+        .map_err(|e| build_error(format!("writing go.mod: {e}")))?;
     if let Some(sum) = recorded_go_sum(version.tag()) {
-        std::fs::write(src.join("go.sum"), sum).map_err(|e| build_error(format!("writing go.sum: {e}")))?;
+        std::fs::write(src.join("go.sum"), sum)
+            .map_err(|e| build_error(format!("writing go.sum: {e}")))?;
     }
     // 3. Build, with the version stamped as upstream's Makefile does.
     let binary = scratch.join("bin").join("registry");
@@ -242,9 +245,13 @@ mod pin_tests {
 
     #[test]
     fn an_unknown_revision_is_refused_not_resolved_to_latest() {
-        let pins = parse_vendor_conf(Path::new("vendor.conf"), "github.com/x/y 0123abcd\n").unwrap();
+        let pins =
+            parse_vendor_conf(Path::new("vendor.conf"), "github.com/x/y 0123abcd\n").unwrap();
         let err = go_mod_from_vendor_conf(&pins).unwrap_err();
-        assert!(err.to_string().contains("github.com/x/y at 0123abcd"), "{err}");
+        assert!(
+            err.to_string().contains("github.com/x/y at 0123abcd"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -255,7 +262,10 @@ mod pin_tests {
             assert!(cols[2].starts_with('v'), "{line}");
             assert!(["tag", "pseudo", "substitute"].contains(&cols[3]), "{line}");
             if cols[3] == "pseudo" {
-                assert!(cols[2].ends_with(&cols[1][..12]), "a pseudo-version names its commit: {line}");
+                assert!(
+                    cols[2].ends_with(&cols[1][..12]),
+                    "a pseudo-version names its commit: {line}"
+                );
             }
             if cols[3] == "substitute" {
                 assert!(!cols[4].is_empty(), "a substitute says why: {line}");

@@ -27,12 +27,18 @@ pub fn render(report: &MatrixReport) -> String {
         }
         out.push('\n');
     }
-    out.push_str("\nLegend: **bold** marks an outcome that differs from the scenario's expectation.\n");
+    out.push_str(
+        "\nLegend: **bold** marks an outcome that differs from the scenario's expectation.\n",
+    );
     out.push_str("\n## Versions\n\n");
     for v in &report.versions {
         out.push_str(&format!("- `{}`: `{}`\n", v.tag, v.version_line));
     }
-    let mut notes: Vec<&Cell> = report.cells.iter().filter(|c| c.outcome.as_str() != "pass" || !c.as_expected()).collect();
+    let mut notes: Vec<&Cell> = report
+        .cells
+        .iter()
+        .filter(|c| c.outcome.as_str() != "pass" || !c.as_expected())
+        .collect();
     notes.sort_by_key(|c| (c.as_expected(), c.scenario.clone(), c.version.clone()));
     if !notes.is_empty() {
         out.push_str("\n## Evidence for every cell that is not `pass`\n\n");

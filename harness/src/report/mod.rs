@@ -4,7 +4,9 @@ pub mod markdown;
 pub mod model;
 pub mod table;
 
-pub use model::{Cell, MatrixReport, Outcome, ScenarioInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION};
+pub use model::{
+    Cell, MatrixReport, Outcome, ScenarioInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -97,6 +97,9 @@ pub struct TrafficSummary {
     pub bytes_down: u64,
     pub by_auth_scheme: std::collections::BTreeMap<String, u64>,
     pub by_status: std::collections::BTreeMap<String, u64>,
+    /// Requests the front door rewrote to correct an emulator divergence, by rewrite.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub emulator_rewrites: std::collections::BTreeMap<String, u64>,
 }
 
 impl MatrixReport {

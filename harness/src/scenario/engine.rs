@@ -105,7 +105,13 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
         let step_traffic = target.traffic.len();
         let started = Instant::now();
         let result = perform(step, index, scenario, target, &mut pushed).await;
-        let requests = target.client.exchanges().drain().into_iter().map(Into::into).collect();
+        let requests = target
+            .client
+            .exchanges()
+            .drain()
+            .into_iter()
+            .map(Into::into)
+            .collect();
         let storage_requests = target.traffic.len().saturating_sub(step_traffic);
         let mut observation = StepObservation {
             index,
@@ -150,7 +156,9 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
 
 fn describe(step: &Step) -> String {
     match step {
-        Step::PushBlob { blob, size, mode, .. } => format!("push blob {blob} ({} bytes, {mode:?})", size.0),
+        Step::PushBlob {
+            blob, size, mode, ..
+        } => format!("push blob {blob} ({} bytes, {mode:?})", size.0),
         Step::PushManifest { tag, .. } => format!("push manifest {tag}"),
         Step::PullManifest { tag } => format!("pull manifest {tag}"),
         Step::PullBlobs { blobs } => format!("pull blobs {}", blobs.join(", ")),
@@ -187,12 +195,20 @@ async fn perform(
                 }
                 UploadMode::Chunked => {
                     let chunk = chunk.map(|c| c.0).unwrap_or(size.0) as usize;
-                    let n = client.push_blob_chunked(repo, &payload, &digest, chunk).await?;
+                    let n = client
+                        .push_blob_chunked(repo, &payload, &digest, chunk)
+                        .await?;
                     format!("{n} chunks of {chunk} bytes")
                 }
             };
             let summary = format!("pushed blob {blob} ({} bytes, {how}) as {digest}", size.0);
-            pushed.blobs.insert(blob.clone(), PushedBlob { blob: payload, digest });
+            pushed.blobs.insert(
+                blob.clone(),
+                PushedBlob {
+                    blob: payload,
+                    digest,
+                },
+            );
             Ok(summary)
         }
         Step::PushManifest { tag, layers } => {
@@ -231,12 +247,18 @@ async fn perform(
                 });
             }
             pushed.manifests.insert(tag.clone(), digest.clone());
-            Ok(format!("pushed manifest {tag} ({} layers) as {digest}", layers.len()))
+            Ok(format!(
+                "pushed manifest {tag} ({} layers) as {digest}",
+                layers.len()
+            ))
         }
         Step::PullManifest { tag } => {
             let digest = pushed.manifests.get(tag).cloned().unwrap_or_default();
             let bytes = client.get_manifest_verified(repo, tag, &digest).await?;
-            Ok(format!("pulled manifest {tag}: {} bytes, digest verified", bytes.len()))
+            Ok(format!(
+                "pulled manifest {tag}: {} bytes, digest verified",
+                bytes.len()
+            ))
         }
         Step::PullBlobs { blobs } => {
             let mut parts = Vec::new();
@@ -285,7 +307,10 @@ async fn perform(
                 }
                 parts.push(format!("{name} at {stored} ({size} bytes)"));
             }
-            Ok(format!("found in Blob storage with matching digests: {}", parts.join("; ")))
+            Ok(format!(
+                "found in Blob storage with matching digests: {}",
+                parts.join("; ")
+            ))
         }
         Step::MountBlob { blob, into } => {
             let b = &pushed.blobs[blob];
@@ -304,16 +329,23 @@ async fn perform(
             let mut wanted = expect.clone();
             wanted.sort();
             if tags != wanted {
-                return Err(ClientError::Protocol(format!("tags list {tags:?}, expected {wanted:?}")));
+                return Err(ClientError::Protocol(format!(
+                    "tags list {tags:?}, expected {wanted:?}"
+                )));
             }
             Ok(format!("tags list is {tags:?}"))
         }
         Step::Catalog => {
             let repos = client.catalog().await?;
             if !repos.iter().any(|r| r == repo) {
-                return Err(ClientError::Protocol(format!("catalog {repos:?} lacks {repo}")));
+                return Err(ClientError::Protocol(format!(
+                    "catalog {repos:?} lacks {repo}"
+                )));
             }
-            Ok(format!("catalog lists {} repositories including {repo}", repos.len()))
+            Ok(format!(
+                "catalog lists {} repositories including {repo}",
+                repos.len()
+            ))
         }
         Step::DeleteManifest { tag } => {
             let digest = pushed.manifests.get(tag).cloned().unwrap_or_default();
@@ -322,7 +354,9 @@ async fn perform(
                 Err(ClientError::Registry(e)) if e.status == 404 => {
                     Ok(format!("deleted manifest {digest}; it now answers 404"))
                 }
-                Ok(_) => Err(ClientError::Protocol(format!("manifest {digest} still served after delete"))),
+                Ok(_) => Err(ClientError::Protocol(format!(
+                    "manifest {digest} still served after delete"
+                ))),
                 Err(other) => Err(other),
             }
         }

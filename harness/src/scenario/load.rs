@@ -88,7 +88,9 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             if blobs.contains(name) {
                 Ok(())
             } else {
-                Err(fail(format!("blob {name:?} is used before a push-blob step defines it")))
+                Err(fail(format!(
+                    "blob {name:?} is used before a push-blob step defines it"
+                )))
             }
         };
         match step.get_ref() {
@@ -96,7 +98,9 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
                 blob, mode, chunk, ..
             } => {
                 if *mode == UploadMode::Chunked && chunk.is_none_or(|c| c.0 == 0) {
-                    return Err(fail("a chunked push-blob needs a non-zero `chunk` size".into()));
+                    return Err(fail(
+                        "a chunked push-blob needs a non-zero `chunk` size".into(),
+                    ));
                 }
                 if !blobs.insert(blob.clone()) {
                     return Err(fail(format!("blob {blob:?} is pushed twice")));
@@ -118,7 +122,10 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         let span = Some(expectation.span());
         let e = expectation.get_ref();
         if index == 0 && e.versions.trim() != "*" {
-            return Err(at(span, "the first [[expect]] must be the default, `versions = \"*\"`".into()));
+            return Err(at(
+                span,
+                "the first [[expect]] must be the default, `versions = \"*\"`".into(),
+            ));
         }
         selectors.push(
             e.versions
@@ -126,7 +133,13 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
                 .map_err(|err| at(span.clone(), err.to_string()))?,
         );
         if e.outcome != Outcome::Pass && e.because.as_deref().is_none_or(str::is_empty) {
-            return Err(at(span, format!("an expected `{}` needs `because`: the evidence the real binary gave", e.outcome)));
+            return Err(at(
+                span,
+                format!(
+                    "an expected `{}` needs `because`: the evidence the real binary gave",
+                    e.outcome
+                ),
+            ));
         }
         if e.outcome == Outcome::Fail && e.reference.as_deref().is_none_or(str::is_empty) {
             return Err(at(span, "an expected `fail` needs `reference`: the upstream issue, PR or code that explains it".into()));
@@ -145,7 +158,12 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 
@@ -175,7 +193,10 @@ pub fn discover(dir: &Path, pattern: &str) -> Result<Vec<Scenario>, ScenarioErro
                 file,
                 line: 1,
                 column: 1,
-                message: format!("id {:?} must match the file's path {path_id:?}", scenario.id()),
+                message: format!(
+                    "id {:?} must match the file's path {path_id:?}",
+                    scenario.id()
+                ),
             });
         }
         out.push(scenario);
@@ -229,8 +250,14 @@ because = "2.8 has shared key only"
     #[test]
     fn last_matching_expectation_wins() {
         let s = parse(Path::new("x.toml"), GOOD).unwrap();
-        assert_eq!(s.expectation_for(&"v2.8.3".parse().unwrap()).outcome, Outcome::Unsupported);
-        assert_eq!(s.expectation_for(&"v3.0.0".parse().unwrap()).outcome, Outcome::Pass);
+        assert_eq!(
+            s.expectation_for(&"v2.8.3".parse().unwrap()).outcome,
+            Outcome::Unsupported
+        );
+        assert_eq!(
+            s.expectation_for(&"v3.0.0".parse().unwrap()).outcome,
+            Outcome::Pass
+        );
     }
 
     #[test]
@@ -258,7 +285,10 @@ because = "2.8 has shared key only"
 
     #[test]
     fn an_expected_failure_needs_evidence_and_reference() {
-        let bad = GOOD.replace("outcome = \"unsupported\"\nbecause = \"2.8 has shared key only\"", "outcome = \"fail\"\nbecause = \"x\"");
+        let bad = GOOD.replace(
+            "outcome = \"unsupported\"\nbecause = \"2.8 has shared key only\"",
+            "outcome = \"fail\"\nbecause = \"x\"",
+        );
         let err = parse(Path::new("s.toml"), &bad).unwrap_err().to_string();
         assert!(err.contains("reference"), "{err}");
     }

@@ -2,9 +2,7 @@
 //! registry's container, and reading back what a registry wrote, to prove
 //! its data landed in Azure Blob storage.
 
-mod shared_key;
-
-pub use shared_key::{sign_request, StorageAccount};
+pub use regmatrix_mocks::azure_storage::shared_key::{sign_request, StorageAccount};
 
 use std::net::SocketAddr;
 
@@ -75,21 +73,27 @@ impl BlobStorageClient {
         port: u16,
     ) -> Result<reqwest::Response, StorageError> {
         let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-        let headers = [("x-ms-date", date.as_str()), ("x-ms-version", "2021-12-02")];
-        let authorization = sign_request(&self.account, method.as_str(), path_and_query, &headers, 0);
+        let headers = [
+            ("x-ms-date", date.as_str()),
+            ("x-ms-version", "2021-12-02"),
+            ("Content-Length", "0"),
+        ];
+        let authorization = sign_request(&self.account, method.as_str(), path_and_query, &headers);
         let mut request = self
             .http
             .request(method.clone(), self.url(path_and_query, port))
-            .header("Authorization", authorization)
-            .header("Content-Length", "0");
+            .header("Authorization", authorization);
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        request.send().await.map_err(|source| StorageError::Transport {
-            method: method.to_string(),
-            path: path_and_query.to_string(),
-            source,
-        })
+        request
+            .send()
+            .await
+            .map_err(|source| StorageError::Transport {
+                method: method.to_string(),
+                path: path_and_query.to_string(),
+                source,
+            })
     }
 
     /// Creates `container`; an existing one is fine.
@@ -103,7 +107,11 @@ impl BlobStorageClient {
     }
 
     /// Every blob name in `container` (following continuation markers).
-    pub async fn list_blob_names(&self, container: &str, port: u16) -> Result<Vec<String>, StorageError> {
+    pub async fn list_blob_names(
+        &self,
+        container: &str,
+        port: u16,
+    ) -> Result<Vec<String>, StorageError> {
         let mut names = Vec::new();
         let mut marker = String::new();
         loop {
@@ -116,13 +124,19 @@ impl BlobStorageClient {
                 let status = response.status().as_u16();
                 return Err(status_error("GET", &path, status, &response));
             }
-            let body = response.text().await.map_err(|source| StorageError::Transport {
-                method: "GET".into(),
-                path: path.clone(),
-                source,
-            })?;
+            let body = response
+                .text()
+                .await
+                .map_err(|source| StorageError::Transport {
+                    method: "GET".into(),
+                    path: path.clone(),
+                    source,
+                })?;
             names.extend(xml_values(&body, "Name"));
-            marker = xml_values(&body, "NextMarker").into_iter().next().unwrap_or_default();
+            marker = xml_values(&body, "NextMarker")
+                .into_iter()
+                .next()
+                .unwrap_or_default();
             if marker.is_empty() {
                 return Ok(names);
             }
@@ -144,11 +158,16 @@ impl BlobStorageClient {
         }
         let mut hasher = Sha256::new();
         let mut size = 0u64;
-        while let Some(chunk) = response.chunk().await.map_err(|source| StorageError::Transport {
-            method: "GET".into(),
-            path: path.clone(),
-            source,
-        })? {
+        while let Some(chunk) =
+            response
+                .chunk()
+                .await
+                .map_err(|source| StorageError::Transport {
+                    method: "GET".into(),
+                    path: path.clone(),
+                    source,
+                })?
+        {
             size += chunk.len() as u64;
             hasher.update(&chunk);
         }
@@ -156,7 +175,12 @@ impl BlobStorageClient {
     }
 }
 
-fn status_error(method: &str, path: &str, status: u16, response: &reqwest::Response) -> StorageError {
+fn status_error(
+    method: &str,
+    path: &str,
+    status: u16,
+    response: &reqwest::Response,
+) -> StorageError {
     let code = response
         .headers()
         .get("x-ms-error-code")

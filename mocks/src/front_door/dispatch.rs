@@ -41,13 +41,20 @@ pub(crate) async fn dispatch(
         .uri
         .path_and_query()
         .map_or_else(|| "/".to_owned(), |path| path.as_str().to_owned());
+    // Rewrites see the request as the client sent it; the record keeps the
+    // client's auth scheme and names the rewrites.
+    let auth_scheme = AuthScheme::of_request(&parts.headers, parts.uri.query());
+    let rewrites = ctx
+        .rewrites
+        .apply(host.as_deref().unwrap_or_default(), &mut parts);
     let exchange = Exchange::begin(
         ctx.traffic.clone(),
         ExchangeHead {
             host: host.clone().unwrap_or_default(),
             method: parts.method.to_string(),
             path: path.clone(),
-            auth_scheme: AuthScheme::of_request(&parts.headers, parts.uri.query()),
+            auth_scheme,
+            rewrites,
         },
     );
     prepare_origin_form(&mut parts, &origin, &path);

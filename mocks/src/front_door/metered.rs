@@ -25,6 +25,7 @@ pub(crate) struct ExchangeHead {
     pub method: String,
     pub path: String,
     pub auth_scheme: AuthScheme,
+    pub rewrites: Vec<&'static str>,
 }
 
 /// One exchange in flight. Shared by the request body, the response body and
@@ -80,6 +81,7 @@ impl Exchange {
             response_bytes: self.response_bytes.load(Ordering::Acquire),
             duration: self.started.elapsed(),
             auth_scheme: self.head.auth_scheme,
+            rewrites: self.head.rewrites.clone(),
             completed,
         });
     }

@@ -17,6 +17,7 @@ mod forward;
 mod headers;
 mod listener;
 mod metered;
+mod rewrite;
 mod routing;
 mod service;
 mod traffic;
@@ -32,6 +33,7 @@ use tokio_util::task::TaskTracker;
 
 pub use body::{ProxyBody, FRONT_DOOR_HEADER};
 pub use error::{FrontDoorError, RouteError};
+pub use rewrite::RequestRewrite;
 pub use routing::{HostPattern, Route, Target};
 pub use service::{Scheme, Service, ServiceFuture, ServiceRequest};
 pub use traffic::{AuthScheme, TrafficLog, TrafficRecord};
@@ -78,6 +80,7 @@ impl FrontDoorConfig {
 /// State shared by the accept loop, every connection and every tunnel.
 pub(crate) struct ProxyContext {
     routes: RouteTable,
+    rewrites: rewrite::Rewrites,
     traffic: TrafficLog,
     certs: CertCache,
     cancel: CancellationToken,
@@ -130,6 +133,7 @@ impl FrontDoor {
             })?;
         let ctx = Arc::new(ProxyContext {
             routes,
+            rewrites: rewrite::Rewrites::default(),
             traffic: TrafficLog::new(),
             certs: CertCache::new(config.ca),
             cancel: CancellationToken::new(),
@@ -162,6 +166,11 @@ impl FrontDoor {
     /// returns, including ones on already-open tunnels.
     pub fn add_route(&self, route: Route) -> Result<(), RouteError> {
         self.ctx.routes.add(route)
+    }
+
+    /// Adds a request rewrite, applied to every later request before routing.
+    pub fn add_rewrite(&self, rewrite: impl RequestRewrite) {
+        self.ctx.rewrites.add(std::sync::Arc::new(rewrite));
     }
 
     /// Stops accepting, cuts open connections and waits (briefly) until

@@ -73,6 +73,8 @@ pub struct TrafficRecord {
     /// From the request head arriving to the end of the response body.
     pub duration: Duration,
     pub auth_scheme: AuthScheme,
+    /// Emulator-compatibility rewrites the front door applied to the request.
+    pub rewrites: Vec<&'static str>,
     /// False when either body ended early (client or upstream reset), so a
     /// report can tell a short transfer from a short blob.
     pub completed: bool,
@@ -173,6 +175,7 @@ mod tests {
             response_bytes: 0,
             duration: Duration::ZERO,
             auth_scheme: AuthScheme::None,
+            rewrites: Vec::new(),
             completed: true,
         };
         log.push(record("/a"));

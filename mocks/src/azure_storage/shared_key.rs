@@ -49,42 +49,65 @@ impl StorageAccount {
     }
 }
 
-/// The `Authorization` header value for a request with no Content-* headers
-/// other than Content-Length. `headers` must include the `x-ms-*` headers sent.
+/// The `Authorization` header value for a Blob request (Shared Key, string-to-sign
+/// of version 2009-09-19 and later). `headers` are every header sent; the
+/// standard ones and all `x-ms-*` ones enter the signature.
 pub fn sign_request(
     account: &StorageAccount,
     method: &str,
     path_and_query: &str,
     headers: &[(&str, &str)],
-    content_length: u64,
 ) -> String {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    };
+    // A zero Content-Length is signed as empty (version 2015-02-21 and later).
+    let length = match header("content-length") {
+        "0" => "",
+        other => other,
+    };
+    let mut to_sign = format!(
+        "{method}\n{}\n{}\n{length}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+        header("content-encoding"),
+        header("content-language"),
+        header("content-md5"),
+        header("content-type"),
+        if header("x-ms-date").is_empty() {
+            header("date")
+        } else {
+            ""
+        },
+        header("if-modified-since"),
+        header("if-match"),
+        header("if-none-match"),
+        header("if-unmodified-since"),
+        header("range"),
+    );
     let mut ms_headers: Vec<(String, String)> = headers
         .iter()
         .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-ms-"))
         .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
         .collect();
     ms_headers.sort();
+    for (name, value) in &ms_headers {
+        to_sign.push_str(&format!("{name}:{value}\n"));
+    }
     let mut params: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_ascii_lowercase(), v.to_string())
+            (percent_decode(&k.to_ascii_lowercase()), percent_decode(v))
         })
         .collect();
     params.sort();
-    let length = if content_length == 0 {
-        String::new()
-    } else {
-        content_length.to_string()
-    };
-    let mut to_sign = format!("{method}\n\n\n{length}\n\n\n\n\n\n\n\n\n");
-    for (name, value) in &ms_headers {
-        to_sign.push_str(&format!("{name}:{value}\n"));
-    }
     to_sign.push_str(&format!("/{}{}", account.name, path));
     for (name, value) in &params {
         to_sign.push_str(&format!("\n{name}:{value}"));
@@ -94,6 +117,24 @@ pub fn sign_request(
     mac.update(to_sign.as_bytes());
     let signature = STANDARD.encode(mac.finalize().into_bytes());
     format!("SharedKey {}:{signature}", account.name)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -114,9 +155,9 @@ mod tests {
             "/c?restype=container",
             &[
                 ("x-ms-version", "2021-12-02"),
+                ("Content-Length", "0"),
                 ("x-ms-date", "Sat, 28 Nov 2026 12:00:00 GMT"),
             ],
-            0,
         );
         assert_eq!(header, format!("SharedKey acct:{}", KNOWN_ANSWER));
     }
@@ -126,7 +167,12 @@ mod tests {
     #[test]
     fn generated_accounts_are_valid_azure_names() {
         let a = StorageAccount::generate();
-        assert!(a.name.len() <= 24 && a.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            a.name.len() <= 24
+                && a.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
         assert!(!format!("{a:?}").contains(&a.key_base64));
     }
 }

@@ -1,0 +1,136 @@
+//! Where Azurite answers differently from Azure, and the front door makes a
+//! request mean to Azurite what it means to Azure. Each rewrite names the
+//! divergence it corrects; the traffic log records every rewritten request.
+//!
+//! Append Block with `x-ms-blob-type: AppendBlob`: the 2.8 registry's storage
+//! SDK (azure-sdk-for-go v16 `storage`, API 2016-05-31) sends that header on
+//! `PUT ?comp=appendblock`. Azure ignores it and appends. Azurite 3.35's
+//! dispatcher scores AppendBlob_Create and AppendBlob_AppendBlock equal for
+//! such a request (one required parameter each) and picks Create, which
+//! replaces the blob with an empty one (dist/src/blob/generated/middleware/
+//! dispatch.middleware.js). Removing the header selects Append Block; the
+//! request is re-signed because `x-ms-*` headers are part of the Shared Key
+//! signature.
+
+use hyper::http::request::Parts;
+
+use super::shared_key::{sign_request, StorageAccount};
+use crate::front_door::RequestRewrite;
+
+/// Re-signs Append Block requests for one account without `x-ms-blob-type`.
+pub struct AppendBlockBlobTypeHeader {
+    account: StorageAccount,
+}
+
+impl AppendBlockBlobTypeHeader {
+    pub fn new(account: StorageAccount) -> Self {
+        AppendBlockBlobTypeHeader { account }
+    }
+}
+
+impl RequestRewrite for AppendBlockBlobTypeHeader {
+    fn name(&self) -> &'static str {
+        "azurite-append-block-blob-type"
+    }
+
+    fn rewrite(&self, host: &str, parts: &mut Parts) -> bool {
+        let is_append_block = parts.method == hyper::Method::PUT
+            && parts.uri.query().is_some_and(|q| {
+                q.split('&')
+                    .any(|p| p.eq_ignore_ascii_case("comp=appendblock"))
+            });
+        let signed_shared_key = parts
+            .headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(&format!("SharedKey {}:", self.account.name)));
+        if !is_append_block
+            || !signed_shared_key
+            || host != self.account.host()
+            || !parts.headers.contains_key("x-ms-blob-type")
+        {
+            return false;
+        }
+        parts.headers.remove("x-ms-blob-type");
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .filter_map(|(n, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (n.as_str().to_string(), v.to_string()))
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let authorization = sign_request(&self.account, parts.method.as_str(), path, &borrowed);
+        match hyper::header::HeaderValue::from_str(&authorization) {
+            Ok(value) => {
+                parts.headers.insert(hyper::header::AUTHORIZATION, value);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> StorageAccount {
+        StorageAccount {
+            name: "acct".into(),
+            key_base64: "a2V5a2V5a2V5".into(),
+        }
+    }
+
+    fn request(query: &str) -> Parts {
+        let (parts, ()) = hyper::Request::put(format!("/c/blob?{query}"))
+            .header("content-length", "4")
+            .header("x-ms-blob-type", "AppendBlob")
+            .header("x-ms-date", "Sat, 28 Nov 2026 12:00:00 GMT")
+            .header("x-ms-version", "2016-05-31")
+            .header("authorization", "SharedKey acct:original")
+            .body(())
+            .unwrap()
+            .into_parts();
+        parts
+    }
+
+    #[test]
+    fn append_block_loses_the_blob_type_and_is_signed_again() {
+        let rewrite = AppendBlockBlobTypeHeader::new(account());
+        let mut parts = request("comp=appendblock");
+        assert!(rewrite.rewrite("acct.blob.core.windows.net", &mut parts));
+        assert!(!parts.headers.contains_key("x-ms-blob-type"));
+        let expected = sign_request(
+            &account(),
+            "PUT",
+            "/c/blob?comp=appendblock",
+            &[
+                ("content-length", "4"),
+                ("x-ms-date", "Sat, 28 Nov 2026 12:00:00 GMT"),
+                ("x-ms-version", "2016-05-31"),
+            ],
+        );
+        assert_eq!(parts.headers["authorization"], expected.as_str());
+    }
+
+    #[test]
+    fn other_requests_and_other_accounts_are_untouched() {
+        let rewrite = AppendBlockBlobTypeHeader::new(account());
+        let mut create = request("timeout=30");
+        assert!(!rewrite.rewrite("acct.blob.core.windows.net", &mut create));
+        assert!(create.headers.contains_key("x-ms-blob-type"));
+        let mut elsewhere = request("comp=appendblock");
+        assert!(!rewrite.rewrite("other.blob.core.windows.net", &mut elsewhere));
+        assert_eq!(
+            elsewhere.headers["authorization"],
+            "SharedKey acct:original"
+        );
+    }
+}
