@@ -14,8 +14,9 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+    /// Boxed: the registry's evidence is large and errors travel by value.
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Registry(Box<RegistryError>),
     #[error("digest mismatch for {what}: expected {expected}, got {actual} over {bytes} bytes")]
     DigestMismatch {
         what: String,
@@ -27,6 +28,12 @@ pub enum ClientError {
     Token { realm: String, detail: String },
     #[error("protocol violation: {0}")]
     Protocol(String),
+}
+
+impl From<RegistryError> for ClientError {
+    fn from(e: RegistryError) -> Self {
+        ClientError::Registry(Box::new(e))
+    }
 }
 
 /// An error response from the registry.

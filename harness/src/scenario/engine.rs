@@ -133,7 +133,7 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                 observation.summary = describe(step);
                 observation.error = Some(err.to_string());
                 if let ClientError::Registry(e) = &err {
-                    observation.registry_error = Some(e.clone());
+                    observation.registry_error = Some((**e).clone());
                 }
                 let line = format!("step {} {}: {}", index + 1, step.kind(), err);
                 failure = Some(match err {
