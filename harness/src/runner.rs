@@ -15,7 +15,8 @@ use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{EnvError, Environment, EnvironmentSpec, StorageCredentials, CONTAINER};
 use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
 use crate::report::{
-    Cell, MatrixReport, Outcome, ScenarioInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
+    Cell, MatrixReport, Outcome, RunStats, ScenarioInfo, TrafficSummary, VersionInfo,
+    SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, StepFailure, Target};
 use crate::scenario::model::CredentialsMode;
@@ -151,6 +152,7 @@ pub async fn run_matrix(
     options: &RunOptions,
     progress: &Progress,
 ) -> MatrixReport {
+    let started = Instant::now();
     let total = (columns.len() * scenarios.len()) as u64;
     let bar = progress.counter(total, "cells");
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
@@ -210,6 +212,7 @@ pub async fn run_matrix(
             })
             .collect(),
         cells,
+        run: RunStats::of_this_process(started.elapsed().as_millis() as u64, options.jobs),
     }
 }
 

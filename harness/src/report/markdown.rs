@@ -30,6 +30,13 @@ pub fn render(report: &MatrixReport) -> String {
     out.push_str(
         "\nLegend: **bold** marks an outcome that differs from the scenario's expectation.\n",
     );
+    out.push_str(&format!(
+        "\nRun: {:.1}s wall with {} jobs; the harness itself used {:.1}s CPU and peaked at {:.1} MiB RSS.\n",
+        report.run.wall_ms as f64 / 1000.0,
+        report.run.jobs,
+        report.run.harness_cpu_ms as f64 / 1000.0,
+        report.run.harness_peak_rss_kib as f64 / 1024.0
+    ));
     out.push_str("\n## Versions\n\n");
     for v in &report.versions {
         out.push_str(&format!("- `{}`: `{}`\n", v.tag, v.version_line));

@@ -46,6 +46,45 @@ pub struct MatrixReport {
     pub versions: Vec<VersionInfo>,
     pub scenarios: Vec<ScenarioInfo>,
     pub cells: Vec<Cell>,
+    /// What the run cost the harness itself (not Azurite or the registries).
+    #[serde(default)]
+    pub run: RunStats,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunStats {
+    pub wall_ms: u64,
+    pub jobs: usize,
+    /// The harness process's peak resident set (VmHWM), in KiB.
+    pub harness_peak_rss_kib: u64,
+    /// User + system CPU time of the harness process, in ms.
+    pub harness_cpu_ms: u64,
+}
+
+impl RunStats {
+    /// Reads this process's own peak RSS and CPU time (Linux `/proc/self`).
+    pub fn of_this_process(wall_ms: u64, jobs: usize) -> Self {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let harness_peak_rss_kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        // Fields 14 and 15 of /proc/self/stat: utime and stime in clock ticks (100 Hz on Linux).
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let after_name = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or("");
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks: u64 = [11, 12]
+            .iter()
+            .filter_map(|i| fields.get(*i).and_then(|f| f.parse::<u64>().ok()))
+            .sum();
+        RunStats {
+            wall_ms,
+            jobs,
+            harness_peak_rss_kib,
+            harness_cpu_ms: ticks * 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

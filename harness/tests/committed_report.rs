@@ -1,0 +1,43 @@
+//! The committed matrix in `reports/` is the product of a real run: it
+//! parses with the current model, and it covers every scenario on every
+//! version it lists. Regenerate it with `cargo run --release -- matrix`.
+
+mod common;
+
+use regmatrix::report::{MatrixReport, SCHEMA_VERSION};
+
+#[test]
+fn committed_matrix_parses_and_names_every_scenario() {
+    let path = common::repo_root().join("reports/matrix.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let report: MatrixReport = serde_json::from_str(&text).unwrap();
+    assert_eq!(report.schema_version, SCHEMA_VERSION);
+    assert!(!report.versions.is_empty());
+    let scenarios = regmatrix::scenario::discover(&common::scenario_dir(), "*").unwrap();
+    for scenario in &scenarios {
+        for version in &report.versions {
+            let cell = report.cell(scenario.id(), &version.tag).unwrap_or_else(|| {
+                panic!(
+                    "{} has no cell for {} on {}: regenerate reports/",
+                    path.display(),
+                    scenario.id(),
+                    version.tag
+                )
+            });
+            assert!(
+                !cell.evidence.is_empty(),
+                "{} on {}",
+                cell.scenario,
+                cell.version
+            );
+        }
+    }
+    let markdown = std::fs::read_to_string(common::repo_root().join("reports/matrix.md")).unwrap();
+    for scenario in &scenarios {
+        assert!(
+            markdown.contains(scenario.id()),
+            "matrix.md lacks {}",
+            scenario.id()
+        );
+    }
+}
