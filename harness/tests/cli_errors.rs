@@ -186,3 +186,42 @@ fn interrupted_run_leaves_no_process_or_directory() {
         run_dir.display()
     );
 }
+
+#[test]
+fn missing_toolchain_is_one_line() {
+    // A fresh cache and a PATH with neither Node.js nor Go.
+    let cache = tempfile::tempdir().unwrap();
+    let output = common::regmatrix()
+        .args(["--quiet", "install", "--versions", "v3.1.1"])
+        .env("REGMATRIX_CACHE", cache.path())
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let line = one_line_error(&output);
+    assert!(line.contains("`node` was not found on PATH"), "{line}");
+
+    // Node present (Azurite already in the shared cache), Go absent.
+    let output = common::regmatrix()
+        .args(["--quiet", "install", "--versions", "v3.0.0-rc.1"])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    if which("go", "/usr/bin:/bin") || !which("node", "/usr/bin:/bin") {
+        eprintln!("skipping the Go half: this machine has go in /usr/bin or node elsewhere");
+        return;
+    }
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = one_line_error(&output);
+    assert!(line.contains("`go` was not found on PATH"), "{line}");
+}
+
+fn which(tool: &str, path: &str) -> bool {
+    path.split(':')
+        .any(|dir| std::path::Path::new(dir).join(tool).is_file())
+}
