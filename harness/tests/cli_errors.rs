@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn one_line_error(output: &std::process::Output) -> String {
@@ -85,21 +86,7 @@ fn registry_that_never_turns_healthy_is_one_line_and_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("fake.pid");
     let fake = common::fake_registry(dir.path(), &marker);
-    let output = common::regmatrix()
-        .args([
-            "--quiet",
-            "matrix",
-            "--scenarios",
-            "storage/shared-key",
-            "--ready-timeout",
-            "3",
-            "--registry-bin",
-        ])
-        .arg(&fake)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let output = matrix_with(&fake, dir.path(), 3).output().unwrap();
     assert_eq!(
         output.status.code(),
         Some(2),
@@ -128,19 +115,7 @@ fn interrupted_run_leaves_no_process_or_directory() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("fake.pid");
     let fake = common::fake_registry(dir.path(), &marker);
-    let mut child = common::regmatrix()
-        .args([
-            "--quiet",
-            "matrix",
-            "--scenarios",
-            "storage/shared-key",
-            "--ready-timeout",
-            "120",
-            "--registry-bin",
-        ])
-        .arg(&fake)
-        .arg("--out")
-        .arg(dir.path().join("out"))
+    let mut child = matrix_with(&fake, dir.path(), 120)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -224,4 +199,23 @@ fn missing_toolchain_is_one_line() {
 fn which(tool: &str, path: &str) -> bool {
     path.split(':')
         .any(|dir| std::path::Path::new(dir).join(tool).is_file())
+}
+
+/// `matrix` on storage/shared-key with `registry` as the binary under test.
+fn matrix_with(registry: &Path, dir: &Path, ready_timeout: u64) -> std::process::Command {
+    let mut command = common::regmatrix();
+    command
+        .args([
+            "--quiet",
+            "matrix",
+            "--scenarios",
+            "storage/shared-key",
+            "--ready-timeout",
+        ])
+        .arg(ready_timeout.to_string())
+        .arg("--registry-bin")
+        .arg(registry)
+        .arg("--out")
+        .arg(dir.join("out"));
+    command
 }

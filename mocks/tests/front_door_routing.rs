@@ -177,7 +177,7 @@ async fn upstreams_off_loopback_are_refused() {
     let ca = support::ca();
     let front_door = FrontDoor::start(FrontDoorConfig::new(ca.clone())).unwrap();
     for base in [
-        "https://10.0.0.1:443",
+        "https://203.0.113.1:443",
         "https://example.com",
         "ftp://127.0.0.1",
     ] {
