@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod cleanup;
 pub mod client;
+pub mod digest;
 pub mod env;
 pub mod install;
 pub mod payload;

@@ -69,7 +69,7 @@ impl RandomBlob {
         for piece in self.blocks() {
             hasher.update(&piece);
         }
-        format!("sha256:{}", hex::encode(hasher.finalize()))
+        crate::digest::finish(hasher)
     }
 
     /// The bytes as a request body stream.

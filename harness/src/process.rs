@@ -111,6 +111,15 @@ impl Drop for ManagedProcess {
     }
 }
 
+/// The last non-blank line, trimmed: the most telling line of a log or of a
+/// failed build's output.
+pub fn last_meaningful_line<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> Option<String> {
+    lines
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_string())
+}
+
 pub fn read_tail(path: &Path, n: usize) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();

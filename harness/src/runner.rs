@@ -230,19 +230,7 @@ pub async fn run_cell(
     options: &RunOptions,
 ) -> Cell {
     let started = Instant::now();
-    let expectation = scenario.expectation_for(&column.version);
-    let mut cell = Cell {
-        scenario: scenario.id().to_string(),
-        version: column.version.tag().to_string(),
-        outcome: Outcome::Error,
-        expected: expectation.outcome,
-        evidence: String::new(),
-        expected_because: expectation.because.clone(),
-        duration_ms: 0,
-        steps: Vec::new(),
-        registry_log: Vec::new(),
-        storage_traffic: TrafficSummary::default(),
-    };
+    let mut cell = harness_error_cell(scenario, column, String::new());
     let spec = EnvironmentSpec {
         label: scenario.id().replace('/', "-"),
         registry: column.registry.clone(),
@@ -266,7 +254,7 @@ pub async fn run_cell(
             cell.outcome = Outcome::Fail;
             cell.evidence = format!(
                 "registry exited at start-up ({status}): {}",
-                last_meaningful(&log_tail)
+                crate::env::last_of(&log_tail)
             );
             cell.registry_log = log_tail;
         }
@@ -334,6 +322,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
     cell.steps = run.steps;
 }
 
+/// A cell for `scenario` on `column`, outcome `error` until the run says otherwise.
 fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) -> Cell {
     let expectation = scenario.expectation_for(&column.version);
     Cell {
@@ -397,15 +386,6 @@ fn traffic_note(t: &TrafficSummary) -> String {
         t.bytes_down as f64 / 1048576.0,
         rewrites.concat()
     )
-}
-
-fn last_meaningful(lines: &[String]) -> String {
-    lines
-        .iter()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| l.trim().to_string())
-        .unwrap_or_else(|| "(no log output)".into())
 }
 
 /// Where scenario files live when the user does not say: `./scenarios`, else

@@ -5,8 +5,10 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Bad input: exit code 2 and exactly one `regmatrix: error:` line, returned.
 fn one_line_error(output: &std::process::Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     let errors: Vec<&str> = stderr
         .lines()
         .filter(|l| l.starts_with("regmatrix: error:"))
@@ -30,7 +32,6 @@ fn malformed_scenario_names_file_line_and_column() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
     let line = one_line_error(&output);
     // Errors inside a step point at the step's `[[step]]` header and name the field's value.
     assert!(line.contains(&format!("{}:5:1:", file.display())), "{line}");
@@ -50,7 +51,6 @@ fn unknown_version_is_one_line() {
             .args(["--quiet", "install", "--versions", tag])
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{tag}");
         let line = one_line_error(&output);
         assert!(line.contains(needle), "{tag}: {line}");
     }
@@ -73,7 +73,6 @@ fn port_in_use_is_one_line() {
         .arg(tempfile::tempdir().unwrap().path())
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
     let line = one_line_error(&output);
     assert!(
         line.contains(&format!("port {port} on 127.0.0.1 is already in use")),
@@ -87,12 +86,6 @@ fn registry_that_never_turns_healthy_is_one_line_and_is_killed() {
     let marker = dir.path().join("fake.pid");
     let fake = common::fake_registry(dir.path(), &marker);
     let output = matrix_with(&fake, dir.path(), 3).output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let line = one_line_error(&output);
     assert!(line.contains("never turned healthy within 3s"), "{line}");
     let recorded = std::fs::read_to_string(&marker).unwrap();
@@ -172,7 +165,6 @@ fn missing_toolchain_is_one_line() {
         .env("PATH", "/nonexistent")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
     let line = one_line_error(&output);
     assert!(line.contains("`node` was not found on PATH"), "{line}");
 
@@ -186,12 +178,6 @@ fn missing_toolchain_is_one_line() {
         eprintln!("skipping the Go half: this machine has go in /usr/bin or node elsewhere");
         return;
     }
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let line = one_line_error(&output);
     assert!(line.contains("`go` was not found on PATH"), "{line}");
 }

@@ -43,7 +43,7 @@ impl RegistryClient {
             bytes += chunk.len() as u64;
             hasher.update(&chunk);
         }
-        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+        let actual = crate::digest::finish(hasher);
         if actual != digest {
             return Err(ClientError::DigestMismatch {
                 what: format!("blob {repository}@{digest}"),

@@ -3,7 +3,6 @@
 use oci_spec::image::{Descriptor, ImageManifestBuilder, MediaType};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::Method;
-use sha2::{Digest, Sha256};
 
 use super::error::expect_status;
 use super::{ClientError, RegistryClient};
@@ -51,7 +50,7 @@ pub fn image_manifest(
         .map_err(|e| ClientError::Protocol(format!("cannot build manifest: {e}")))?;
     let bytes = serde_json::to_vec(&manifest)
         .map_err(|e| ClientError::Protocol(format!("cannot serialise manifest: {e}")))?;
-    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    let digest = crate::digest::sha256_of(&bytes);
     Ok((bytes, digest))
 }
 
@@ -94,7 +93,7 @@ impl RegistryClient {
                 path: url.clone(),
                 source,
             })?;
-        let actual = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        let actual = crate::digest::sha256_of(&bytes);
         if actual != expected_digest {
             return Err(ClientError::DigestMismatch {
                 what: format!("manifest {repository}:{reference}"),

@@ -101,8 +101,5 @@ impl AzuriteService {
 }
 
 fn last_line(process: &ManagedProcess) -> String {
-    process
-        .log_tail(1)
-        .pop()
-        .unwrap_or_else(|| "(no output)".into())
+    super::last_of(&process.log_tail(5))
 }

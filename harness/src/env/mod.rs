@@ -69,12 +69,8 @@ pub enum EnvError {
     },
 }
 
-fn last_of(lines: &[String]) -> String {
-    lines
-        .iter()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .cloned()
+pub(crate) fn last_of(lines: &[String]) -> String {
+    crate::process::last_meaningful_line(lines.iter().map(String::as_str))
         .unwrap_or_else(|| "(no log output)".into())
 }
 

@@ -4,17 +4,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{tool_run, InstallError};
-use crate::toolchain;
 use crate::versions::RegistryVersion;
 
 const MODULE: &str = "github.com/distribution/distribution/v3";
 
 pub fn build(
+    go: &Path,
     version: &RegistryVersion,
     scratch: &Path,
     log_path: &Path,
 ) -> Result<PathBuf, InstallError> {
-    let go = toolchain::require("go", &format!("to build registry {version}"))?;
     let bin_dir = scratch.join("bin");
     let mut command = Command::new(go);
     command

@@ -125,10 +125,11 @@ fn install_registry(
     }
     let scratch = cache.scratch_dir(&format!("build-{}", version.tag()))?;
     progress.set_message(format!("registry {version}: building from its Go module"));
+    let go = crate::toolchain::require("go", &format!("to build registry {version}"))?;
     let log_path = cache.log_path(&format!("build-registry-{}", version.tag()))?;
     let built = match version.recipe() {
-        BuildRecipe::GoModule => go_module::build(version, scratch.path(), &log_path)?,
-        BuildRecipe::VendorConf => vendor_conf::build(version, scratch.path(), &log_path)?,
+        BuildRecipe::GoModule => go_module::build(&go, version, scratch.path(), &log_path)?,
+        BuildRecipe::VendorConf => vendor_conf::build(&go, version, scratch.path(), &log_path)?,
     };
     let version_line = probe_version_line(&built)?;
     crate::cache::create_dir(&dir)?;

@@ -14,13 +14,8 @@ pub struct ToolOutcome {
 impl ToolOutcome {
     /// The most telling line of a failed build: the last non-empty one.
     pub fn last_line(&self) -> String {
-        self.log
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("(no output)")
-            .trim()
-            .to_string()
+        crate::process::last_meaningful_line(self.log.lines())
+            .unwrap_or_else(|| "(no output)".into())
     }
 }
 

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{tool_run, InstallError};
-use crate::toolchain;
 use crate::versions::RegistryVersion;
 
 const MODULE: &str = "github.com/docker/distribution";
@@ -116,18 +115,18 @@ pub fn go_mod_from_vendor_conf(pins: &[VendorPin]) -> Result<String, VendorConfE
 const GO_DIRECTIVE: &str = "go 1.20";
 
 pub fn build(
+    go: &Path,
     version: &RegistryVersion,
     scratch: &Path,
     log_path: &Path,
 ) -> Result<PathBuf, InstallError> {
-    let go = toolchain::require("go", &format!("to build registry {version}"))?;
     let build_error = |last_line: String| InstallError::Build {
         tag: version.tag().to_string(),
         last_line,
         log: log_path.to_path_buf(),
     };
     // 1. The module source, from the proxy (it has no go.mod, hence +incompatible).
-    let download = Command::new(&go)
+    let download = Command::new(go)
         .args(["mod", "download", "-json"])
         .arg(format!("{MODULE}@{}+incompatible", version.tag()))
         .env("GOFLAGS", "-mod=mod")
@@ -162,7 +161,7 @@ pub fn build(
     }
     // 3. Build, with the version stamped as upstream's Makefile does.
     let binary = scratch.join("bin").join("registry");
-    let mut command = Command::new(&go);
+    let mut command = Command::new(go);
     command
         .current_dir(&src)
         .args(["build", "-trimpath"])

@@ -371,8 +371,7 @@ struct ConfigBlob {
 
 impl ConfigBlob {
     fn new(bytes: Vec<u8>) -> Self {
-        use sha2::{Digest, Sha256};
-        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        let digest = crate::digest::sha256_of(&bytes);
         ConfigBlob {
             bytes: bytes.into(),
             digest,

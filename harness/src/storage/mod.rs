@@ -171,7 +171,7 @@ impl BlobStorageClient {
             size += chunk.len() as u64;
             hasher.update(&chunk);
         }
-        Ok((size, format!("sha256:{}", hex::encode(hasher.finalize()))))
+        Ok((size, crate::digest::finish(hasher)))
     }
 }
 
