@@ -3,7 +3,6 @@
 //! the decrypted stream, each request going through the same dispatcher as
 //! plain requests. Only ALPN `http/1.1` is offered, so Go never tries h2.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -87,7 +86,7 @@ async fn serve_tunnel(
     let service = service_fn(move |request| {
         let ctx = ctx.clone();
         let origin = origin.clone();
-        async move { Ok::<_, Infallible>(dispatch(ctx, origin, request).await) }
+        async move { dispatch(ctx, origin, request).await }
     });
     http1_server()
         .serve_connection(TokioIo::new(tls), service)

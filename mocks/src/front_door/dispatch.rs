@@ -14,6 +14,7 @@ use hyper::http::uri::{Authority, PathAndQuery};
 use hyper::{Method, Request, Response, StatusCode, Uri};
 
 use super::body::{own_response, stream, ProxyBody};
+use super::fault::FaultAction;
 use super::metered::{Exchange, ExchangeHead, MeteredBody};
 use super::routing::{normalize_host, ResolvedTarget};
 use super::service::{Scheme, ServiceRequest};
@@ -30,11 +31,17 @@ pub(crate) enum Origin {
     Tunnel { host: String },
 }
 
+/// The connection is to be closed without a response (an unreachable host,
+/// a reset fault). hyper closes a connection whose service fails.
+#[derive(Debug, thiserror::Error)]
+#[error("connection closed by the front door: {0}")]
+pub(crate) struct Abort(pub String);
+
 pub(crate) async fn dispatch(
     ctx: Arc<ProxyContext>,
     origin: Origin,
     request: Request<Incoming>,
-) -> Response<ProxyBody> {
+) -> Result<Response<ProxyBody>, Abort> {
     let (mut parts, body) = request.into_parts();
     let host = request_host(&parts, &origin);
     let path = parts
@@ -47,6 +54,9 @@ pub(crate) async fn dispatch(
     let rewrites = ctx
         .rewrites
         .apply(host.as_deref().unwrap_or_default(), &mut parts);
+    let fault = ctx
+        .faults
+        .matching(host.as_deref().unwrap_or_default(), &parts.method, &path);
     let exchange = Exchange::begin(
         ctx.traffic.clone(),
         ExchangeHead {
@@ -55,43 +65,62 @@ pub(crate) async fn dispatch(
             path: path.clone(),
             auth_scheme,
             rewrites,
+            fault: fault.as_ref().map(|rule| rule.name.clone()),
         },
     );
     prepare_origin_form(&mut parts, &origin, &path);
     let body = BoxBody::new(MeteredBody::request(stream(body), exchange.clone()));
     let request = Request::from_parts(parts, body);
 
-    let response = route(&ctx, &origin, host, request).await;
+    let response = match fault.as_deref().map(|rule| &rule.action) {
+        Some(FaultAction::Respond(canned)) => Some(canned.to_response()),
+        Some(FaultAction::Reset) => None,
+        None => route(&ctx, &origin, host.clone(), request).await,
+    };
+    let Some(response) = response else {
+        // Dropping the exchange unanswered files it with status 0.
+        exchange.set_status(0);
+        drop(exchange);
+        return Err(Abort(format!(
+            "{} {}",
+            host.unwrap_or_default(),
+            fault.map_or_else(|| "is unreachable".to_string(), |rule| format!("fault `{}`", rule.name))
+        )));
+    };
     exchange.set_status(response.status().as_u16());
     let (parts, body) = response.into_parts();
-    Response::from_parts(parts, BoxBody::new(MeteredBody::response(body, exchange)))
+    Ok(Response::from_parts(
+        parts,
+        BoxBody::new(MeteredBody::response(body, exchange)),
+    ))
 }
 
+/// The target's answer, or `None` when the host does not answer at all.
 async fn route(
     ctx: &ProxyContext,
     origin: &Origin,
     host: Option<String>,
     request: Request<ProxyBody>,
-) -> Response<ProxyBody> {
+) -> Option<Response<ProxyBody>> {
     let Some(host) = host else {
-        return own_response(
+        return Some(own_response(
             StatusCode::BAD_REQUEST,
             "bad-request",
             "front door: the request names no host (no absolute URI, no Host header)\n".into(),
-        );
+        ));
     };
     let scheme = match origin {
         Origin::Direct => Scheme::Http,
         Origin::Tunnel { .. } => Scheme::Https,
     };
     if scheme == Scheme::Https && request.method() == Method::CONNECT {
-        return own_response(
+        return Some(own_response(
             StatusCode::METHOD_NOT_ALLOWED,
             "bad-request",
             "front door: CONNECT inside a tunnel is not supported\n".into(),
-        );
+        ));
     }
-    match ctx.routes.lookup(&host) {
+    Some(match ctx.routes.lookup(&host) {
         Some(ResolvedTarget::Upstream(upstream)) => upstream.forward(request).await,
         Some(ResolvedTarget::Service(service)) => {
             service
@@ -102,6 +131,7 @@ async fn route(
                 })
                 .await
         }
+        Some(ResolvedTarget::Unreachable) => return None,
         None => {
             tracing::warn!(%host, "request to an unrouted host refused");
             own_response(
@@ -113,7 +143,7 @@ async fn route(
                 ),
             )
         }
-    }
+    })
 }
 
 /// The host a request is for: the absolute URI's, else the `Host` header's,

@@ -2,7 +2,6 @@
 //! on each (CONNECT, absolute-form requests, and origin-form requests with a
 //! `Host` header for mocks clients reach without a proxy).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,12 +56,11 @@ async fn serve_client(ctx: Arc<ProxyContext>, stream: TcpStream) {
     let service = service_fn(move |request| {
         let ctx = ctx.clone();
         async move {
-            let response = if request.method() == Method::CONNECT {
-                open_tunnel(&ctx, request)
+            if request.method() == Method::CONNECT {
+                Ok(open_tunnel(&ctx, request))
             } else {
                 dispatch(ctx, Origin::Direct, request).await
-            };
-            Ok::<_, Infallible>(response)
+            }
         }
     });
     let served = http1_server()

@@ -26,6 +26,7 @@ pub(crate) struct ExchangeHead {
     pub path: String,
     pub auth_scheme: AuthScheme,
     pub rewrites: Vec<&'static str>,
+    pub fault: Option<String>,
 }
 
 /// One exchange in flight. Shared by the request body, the response body and
@@ -82,6 +83,7 @@ impl Exchange {
             duration: self.started.elapsed(),
             auth_scheme: self.head.auth_scheme,
             rewrites: self.head.rewrites.clone(),
+            fault: self.head.fault.clone(),
             completed,
         });
     }

@@ -13,6 +13,7 @@ mod cert_cache;
 mod connect;
 mod dispatch;
 mod error;
+mod fault;
 mod forward;
 mod headers;
 mod listener;
@@ -33,6 +34,7 @@ use tokio_util::task::TaskTracker;
 
 pub use body::{ProxyBody, FRONT_DOOR_HEADER};
 pub use error::{FrontDoorError, RouteError};
+pub use fault::{CannedResponse, FaultAction, FaultId, FaultRule};
 pub use rewrite::RequestRewrite;
 pub use routing::{HostPattern, Route, Target};
 pub use service::{Scheme, Service, ServiceFuture, ServiceRequest};
@@ -81,6 +83,7 @@ impl FrontDoorConfig {
 pub(crate) struct ProxyContext {
     routes: RouteTable,
     rewrites: rewrite::Rewrites,
+    faults: fault::Faults,
     traffic: TrafficLog,
     certs: CertCache,
     cancel: CancellationToken,
@@ -134,6 +137,7 @@ impl FrontDoor {
         let ctx = Arc::new(ProxyContext {
             routes,
             rewrites: rewrite::Rewrites::default(),
+            faults: fault::Faults::default(),
             traffic: TrafficLog::new(),
             certs: CertCache::new(config.ca),
             cancel: CancellationToken::new(),
@@ -171,6 +175,17 @@ impl FrontDoor {
     /// Adds a request rewrite, applied to every later request before routing.
     pub fn add_rewrite(&self, rewrite: impl RequestRewrite) {
         self.ctx.rewrites.add(std::sync::Arc::new(rewrite));
+    }
+
+    /// Adds a fault rule; it applies to every later request, including ones
+    /// on already-open connections, until removed.
+    pub fn add_fault(&self, rule: FaultRule) -> FaultId {
+        self.ctx.faults.add(rule)
+    }
+
+    /// Removes a fault rule; false if it was not there.
+    pub fn remove_fault(&self, id: FaultId) -> bool {
+        self.ctx.faults.remove(id)
     }
 
     /// Stops accepting, cuts open connections and waits (briefly) until

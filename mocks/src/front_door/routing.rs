@@ -109,6 +109,10 @@ pub enum Target {
     },
     /// An in-process mock endpoint.
     Service(Arc<dyn Service>),
+    /// A host that does not answer (no IMDS on this machine): the client's
+    /// connection is closed without a response, as with an unreachable
+    /// address, rather than given a proxy's 502 it could mistake for an answer.
+    Unreachable,
 }
 
 impl Target {
@@ -130,6 +134,7 @@ impl fmt::Debug for Target {
                 .field("tls_roots", &tls_roots.len())
                 .finish(),
             Self::Service(_) => f.write_str("Service(..)"),
+            Self::Unreachable => f.write_str("Unreachable"),
         }
     }
 }
@@ -157,6 +162,7 @@ impl Route {
 pub(crate) enum ResolvedTarget {
     Upstream(Arc<Upstream>),
     Service(Arc<dyn Service>),
+    Unreachable,
 }
 
 struct CompiledRoute {
@@ -178,6 +184,7 @@ impl RouteTable {
                 ResolvedTarget::Upstream(Arc::new(Upstream::new(base, tls_roots)?))
             }
             Target::Service(service) => ResolvedTarget::Service(service),
+            Target::Unreachable => ResolvedTarget::Unreachable,
         };
         self.routes
             .write()

@@ -75,6 +75,8 @@ pub struct TrafficRecord {
     pub auth_scheme: AuthScheme,
     /// Emulator-compatibility rewrites the front door applied to the request.
     pub rewrites: Vec<&'static str>,
+    /// The fault rule that answered instead of the target, if any.
+    pub fault: Option<String>,
     /// False when either body ended early (client or upstream reset), so a
     /// report can tell a short transfer from a short blob.
     pub completed: bool,
@@ -176,6 +178,7 @@ mod tests {
             duration: Duration::ZERO,
             auth_scheme: AuthScheme::None,
             rewrites: Vec::new(),
+            fault: None,
             completed: true,
         };
         log.push(record("/a"));
