@@ -14,6 +14,7 @@ pub mod env;
 pub mod install;
 pub mod payload;
 pub mod process;
+pub mod registry_log;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -50,7 +50,7 @@ enum Command {
     Matrix {
         #[command(flatten)]
         versions: VersionArgs,
-        /// Scenario ids to run, as a glob (e.g. `storage/*`).
+        /// Scenario ids to run: a glob, or several separated by commas (`storage/*,auth/jwks-*`).
         #[arg(long, default_value = "*")]
         scenarios: String,
         /// Directory of scenario files (default: ./scenarios).

@@ -12,14 +12,13 @@ use regmatrix_mocks::front_door::TrafficRecord;
 use tokio::sync::Semaphore;
 
 use crate::client::{ClientConfig, RegistryClient};
-use crate::env::{EnvError, Environment, EnvironmentSpec, StorageCredentials, CONTAINER};
+use crate::env::{EnvError, Environment, EnvironmentSpec, IdentitySetup, CONTAINER};
 use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
 use crate::report::{
-    Cell, MatrixReport, Outcome, RunStats, ScenarioInfo, TrafficSummary, VersionInfo,
-    SCHEMA_VERSION,
+    Cell, IdentitySummary, MatrixReport, Outcome, RunStats, ScenarioInfo, TrafficSummary,
+    VersionInfo, SCHEMA_VERSION,
 };
-use crate::scenario::engine::{self, StepFailure, Target};
-use crate::scenario::model::CredentialsMode;
+use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
 use crate::scenario::Scenario;
 use crate::versions::RegistryVersion;
 
@@ -216,11 +215,8 @@ pub async fn run_matrix(
     }
 }
 
-fn credentials_of(mode: CredentialsMode) -> StorageCredentials {
-    match mode {
-        CredentialsMode::SharedKey => StorageCredentials::SharedKey,
-    }
-}
+/// How much of the registry's log line a cell's evidence quotes.
+const EVIDENCE_LOG_CHARS: usize = 600;
 
 /// Runs one scenario on one version in a fresh environment.
 pub async fn run_cell(
@@ -236,7 +232,16 @@ pub async fn run_cell(
         registry: column.registry.clone(),
         dialect: column.version.dialect(),
         azurite: azurite.clone(),
-        credentials: credentials_of(scenario.spec.registry.credentials),
+        credentials: scenario.spec.registry.credentials,
+        identity: IdentitySetup {
+            workload: scenario.spec.identity.workload,
+            federated_token: scenario.spec.identity.federated_token,
+            token_lifetime: scenario
+                .spec
+                .identity
+                .token_lifetime
+                .map_or(IdentitySetup::default().token_lifetime, |d| d.0),
+        },
         disable_redirect: !scenario.spec.registry.redirect,
         registry_port: options.registry_port,
         ready_timeout: options.ready_timeout,
@@ -295,22 +300,49 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         container: CONTAINER,
         traffic: &traffic,
         registry_log: &log_path,
+        identity: &environment.identity,
+        front_door: &environment.front_door,
     };
     let run = engine::run(scenario, &target).await;
-    cell.storage_traffic = summarize(&run.storage_traffic);
+    let (storage, identity_hosts): (Vec<TrafficRecord>, Vec<TrafficRecord>) = run
+        .storage_traffic
+        .into_iter()
+        .partition(|r| is_storage_host(&r.host));
+    cell.storage_traffic = summarize(&storage);
+    cell.identity = summarize_identity(&environment.identity.calls(), &identity_hosts);
     cell.registry_log = run.registry_log;
-    let traffic_note = traffic_note(&cell.storage_traffic);
+    let traffic_note = match identity_note(&cell.identity) {
+        Some(identity) => format!("{identity}; {}", traffic_note(&cell.storage_traffic)),
+        None => traffic_note(&cell.storage_traffic),
+    };
     match run.failure {
         None => {
             cell.outcome = Outcome::Pass;
-            cell.evidence = format!("{} steps ok; {traffic_note}", run.steps.len());
+            // Steps that observe the cloud say more than a count does.
+            let observations: Vec<&str> = run
+                .steps
+                .iter()
+                .filter(|s| matches!(s.kind.as_str(), "identity-outage" | "check-credentials"))
+                .map(|s| s.summary.as_str())
+                .collect();
+            let observations = if observations.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", observations.join("; "))
+            };
+            cell.evidence = format!("{} steps ok{observations}; {traffic_note}", run.steps.len());
         }
         Some(StepFailure::Registry(line)) => {
             cell.outcome = Outcome::Fail;
             let log = cell
                 .registry_log
                 .last()
-                .map(|l| format!("; registry log: {}", l.trim()))
+                .map(|l| {
+                    format!(
+                        "; registry log: {}",
+                        crate::registry_log::condense(l, EVIDENCE_LOG_CHARS)
+                    )
+                })
                 .unwrap_or_default();
             cell.evidence = format!("{line}{log}; {traffic_note}");
         }
@@ -336,7 +368,79 @@ fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) ->
         steps: Vec::new(),
         registry_log: Vec::new(),
         storage_traffic: TrafficSummary::default(),
+        identity: IdentitySummary::default(),
     }
+}
+
+/// The identity plane's own log, plus identity-host requests nobody answered
+/// (an unreachable IMDS, an outage fault).
+pub fn summarize_identity(
+    calls: &[regmatrix_mocks::identity::IdentityCall],
+    identity_traffic: &[TrafficRecord],
+) -> IdentitySummary {
+    let mut summary = IdentitySummary::default();
+    for call in calls {
+        let grant = if call.grant.is_empty() {
+            "-"
+        } else {
+            call.grant.as_str()
+        };
+        *summary
+            .calls
+            .entry(format!(
+                "{} {grant} {}",
+                call.endpoint.as_str(),
+                call.status
+            ))
+            .or_default() += 1;
+        if let Some(error) = &call.error {
+            if !summary.errors.contains(error) {
+                summary.errors.push(error.clone());
+            }
+        }
+    }
+    for record in identity_traffic {
+        let reason = match (&record.fault, record.status) {
+            (Some(fault), status) => format!("{fault} {status}"),
+            (None, 0) => "unreachable".to_string(),
+            _ => continue,
+        };
+        *summary
+            .unanswered
+            .entry(format!("{} {reason}", record.host))
+            .or_default() += 1;
+    }
+    summary
+}
+
+fn identity_note(identity: &IdentitySummary) -> Option<String> {
+    if identity.is_empty() {
+        return None;
+    }
+    // Discovery and metadata calls precede every first token request; they
+    // only matter when nothing else happened.
+    let is_metadata = |k: &str| {
+        ["instance-discovery", "openid-configuration", "keys"]
+            .iter()
+            .any(|m| k.starts_with(m))
+    };
+    let mut parts: Vec<String> = identity
+        .calls
+        .iter()
+        .filter(|(k, _)| !is_metadata(k))
+        .map(|(k, v)| format!("{k} x{v}"))
+        .collect();
+    parts.extend(identity.unanswered.iter().map(|(k, v)| format!("{k} x{v}")));
+    if parts.is_empty() {
+        let metadata: u64 = identity.calls.values().sum();
+        parts.push(format!("{metadata} metadata requests, no token request"));
+    }
+    let errors = if identity.errors.is_empty() {
+        String::new()
+    } else {
+        format!(" (refusals: {})", identity.errors.join(", "))
+    };
+    Some(format!("identity: {}{errors}", parts.join(", ")))
 }
 
 pub fn summarize(records: &[TrafficRecord]) -> TrafficSummary {
@@ -362,6 +466,9 @@ pub fn summarize(records: &[TrafficRecord]) -> TrafficSummary {
 }
 
 fn traffic_note(t: &TrafficSummary) -> String {
+    if t.requests == 0 {
+        return "Blob storage saw no request".into();
+    }
     let schemes: Vec<String> = t
         .by_auth_scheme
         .iter()

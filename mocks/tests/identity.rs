@@ -60,7 +60,9 @@ fn cloud(with_imds: bool) -> Cloud {
     };
     let front_door = FrontDoor::start(
         FrontDoorConfig::new(ca.clone())
-            .with_route(Route::to(ENTRA_HOST, Target::service(EntraId::new(plane.clone()))).unwrap())
+            .with_route(
+                Route::to(ENTRA_HOST, Target::service(EntraId::new(plane.clone()))).unwrap(),
+            )
             .with_route(Route::to(IMDS_HOST, imds).unwrap())
             .with_route(
                 Route::to(
@@ -95,7 +97,10 @@ async fn token_request(cloud: &Cloud, form: &[(&str, &str)]) -> (StatusCode, Val
 
 fn assert_storage_token(token: &str, appid: &str) {
     let jws = CompactJws::parse(token).unwrap();
-    assert_eq!(jws.claim_str("iss"), Some(&*format!("https://sts.windows.net/{TENANT}/")));
+    assert_eq!(
+        jws.claim_str("iss"),
+        Some(&*format!("https://sts.windows.net/{TENANT}/"))
+    );
     assert_eq!(jws.audiences(), vec!["https://storage.azure.com"]);
     assert_eq!(jws.claim_str("appid"), Some(appid));
     for claim in ["nbf", "exp", "iat"] {
@@ -117,16 +122,29 @@ async fn metadata_documents_point_at_the_tenant() {
         .unwrap();
     let oidc_url = discovery["tenant_discovery_endpoint"].as_str().unwrap();
     assert!(oidc_url.contains(TENANT), "{oidc_url}");
-    let oidc: Value = cloud.client.get(oidc_url).send().await.unwrap().json().await.unwrap();
+    let oidc: Value = cloud
+        .client
+        .get(oidc_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         oidc["token_endpoint"],
         format!("https://{ENTRA_HOST}/{TENANT}/oauth2/v2.0/token")
     );
-    assert_eq!(oidc["issuer"], format!("https://{ENTRA_HOST}/{TENANT}/v2.0"));
+    assert_eq!(
+        oidc["issuer"],
+        format!("https://{ENTRA_HOST}/{TENANT}/v2.0")
+    );
 
     let unknown = cloud
         .client
-        .get(format!("https://{ENTRA_HOST}/not-a-tenant/v2.0/.well-known/openid-configuration"))
+        .get(format!(
+            "https://{ENTRA_HOST}/not-a-tenant/v2.0/.well-known/openid-configuration"
+        ))
         .send()
         .await
         .unwrap();
@@ -213,7 +231,10 @@ async fn assertion_grant(cloud: &Cloud, assertion: &str) -> (StatusCode, Value) 
 async fn federated_assertions_are_checked_like_entra_checks_them() {
     let cloud = cloud(true);
     let hour = Duration::from_secs(3600);
-    let valid = cloud.issuer.token(&cloud.account, Duration::ZERO, hour).unwrap();
+    let valid = cloud
+        .issuer
+        .token(&cloud.account, Duration::ZERO, hour)
+        .unwrap();
     let (status, body) = assertion_grant(&cloud, &valid).await;
     assert_eq!(status, 200, "{body}");
     assert_storage_token(body["access_token"].as_str().unwrap(), APP);
@@ -235,7 +256,9 @@ async fn federated_assertions_are_checked_like_entra_checks_them() {
     assert_eq!(body["error_codes"][0], 70021, "{body}");
 
     let other_cluster = ServiceAccountIssuer::generate().unwrap();
-    let wrong_issuer = other_cluster.token(&cloud.account, Duration::ZERO, hour).unwrap();
+    let wrong_issuer = other_cluster
+        .token(&cloud.account, Duration::ZERO, hour)
+        .unwrap();
     let (_, body) = assertion_grant(&cloud, &wrong_issuer).await;
     assert_eq!(body["error_codes"][0], 700211, "{body}");
 
@@ -271,7 +294,10 @@ async fn imds_probe_token_and_user_assigned_selection() {
     let probe = cloud.client.get(&url).send().await.unwrap();
     assert_eq!(probe.status(), 400);
     let body: Value = probe.json().await.unwrap();
-    assert_eq!(body["error_description"], "Required metadata header not specified");
+    assert_eq!(
+        body["error_description"],
+        "Required metadata header not specified"
+    );
 
     let system: Value = cloud
         .client
@@ -284,7 +310,10 @@ async fn imds_probe_token_and_user_assigned_selection() {
         .await
         .unwrap();
     assert_eq!(system["client_id"], APP);
-    assert!(system["expires_in"].is_string(), "IMDS writes numbers as strings");
+    assert!(
+        system["expires_in"].is_string(),
+        "IMDS writes numbers as strings"
+    );
     assert_storage_token(system["access_token"].as_str().unwrap(), APP);
 
     let user: Value = cloud
@@ -307,8 +336,21 @@ async fn imds_probe_token_and_user_assigned_selection() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 400);
-    let grants: Vec<String> = cloud.plane.calls().iter().map(|c| c.grant.clone()).collect();
-    assert_eq!(grants, vec!["probe", "managed_identity", "managed_identity", "managed_identity"]);
+    let grants: Vec<String> = cloud
+        .plane
+        .calls()
+        .iter()
+        .map(|c| c.grant.clone())
+        .collect();
+    assert_eq!(
+        grants,
+        vec![
+            "probe",
+            "managed_identity",
+            "managed_identity",
+            "managed_identity"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -336,10 +378,15 @@ async fn an_absent_imds_is_unreachable_not_a_502() {
     let cloud = cloud(false);
     let result = cloud
         .client
-        .get(format!("http://{IMDS_HOST}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x"))
+        .get(format!(
+            "http://{IMDS_HOST}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x"
+        ))
         .send()
         .await;
-    assert!(result.is_err(), "expected a connection error, got {result:?}");
+    assert!(
+        result.is_err(),
+        "expected a connection error, got {result:?}"
+    );
     let records = cloud.front_door.traffic().snapshot();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].status, 0);
@@ -366,7 +413,10 @@ async fn an_outage_fault_answers_500_until_removed() {
     ];
     let (status, _) = token_request(&cloud, &form).await;
     assert_eq!(status, 500);
-    assert!(cloud.plane.calls().is_empty(), "the fault answered, not Entra");
+    assert!(
+        cloud.plane.calls().is_empty(),
+        "the fault answered, not Entra"
+    );
     assert!(cloud.front_door.remove_fault(outage));
     let (status, _) = token_request(&cloud, &form).await;
     assert_eq!(status, 200);

@@ -10,16 +10,88 @@ use serde_yaml::{Mapping, Value};
 use crate::storage::StorageAccount;
 use crate::versions::ConfigDialect;
 
-/// How the registry authenticates to Blob storage.
+/// An app registration's credentials as a registry config writes them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServicePrincipal {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ServicePrincipal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServicePrincipal")
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServicePrincipal {
+    /// A fresh tenant, client id and secret, shaped as Entra ID's.
+    pub fn generate() -> Self {
+        ServicePrincipal {
+            tenant_id: regmatrix_mocks::identity::new_guid(),
+            client_id: regmatrix_mocks::identity::new_guid(),
+            secret: format!("rmx~{}", hex::encode(rand::random::<[u8; 16]>())),
+        }
+    }
+}
+
+/// Which credential a scenario's config asks for; the environment fills in
+/// the principal it created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialsMode {
+    #[default]
+    SharedKey,
+    ClientSecret,
+    DefaultCredentials,
+    /// `default_credentials` plus the client id, tenant id and secret fields.
+    DefaultCredentialsDocumented,
+}
+
+impl CredentialsMode {
+    pub fn with_principal(self, principal: &ServicePrincipal) -> StorageCredentials {
+        match self {
+            CredentialsMode::SharedKey => StorageCredentials::SharedKey,
+            CredentialsMode::ClientSecret => StorageCredentials::ClientSecret(principal.clone()),
+            CredentialsMode::DefaultCredentials => {
+                StorageCredentials::DefaultCredentials { documented: None }
+            }
+            CredentialsMode::DefaultCredentialsDocumented => {
+                StorageCredentials::DefaultCredentials {
+                    documented: Some(principal.clone()),
+                }
+            }
+        }
+    }
+}
+
+/// How the registry authenticates to Blob storage, as its config says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageCredentials {
+    /// `accountkey` (and, on 3.0.0+, `credentials.type: shared_key`).
     SharedKey,
+    /// `credentials.type: client_secret` with the principal's ids and secret.
+    ClientSecret(ServicePrincipal),
+    /// `credentials.type: default_credentials`: the Azure SDK's credential
+    /// chain, fed by the environment. `documented` also writes the
+    /// `clientid`/`tenantid`/`secret` fields the 3.0.0 docs ask for.
+    DefaultCredentials {
+        documented: Option<ServicePrincipal>,
+    },
 }
 
 impl StorageCredentials {
     pub fn name(&self) -> &'static str {
         match self {
             StorageCredentials::SharedKey => "shared-key",
+            StorageCredentials::ClientSecret(_) => "client-secret",
+            StorageCredentials::DefaultCredentials { documented: None } => "default-credentials",
+            StorageCredentials::DefaultCredentials {
+                documented: Some(_),
+            } => "default-credentials-documented",
         }
     }
 }
@@ -97,6 +169,8 @@ impl RegistryConfig {
         azure.insert("accountname".into(), s.account.name.clone().into());
         azure.insert("container".into(), s.container.clone().into());
         azure.insert("realm".into(), s.realm.clone().into());
+        // Token credentials never come with the account key: a version that
+        // falls back to shared key must fail for lack of it, visibly.
         match (&s.credentials, dialect) {
             (StorageCredentials::SharedKey, ConfigDialect::V2 | ConfigDialect::V3PreRelease) => {
                 azure.insert("accountkey".into(), s.account.key_base64.clone().into());
@@ -105,9 +179,38 @@ impl RegistryConfig {
                 azure.insert("accountkey".into(), s.account.key_base64.clone().into());
                 azure.insert("credentials".into(), map([("type", "shared_key".into())]));
             }
+            (other, ConfigDialect::V2) => {
+                return Err(Unsupported(format!(
+                    "{}: registry 2.8's azure driver authenticates with accountname/accountkey only; it has no credentials block and no Entra ID token support",
+                    other.name()
+                )));
+            }
+            (StorageCredentials::ClientSecret(principal), _) => {
+                azure.insert(
+                    "credentials".into(),
+                    credentials_block("client_secret", Some(principal)),
+                );
+            }
+            (StorageCredentials::DefaultCredentials { documented }, _) => {
+                azure.insert(
+                    "credentials".into(),
+                    credentials_block("default_credentials", documented.as_ref()),
+                );
+            }
         }
         Ok(azure)
     }
+}
+
+fn credentials_block(kind: &str, principal: Option<&ServicePrincipal>) -> Value {
+    let mut block = Mapping::new();
+    block.insert("type".into(), kind.into());
+    if let Some(p) = principal {
+        block.insert("clientid".into(), p.client_id.clone().into());
+        block.insert("tenantid".into(), p.tenant_id.clone().into());
+        block.insert("secret".into(), p.secret.clone().into());
+    }
+    Value::Mapping(block)
 }
 
 fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
@@ -163,6 +266,51 @@ mod tests {
             v3.get("serviceurl").is_none(),
             "production-style: no service URL"
         );
+    }
+
+    fn principal() -> ServicePrincipal {
+        ServicePrincipal {
+            tenant_id: "t".into(),
+            client_id: "c".into(),
+            secret: "s".into(),
+        }
+    }
+
+    #[test]
+    fn token_credentials_carry_no_account_key_and_2_8_cannot_express_them() {
+        for credentials in [
+            StorageCredentials::ClientSecret(principal()),
+            StorageCredentials::DefaultCredentials { documented: None },
+            StorageCredentials::DefaultCredentials {
+                documented: Some(principal()),
+            },
+        ] {
+            let mut c = config();
+            c.storage.credentials = credentials.clone();
+            let err = c.render(ConfigDialect::V2).unwrap_err();
+            assert!(err.0.contains("accountkey only"), "{err}");
+            for dialect in [ConfigDialect::V3PreRelease, ConfigDialect::V3] {
+                let yaml = c.render(dialect).unwrap();
+                assert!(!yaml.contains("a2V5"), "no key in {yaml}");
+                let azure = azure(&yaml);
+                assert!(azure.get("accountkey").is_none());
+                let kind = azure["credentials"]["type"].as_str().unwrap().to_string();
+                match &credentials {
+                    StorageCredentials::ClientSecret(_) => {
+                        assert_eq!(kind, "client_secret");
+                        assert_eq!(azure["credentials"]["secret"], Value::from("s"));
+                    }
+                    StorageCredentials::DefaultCredentials { documented } => {
+                        assert_eq!(kind, "default_credentials");
+                        assert_eq!(
+                            azure["credentials"].get("clientid").is_some(),
+                            documented.is_some()
+                        );
+                    }
+                    StorageCredentials::SharedKey => unreachable!(),
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod azurite;
 pub mod config;
+pub mod identity;
 pub mod ports;
 mod registry;
 mod run_dir;
@@ -16,7 +17,11 @@ use regmatrix_mocks::azure_storage::emulator_compat::AppendBlockBlobTypeHeader;
 use regmatrix_mocks::front_door::{FrontDoor, FrontDoorConfig, Route, Target};
 use regmatrix_mocks::pki::{CertificateAuthority, PkiError};
 
-pub use config::{AzureStorage, RegistryConfig, StorageCredentials, Unsupported};
+pub use config::{
+    AzureStorage, CredentialsMode, RegistryConfig, ServicePrincipal, StorageCredentials,
+    Unsupported,
+};
+pub use identity::{FederatedToken, IdentityCloud, IdentitySetup, Workload};
 pub use ports::PortError;
 pub use run_dir::RunDir;
 
@@ -90,7 +95,8 @@ pub struct EnvironmentSpec {
     pub registry: InstalledRegistry,
     pub dialect: ConfigDialect,
     pub azurite: InstalledAzurite,
-    pub credentials: StorageCredentials,
+    pub credentials: CredentialsMode,
+    pub identity: IdentitySetup,
     pub disable_redirect: bool,
     /// A fixed registry port (debugging); `None` picks a free one.
     pub registry_port: Option<u16>,
@@ -103,6 +109,7 @@ pub struct Environment {
     pub account: StorageAccount,
     pub front_door: FrontDoor,
     pub storage: BlobStorageClient,
+    pub identity: IdentityCloud,
     azurite: AzuriteService,
     registry: RegistryService,
     // Last: dropped after the processes that write into it.
@@ -126,6 +133,7 @@ impl Environment {
         let ca_bundle = dir.join("ca.pem");
         ca.write_cert_pem(&ca_bundle)?;
         let account = StorageAccount::generate();
+        let principal = ServicePrincipal::generate();
 
         // Render before starting services: a version that cannot express the
         // configuration is answered without spending a second on processes.
@@ -137,7 +145,7 @@ impl Environment {
                 account: account.clone(),
                 container: CONTAINER.into(),
                 realm: REALM.into(),
-                credentials: spec.credentials.clone(),
+                credentials: spec.credentials.with_principal(&principal),
             },
             disable_redirect: spec.disable_redirect,
             http_secret: hex::encode(rand::random::<[u8; 16]>()),
@@ -149,6 +157,7 @@ impl Environment {
         // must come back here, not leave the machine.
         let front_door = FrontDoor::start(FrontDoorConfig::new(ca.clone()))
             .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
+        let identity = IdentityCloud::start(&spec.identity, principal, &front_door, &dir)?;
 
         let azurite_leaf = ca.issue_leaf(&["127.0.0.1", &account.host()])?;
         let (cert, key) = azurite_leaf.write_pem_files(&dir, "azurite")?;
@@ -196,7 +205,7 @@ impl Environment {
             debug_port,
             run_dir: &dir,
             ready_timeout: spec.ready_timeout,
-            extra_env: &[],
+            extra_env: &identity.registry_env(),
         })
         .await?;
 
@@ -205,6 +214,7 @@ impl Environment {
             account,
             front_door,
             storage,
+            identity,
             azurite,
             registry,
             run_dir,

@@ -28,7 +28,7 @@ pub struct RegistryLaunch<'a> {
     pub debug_port: u16,
     pub run_dir: &'a Path,
     pub ready_timeout: Duration,
-    /// Extra environment the scenario gives the registry (identity later).
+    /// What the platform adds to the environment (workload identity, managed identity).
     pub extra_env: &'a [(String, String)],
 }
 

@@ -5,8 +5,8 @@ pub mod model;
 pub mod table;
 
 pub use model::{
-    Cell, MatrixReport, Outcome, RunStats, ScenarioInfo, TrafficSummary, VersionInfo,
-    SCHEMA_VERSION,
+    Cell, IdentitySummary, MatrixReport, Outcome, RunStats, ScenarioInfo, TrafficSummary,
+    VersionInfo, SCHEMA_VERSION,
 };
 
 use std::path::{Path, PathBuf};

@@ -120,6 +120,29 @@ pub struct Cell {
     pub registry_log: Vec<String>,
     #[serde(default)]
     pub storage_traffic: TrafficSummary,
+    /// What the registry asked of the identity endpoints.
+    #[serde(default, skip_serializing_if = "IdentitySummary::is_empty")]
+    pub identity: IdentitySummary,
+}
+
+/// Calls to Entra ID and managed identity, as the mock cloud answered them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IdentitySummary {
+    /// `endpoint grant status` (`entra-token client_assertion 200`) -> count.
+    pub calls: std::collections::BTreeMap<String, u64>,
+    /// Distinct refusals in the order first seen (`AADSTS700024`, IMDS errors).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    /// Requests to identity hosts that no service answered: `host reason` -> count
+    /// (`169.254.169.254 unreachable`, `login.microsoftonline.com identity-outage 500`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unanswered: std::collections::BTreeMap<String, u64>,
+}
+
+impl IdentitySummary {
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty() && self.unanswered.is_empty()
+    }
 }
 
 impl Cell {

@@ -7,15 +7,17 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
-use regmatrix_mocks::front_door::{TrafficLog, TrafficRecord};
+use regmatrix_mocks::front_door::{FrontDoor, TrafficLog, TrafficRecord};
 use serde::{Deserialize, Serialize};
 
+use super::identity_steps;
 use super::model::{Step, UploadMode};
 use super::Scenario;
 use crate::client::{
     image_manifest, ClientError, Exchange, ManifestDescriptor, RegistryClient, RegistryError,
     OCI_MANIFEST,
 };
+use crate::env::IdentityCloud;
 use crate::payload::RandomBlob;
 use crate::storage::BlobStorageClient;
 
@@ -27,6 +29,26 @@ pub struct Target<'a> {
     pub container: &'a str,
     pub traffic: &'a TrafficLog,
     pub registry_log: &'a Path,
+    pub identity: &'a IdentityCloud,
+    pub front_door: &'a FrontDoor,
+}
+
+/// Requests to Blob storage, as opposed to identity endpoints, in the traffic log.
+pub fn is_storage_host(host: &str) -> bool {
+    host.ends_with(".blob.core.windows.net")
+}
+
+/// Why a step did not do what it should.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The registry answered, but not as the step requires.
+    #[error("{0}")]
+    Unmet(String),
+    /// The harness could not do its part.
+    #[error("{0}")]
+    Harness(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,7 +126,32 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
         let log_offset = file_len(target.registry_log);
         let step_traffic = target.traffic.len();
         let started = Instant::now();
-        let result = perform(step, index, scenario, target, &mut pushed).await;
+        let result = match step {
+            Step::Wait { duration } => identity_steps::wait(duration.0).await,
+            Step::RotateFederatedToken => identity_steps::rotate_federated_token(target),
+            Step::IdentityOutage {
+                duration,
+                recover_within,
+            } => {
+                identity_steps::identity_outage(
+                    target,
+                    &scenario.spec.repository,
+                    seed_for(scenario.id(), index),
+                    duration.0,
+                    recover_within.0,
+                )
+                .await
+            }
+            Step::CheckCredentials {
+                schemes,
+                min_token_grants,
+            } => {
+                identity_steps::check_credentials(target, traffic_start, schemes, *min_token_grants)
+            }
+            _ => perform(step, index, scenario, target, &mut pushed)
+                .await
+                .map_err(StepError::Client),
+        };
         let requests = target
             .client
             .exchanges()
@@ -132,13 +179,14 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
             Err(err) => {
                 observation.summary = describe(step);
                 observation.error = Some(err.to_string());
-                if let ClientError::Registry(e) = &err {
+                if let StepError::Client(ClientError::Registry(e)) = &err {
                     observation.registry_error = Some((**e).clone());
                 }
                 let line = format!("step {} {}: {}", index + 1, step.kind(), err);
                 failure = Some(match err {
-                    ClientError::Setup(_) | ClientError::Protocol(_) => StepFailure::Harness(line),
-                    _ => StepFailure::Registry(line),
+                    StepError::Client(ClientError::Setup(_) | ClientError::Protocol(_))
+                    | StepError::Harness(_) => StepFailure::Harness(line),
+                    StepError::Client(_) | StepError::Unmet(_) => StepFailure::Registry(line),
                 });
                 registry_log = log_lines_since(target.registry_log, log_offset);
                 steps.push(observation);
@@ -167,6 +215,14 @@ fn describe(step: &Step) -> String {
         Step::ListTags { .. } => "list tags".into(),
         Step::Catalog => "catalog".into(),
         Step::DeleteManifest { tag } => format!("delete manifest {tag}"),
+        Step::Wait { duration } => format!("wait {:?}", duration.0),
+        Step::RotateFederatedToken => "rotate the projected service-account token".into(),
+        Step::IdentityOutage { duration, .. } => {
+            format!("identity endpoints answer 500 for {:?}", duration.0)
+        }
+        Step::CheckCredentials { schemes, .. } => {
+            format!("Blob storage saw only {} credentials", schemes.join("/"))
+        }
     }
 }
 
@@ -360,6 +416,13 @@ async fn perform(
                 Err(other) => Err(other),
             }
         }
+        Step::Wait { .. }
+        | Step::RotateFederatedToken
+        | Step::IdentityOutage { .. }
+        | Step::CheckCredentials { .. } => Err(ClientError::Setup(format!(
+            "{} is not a registry operation",
+            step.kind()
+        ))),
     }
 }
 
@@ -381,7 +444,7 @@ impl ConfigBlob {
 
 /// Different bytes per scenario and step, the same bytes on every run, so a
 /// report can be reproduced; a fresh run dir per cell keeps runs apart.
-fn seed_for(id: &str, index: usize) -> u64 {
+pub(super) fn seed_for(id: &str, index: usize) -> u64 {
     use sha2::{Digest, Sha256};
     let hash = Sha256::digest(format!("{id}#{index}").as_bytes());
     u64::from_le_bytes(hash[..8].try_into().unwrap_or_default())

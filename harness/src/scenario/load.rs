@@ -5,7 +5,10 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::model::{Expectation, ScenarioFile, Step, UploadMode};
+use super::model::{Expectation, FederatedToken, ScenarioFile, Step, UploadMode, Workload};
+
+/// The credential schemes the front door tells apart (its `AuthScheme`).
+const AUTH_SCHEMES: [&str; 6] = ["shared_key", "bearer", "sas", "basic", "other", "none"];
 use crate::report::Outcome;
 use crate::versions::{RegistryVersion, VersionSelector};
 
@@ -114,8 +117,30 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
                 }
             }
             Step::MountBlob { blob, .. } => known(blob, &blobs)?,
+            Step::RotateFederatedToken if spec.identity.workload != Workload::WorkloadIdentity => {
+                return Err(fail(
+                    "rotate-federated-token needs `[identity] workload = \"workload-identity\"`"
+                        .into(),
+                ));
+            }
+            Step::CheckCredentials { schemes, .. } => {
+                if let Some(bad) = schemes.iter().find(|s| !AUTH_SCHEMES.contains(&s.as_str())) {
+                    return Err(fail(format!(
+                        "unknown credential scheme {bad:?}: use {}",
+                        AUTH_SCHEMES.join(", ")
+                    )));
+                }
+            }
             _ => {}
         }
+    }
+    if spec.identity.federated_token != FederatedToken::Valid
+        && spec.identity.workload != Workload::WorkloadIdentity
+    {
+        return Err(at(
+            None,
+            "[identity] federated-token applies only to `workload = \"workload-identity\"`".into(),
+        ));
     }
     let mut selectors = Vec::new();
     for (index, expectation) in spec.expectations.iter().enumerate() {
@@ -169,11 +194,20 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Loads every scenario under `dir` whose id matches `pattern` (a glob such
 /// as `storage/*`). The id must equal the file's path under `dir`.
+/// The scenarios under `dir` whose ids match `pattern`: one glob, or
+/// several separated by commas (`storage/*,auth/jwks-*`).
 pub fn discover(dir: &Path, pattern: &str) -> Result<Vec<Scenario>, ScenarioError> {
-    let glob = glob::Pattern::new(pattern).map_err(|e| ScenarioError::Pattern {
-        pattern: pattern.to_string(),
-        message: e.to_string(),
-    })?;
+    let globs = pattern
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            glob::Pattern::new(p).map_err(|e| ScenarioError::Pattern {
+                pattern: p.to_string(),
+                message: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut files = Vec::new();
     collect_toml(dir, &mut files).map_err(|source| ScenarioError::Read {
         file: dir.to_path_buf(),
@@ -184,7 +218,7 @@ pub fn discover(dir: &Path, pattern: &str) -> Result<Vec<Scenario>, ScenarioErro
     for file in files {
         let relative = file.strip_prefix(dir).unwrap_or(&file).with_extension("");
         let path_id = relative.to_string_lossy().replace('\\', "/");
-        if !glob.matches(&path_id) {
+        if !globs.iter().any(|glob| glob.matches(&path_id)) {
             continue;
         }
         let scenario = load_file(&file)?;

@@ -3,6 +3,7 @@
 //! running environment and records what happened (`engine`).
 
 pub mod engine;
+mod identity_steps;
 mod load;
 pub mod model;
 

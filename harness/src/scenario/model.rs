@@ -18,6 +18,8 @@ pub struct ScenarioFile {
     pub repository: String,
     #[serde(default)]
     pub registry: RegistrySetup,
+    #[serde(default)]
+    pub identity: IdentitySection,
     #[serde(rename = "step")]
     pub steps: Vec<Spanned<Step>>,
     #[serde(rename = "expect")]
@@ -38,11 +40,49 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CredentialsMode {
-    #[default]
-    SharedKey,
+pub use crate::env::{CredentialsMode, FederatedToken, Workload};
+
+/// Where the registry runs, identity-wise, and how the mock cloud behaves.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct IdentitySection {
+    #[serde(default)]
+    pub workload: Workload,
+    #[serde(default)]
+    pub federated_token: FederatedToken,
+    /// Lifetime of the access tokens Entra ID and managed identity issue.
+    #[serde(default)]
+    pub token_lifetime: Option<HumanDuration>,
+}
+
+/// A duration written as `90s`, `5m`, `1h` or `250ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text).map(HumanDuration).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid duration {text:?}: use a number with ms, s, m or h (`90s`)"
+            ))
+        })
+    }
+}
+
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let millis = match unit.trim() {
+        "ms" => number,
+        "s" => number.checked_mul(1000)?,
+        "m" => number.checked_mul(60_000)?,
+        "h" => number.checked_mul(3_600_000)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(millis))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -80,6 +120,26 @@ pub enum Step {
     Catalog,
     /// Delete the manifest pushed under `tag`, then check it is gone.
     DeleteManifest { tag: String },
+    /// Let time pass (token lifetimes, refresh windows).
+    Wait { duration: HumanDuration },
+    /// Replace the projected service-account token file with a fresh token.
+    RotateFederatedToken,
+    /// Every token endpoint answers 500 for `duration`. Small pushes probe
+    /// the registry during the window and after it, until one succeeds or
+    /// `recover-within` passes (the step fails then).
+    IdentityOutage {
+        duration: HumanDuration,
+        #[serde(rename = "recover-within")]
+        recover_within: HumanDuration,
+    },
+    /// Every request to Blob storage so far carried one of `schemes`
+    /// (`bearer`, `sas`, `shared_key`, `none`) and at least `min-token-grants`
+    /// tokens were issued by the identity endpoints.
+    CheckCredentials {
+        schemes: Vec<String>,
+        #[serde(rename = "min-token-grants", default)]
+        min_token_grants: usize,
+    },
 }
 
 impl Step {
@@ -94,6 +154,10 @@ impl Step {
             Step::ListTags { .. } => "list-tags",
             Step::Catalog => "catalog",
             Step::DeleteManifest { .. } => "delete-manifest",
+            Step::Wait { .. } => "wait",
+            Step::RotateFederatedToken => "rotate-federated-token",
+            Step::IdentityOutage { .. } => "identity-outage",
+            Step::CheckCredentials { .. } => "check-credentials",
         }
     }
 }

@@ -84,7 +84,10 @@ pub(crate) async fn dispatch(
         return Err(Abort(format!(
             "{} {}",
             host.unwrap_or_default(),
-            fault.map_or_else(|| "is unreachable".to_string(), |rule| format!("fault `{}`", rule.name))
+            fault.map_or_else(
+                || "is unreachable".to_string(),
+                |rule| format!("fault `{}`", rule.name)
+            )
         )));
     };
     exchange.set_status(response.status().as_u16());

@@ -104,7 +104,12 @@ impl Faults {
     }
 
     /// The first rule, in the order added, that applies to this request.
-    pub(crate) fn matching(&self, host: &str, method: &Method, path: &str) -> Option<Arc<FaultRule>> {
+    pub(crate) fn matching(
+        &self,
+        host: &str,
+        method: &Method,
+        path: &str,
+    ) -> Option<Arc<FaultRule>> {
         self.rules
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -136,13 +141,19 @@ mod tests {
         assert!(faults
             .matching(host, &Method::POST, "/t/oauth2/v2.0/token?x=1")
             .is_some());
-        assert!(faults.matching(host, &Method::GET, "/t/oauth2/v2.0/token").is_none());
-        assert!(faults.matching(host, &Method::POST, "/t/v2.0/.well-known").is_none());
+        assert!(faults
+            .matching(host, &Method::GET, "/t/oauth2/v2.0/token")
+            .is_none());
+        assert!(faults
+            .matching(host, &Method::POST, "/t/v2.0/.well-known")
+            .is_none());
         assert!(faults
             .matching("other.example", &Method::POST, "/t/oauth2/")
             .is_none());
         assert!(faults.remove(id));
         assert!(!faults.remove(id));
-        assert!(faults.matching(host, &Method::POST, "/t/oauth2/v2.0/token").is_none());
+        assert!(faults
+            .matching(host, &Method::POST, "/t/oauth2/v2.0/token")
+            .is_none());
     }
 }

@@ -116,6 +116,9 @@ mod tests {
             audience_of("https://storage.azure.com/.default openid offline_access"),
             "https://storage.azure.com"
         );
-        assert_eq!(audience_of("https://storage.azure.com"), "https://storage.azure.com");
+        assert_eq!(
+            audience_of("https://storage.azure.com"),
+            "https://storage.azure.com"
+        );
     }
 }

@@ -52,10 +52,13 @@ impl ManagedIdentities {
                 .chain(self.system_assigned.iter())
                 .find(|known| known.eq_ignore_ascii_case(id))
                 .map(String::as_str),
-            None => self.system_assigned.as_deref().or(match self.user_assigned.as_slice() {
-                [only] => Some(only.as_str()),
-                _ => None,
-            }),
+            None => self
+                .system_assigned
+                .as_deref()
+                .or(match self.user_assigned.as_slice() {
+                    [only] => Some(only.as_str()),
+                    _ => None,
+                }),
         }
     }
 }

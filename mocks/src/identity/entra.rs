@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::access_token::{audience_of, unix_now};
 use super::directory::new_guid;
 use super::http::{get, json_response, query_pairs, read_form};
-use super::{Endpoint, IdentityPlane};
+use super::{fingerprint, Endpoint, IdentityCall, IdentityPlane};
 use crate::front_door::{ProxyBody, Service, ServiceFuture, ServiceRequest};
 use crate::jose::CompactJws;
 
@@ -23,7 +23,9 @@ pub const ENTRA_HOST: &str = "login.microsoftonline.com";
 /// The audience Entra ID requires of a federated client assertion.
 pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/// Clock skew Entra ID tolerates on assertion times.
+/// Clock skew tolerated on an assertion's start (a client clock slightly
+/// ahead). None on its expiry: an expired projected token is refused at once,
+/// so a scenario sees a stale token file without waiting out a grace period.
 const ASSERTION_SKEW_SECS: i64 = 300;
 
 /// The Entra ID service, routed at [`ENTRA_HOST`].
@@ -88,7 +90,8 @@ impl Refusal {
 }
 
 fn entra_timestamp() -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
     time::OffsetDateTime::now_utc()
         .format(&format)
         .unwrap_or_default()
@@ -214,22 +217,23 @@ impl EntraId {
         } else {
             get(form, "grant_type").unwrap_or("none")
         };
-        match self.grant(tenant, form) {
-            Ok(body) => {
-                self.plane
-                    .record(Endpoint::EntraToken, grant, &client_id, 200, None);
-                json_response(StatusCode::OK, &body)
-            }
-            Err(refusal) => {
-                self.plane.record(
-                    Endpoint::EntraToken,
-                    grant,
-                    &client_id,
-                    refusal.status.as_u16(),
-                    Some(refusal.aadsts()),
-                );
-                refusal.response()
-            }
+        let result = self.grant(tenant, form);
+        let (status, error) = match &result {
+            Ok(_) => (200, None),
+            Err(refusal) => (refusal.status.as_u16(), Some(refusal.aadsts())),
+        };
+        self.plane.record_call(IdentityCall {
+            endpoint: Endpoint::EntraToken,
+            grant: grant.to_string(),
+            client_id,
+            status,
+            error,
+            assertion: get(form, "client_assertion").map(fingerprint),
+            at_ms: 0,
+        });
+        match result {
+            Ok(body) => json_response(StatusCode::OK, &body),
+            Err(refusal) => refusal.response(),
         }
     }
 
@@ -360,12 +364,19 @@ impl EntraId {
         let Some(credential) = by_audience.into_iter().find(|c| c.subject == subject) else {
             return Err(invalid(70021, format!("No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. Assertion Subject: '{subject}'. Assertion Audience: '{}'.", audiences.join(","))));
         };
-        jws.verify(&credential.issuer_key)
-            .map_err(|_| invalid(700027, "Client assertion failed signature validation.".into()))?;
+        jws.verify(&credential.issuer_key).map_err(|_| {
+            invalid(
+                700027,
+                "Client assertion failed signature validation.".into(),
+            )
+        })?;
         let now = unix_now() as i64;
-        let nbf = jws.claim_i64("nbf").or_else(|| jws.claim_i64("iat")).unwrap_or(0);
+        let nbf = jws
+            .claim_i64("nbf")
+            .or_else(|| jws.claim_i64("iat"))
+            .unwrap_or(0);
         let exp = jws.claim_i64("exp").unwrap_or(0);
-        if nbf - ASSERTION_SKEW_SECS > now || exp + ASSERTION_SKEW_SECS < now {
+        if nbf - ASSERTION_SKEW_SECS > now || exp <= now {
             return Err(invalid(700024, format!("Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}.", iso(now), iso(nbf), iso(exp))));
         }
         Ok(())
@@ -375,6 +386,9 @@ impl EntraId {
 fn iso(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| unix.to_string())
 }

@@ -51,6 +51,9 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<ProxyB
         CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
     response
 }

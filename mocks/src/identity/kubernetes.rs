@@ -45,7 +45,11 @@ impl std::fmt::Debug for ServiceAccountIssuer {
 impl ServiceAccountIssuer {
     pub fn generate() -> Result<Self, JoseError> {
         Ok(ServiceAccountIssuer {
-            issuer: format!("https://eastus.oic.prod-aks.azure.com/{}/{}/", new_guid(), new_guid()),
+            issuer: format!(
+                "https://eastus.oic.prod-aks.azure.com/{}/{}/",
+                new_guid(),
+                new_guid()
+            ),
             key: EcP256Key::generate()?,
             kid: hex::encode(rand::random::<[u8; 16]>()),
         })

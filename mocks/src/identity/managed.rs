@@ -56,8 +56,9 @@ impl Imds {
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let pairs = query_pairs(parts.uri.query());
         let requested = get(&pairs, "client_id");
-        // The SDKs probe IMDS without the header first: the real IMDS answers
-        // 400 with this body, and that answer is what says "IMDS is here".
+        // azidentity 1.8 probes IMDS without the header (and without a query)
+        // first; any answer means "IMDS is here". The real IMDS answers 400
+        // `bad_request_102` (its documented error table).
         if !has_metadata {
             self.plane.record(
                 Endpoint::Imds,
@@ -68,7 +69,7 @@ impl Imds {
             );
             return imds_error(
                 StatusCode::BAD_REQUEST,
-                "invalid_request",
+                "bad_request_102",
                 "Required metadata header not specified",
             );
         }
@@ -157,13 +158,13 @@ impl AppServiceIdentity {
             );
         }
         if get(&pairs, "api-version") != Some("2019-08-01") {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "api-version must be 2019-08-01",
-            );
+            return refuse(StatusCode::BAD_REQUEST, "api-version must be 2019-08-01");
         }
         let Some(resource) = get(&pairs, "resource") else {
-            return refuse(StatusCode::BAD_REQUEST, "Required query variable 'resource' is missing");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "Required query variable 'resource' is missing",
+            );
         };
         let Some(identity) = self
             .plane
@@ -203,7 +204,13 @@ fn issue(
             json_response(StatusCode::OK, &body)
         }
         Err(e) => {
-            plane.record(endpoint, "managed_identity", identity, 500, Some(e.to_string()));
+            plane.record(
+                endpoint,
+                "managed_identity",
+                identity,
+                500,
+                Some(e.to_string()),
+            );
             json_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({"error": "server_error", "error_description": e.to_string()}),

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use access_token::AccessTokenClaims;
-pub use directory::{Application, Directory, FederatedCredential, ManagedIdentities};
+pub use directory::{new_guid, Application, Directory, FederatedCredential, ManagedIdentities};
 pub use entra::{EntraId, ENTRA_HOST, FEDERATED_AUDIENCE};
 pub use kubernetes::{ServiceAccount, ServiceAccountIssuer};
 pub use managed::{AppServiceIdentity, Imds, APP_SERVICE_PATH, IMDS_HOST};
@@ -65,6 +65,9 @@ pub struct IdentityCall {
     pub status: u16,
     /// `AADSTS7000215` or the IMDS error text, when refused.
     pub error: Option<String>,
+    /// For a client assertion: [`fingerprint`] of the token presented, so a
+    /// report can tell an old projected token from a rotated one.
+    pub assertion: Option<String>,
     /// Since the identity plane started.
     pub at_ms: u64,
 }
@@ -85,6 +88,12 @@ impl std::fmt::Debug for IdentityPlane {
             .field("tenant", &self.directory.tenant_id)
             .finish_non_exhaustive()
     }
+}
+
+/// A short, stable name for a token: the first 12 hex digits of its SHA-256.
+pub fn fingerprint(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(token.trim().as_bytes())[..6])
 }
 
 /// The lifetime real Entra ID gives storage tokens by default (60-90 min);
@@ -134,15 +143,27 @@ impl IdentityPlane {
             .clone()
     }
 
-    fn record(&self, endpoint: Endpoint, grant: &str, client_id: &str, status: u16, error: Option<String>) {
-        let call = IdentityCall {
+    fn record(
+        &self,
+        endpoint: Endpoint,
+        grant: &str,
+        client_id: &str,
+        status: u16,
+        error: Option<String>,
+    ) {
+        self.record_call(IdentityCall {
             endpoint,
             grant: grant.to_string(),
             client_id: client_id.to_string(),
             status,
             error,
-            at_ms: self.started.elapsed().as_millis() as u64,
-        };
+            assertion: None,
+            at_ms: 0,
+        });
+    }
+
+    fn record_call(&self, mut call: IdentityCall) {
+        call.at_ms = self.started.elapsed().as_millis() as u64;
         self.calls
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -53,8 +53,7 @@ impl CompactJws {
         };
         let header = decode_object(h, "header")?;
         let claims = decode_object(c, "payload")?;
-        let signature =
-            b64url_decode(s).ok_or(JoseError::BadEncoding { part: "signature" })?;
+        let signature = b64url_decode(s).ok_or(JoseError::BadEncoding { part: "signature" })?;
         Ok(CompactJws {
             header,
             claims,
@@ -151,7 +150,12 @@ mod tests {
     #[test]
     fn signs_and_verifies_round_trip() {
         let key = EcP256Key::generate().unwrap();
-        let token = sign(&key, jwt_header("k1"), &json!({"sub": "x", "aud": ["a", "b"]})).unwrap();
+        let token = sign(
+            &key,
+            jwt_header("k1"),
+            &json!({"sub": "x", "aud": ["a", "b"]}),
+        )
+        .unwrap();
         let jws = CompactJws::parse(&token).unwrap();
         assert_eq!(jws.algorithm(), Some("ES256"));
         assert_eq!(jws.key_id(), Some("k1"));

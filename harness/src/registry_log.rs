@@ -1,0 +1,95 @@
+//! Reading the registry's own log lines (logrus text format) for evidence:
+//! the message and the error detail a reader needs, without the request
+//! ids, timings and dashed separators the Azure SDK writes into errors.
+
+/// The most telling part of one log line, on one line, at most `max` chars.
+pub fn condense(line: &str, max: usize) -> String {
+    let fields = ["msg", "err.detail", "error", "err.message"];
+    let mut parts: Vec<String> = Vec::new();
+    for field in fields {
+        if let Some(value) = field_value(line, field) {
+            let value = flatten(&value);
+            if !value.is_empty() && !parts.iter().any(|p| p.contains(&value)) {
+                parts.push(value);
+            }
+        }
+    }
+    let text = if parts.is_empty() {
+        flatten(line)
+    } else {
+        parts.join(": ")
+    };
+    truncate(&text, max)
+}
+
+/// A `key=value` or `key="quoted \"value\""` field of a logrus text line.
+fn field_value(line: &str, key: &str) -> Option<String> {
+    let needle = format!(" {key}=");
+    let start = line
+        .find(&needle)
+        .map(|i| i + needle.len())
+        .or_else(|| line.strip_prefix(&format!("{key}=")).map(|_| key.len() + 1))?;
+    let rest = &line[start..];
+    if let Some(quoted) = rest.strip_prefix('"') {
+        let mut out = String::new();
+        let mut chars = quoted.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push(' '),
+                    Some(other) => out.push(other),
+                    None => break,
+                },
+                '"' => return Some(out),
+                c => out.push(c),
+            }
+        }
+        Some(out)
+    } else {
+        Some(
+            rest.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    }
+}
+
+/// One line: separators and blank lines dropped, the rest joined with ` | `.
+fn flatten(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '-' || c == '='))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_message_and_detail_without_separators() {
+        let line = r#"time="2026-11-28T13:40:42Z" level=error msg="response completed with error" err.code=unknown err.detail="azure: failed to get blob properties: HEAD https://a.blob.core.windows.net/x\n-----\nRESPONSE 400: 400 Bad format\nERROR CODE: InvalidAuthenticationInfo\n-----\n" err.message="unknown error" http.request.id=1"#;
+        assert_eq!(
+            condense(line, 500),
+            "response completed with error: azure: failed to get blob properties: HEAD https://a.blob.core.windows.net/x | RESPONSE 400: 400 Bad format | ERROR CODE: InvalidAuthenticationInfo: unknown error"
+        );
+    }
+
+    #[test]
+    fn plain_lines_and_truncation() {
+        assert_eq!(condense("panic: boom", 100), "panic: boom");
+        assert_eq!(condense("abcdef", 4), "abc…");
+        assert_eq!(condense(r#"level=info msg=started"#, 100), "started");
+    }
+}
