@@ -393,7 +393,8 @@ pub fn summarize_identity(
                 call.status
             ))
             .or_default() += 1;
-        if let Some(error) = &call.error {
+        // A probe's 400 is IMDS saying "I am here", not a refusal.
+        if let Some(error) = call.error.as_ref().filter(|_| call.grant != "probe") {
             if !summary.errors.contains(error) {
                 summary.errors.push(error.clone());
             }

@@ -346,8 +346,8 @@ async fn imds_probe_token_and_user_assigned_selection() {
         grants,
         vec![
             "probe",
-            "managed_identity",
-            "managed_identity",
+            "managed_identity(system-assigned)",
+            "managed_identity(user-assigned)",
             "managed_identity"
         ]
     );

@@ -155,7 +155,7 @@ pub(super) fn check_credentials(
         )));
     }
     Ok(format!(
-        "all {} requests to Blob storage carried {}; {grants} tokens issued",
+        "all {} requests to Blob storage carried {}; tokens issued: {grants}",
         storage.len(),
         schemes.join("/")
     ))

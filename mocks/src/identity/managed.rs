@@ -186,9 +186,20 @@ fn issue(
     resource: &str,
     identity: &str,
 ) -> Response<ProxyBody> {
+    let kind = if plane
+        .directory()
+        .managed_identities
+        .system_assigned
+        .as_deref()
+        == Some(identity)
+    {
+        "managed_identity(system-assigned)"
+    } else {
+        "managed_identity(user-assigned)"
+    };
     match plane.issue_access_token(&audience_of(resource), identity, "0") {
         Ok(token) => {
-            plane.record(endpoint, "managed_identity", identity, 200, None);
+            plane.record(endpoint, kind, identity, 200, None);
             let mut body = json!({
                 "access_token": token.jwt,
                 "client_id": identity,
