@@ -12,7 +12,9 @@ use regmatrix_mocks::front_door::TrafficRecord;
 use tokio::sync::Semaphore;
 
 use crate::client::{ClientConfig, RegistryClient};
-use crate::env::{EnvError, Environment, EnvironmentSpec, IdentitySetup, CONTAINER};
+use crate::env::{
+    CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Workload, CONTAINER,
+};
 use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
 use crate::report::{
     Cell, IdentitySummary, MatrixReport, Outcome, RunStats, ScenarioInfo, TrafficSummary,
@@ -311,8 +313,15 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
     cell.storage_traffic = summarize(&storage);
     cell.identity = summarize_identity(&environment.identity.calls(), &identity_hosts);
     cell.registry_log = run.registry_log;
+    // Under a token credential, no identity call at all is evidence too.
+    let uses_identity = scenario.spec.registry.credentials != CredentialsMode::SharedKey
+        || scenario.spec.identity.workload != Workload::None;
     let traffic_note = match identity_note(&cell.identity) {
         Some(identity) => format!("{identity}; {}", traffic_note(&cell.storage_traffic)),
+        None if uses_identity => format!(
+            "identity: no call; {}",
+            traffic_note(&cell.storage_traffic)
+        ),
         None => traffic_note(&cell.storage_traffic),
     };
     match run.failure {
@@ -486,8 +495,9 @@ fn traffic_note(t: &TrafficSummary) -> String {
         .map(|(k, v)| format!("; {v} rewritten by {k}"))
         .collect();
     format!(
-        "Blob storage saw {} requests (auth: {}; status: {}), {:.1} MiB up, {:.1} MiB down{}",
+        "Blob storage saw {} request{} (auth: {}; status: {}), {:.1} MiB up, {:.1} MiB down{}",
         t.requests,
+        if t.requests == 1 { "" } else { "s" },
         schemes.join(", "),
         statuses.join(", "),
         t.bytes_up as f64 / 1048576.0,

@@ -1,6 +1,6 @@
 //! The per-request pipeline, the same for plain and tunnelled requests: name
 //! the host, open an exchange in the traffic log, pick the route, and meter
-//! both bodies. Per-request faults will sit between routing and the target.
+//! both bodies. A matching fault rule answers instead of the target.
 //! It never opens a connection itself: only `forward.rs` does, and only to
 //! a routed loopback upstream.
 

@@ -3,7 +3,7 @@
 //! client use to reach Azure by its production host names. It terminates
 //! CONNECT tunnels with leaves from the harness CA, routes each request by
 //! host to a loopback upstream or an in-process service, and records every
-//! exchange. It is the one place where traffic is observed and, later,
+//! exchange. It is the one place where traffic is observed and
 //! faults are injected. Nothing it does opens a connection off loopback.
 //!
 //! This module owns the lifecycle only; each concern has its own module.

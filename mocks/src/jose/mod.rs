@@ -1,15 +1,26 @@
 //! JSON Web Signatures in compact form, written from RFC 7515/7518: what the
 //! mock cloud signs (Entra ID access tokens, Kubernetes service-account
 //! tokens) and what it verifies (federated client assertions). The token
-//! server of the registry-auth scenarios builds on the same pieces.
+//! server of the registry-auth scenarios builds on the same pieces: its keys
+//! (`AnyKey`: RS256, ES256, EdDSA) and the key IDs registries match them by.
 
+mod ed25519;
 mod es256;
+mod jwk;
+mod keyid;
+mod keys;
+mod pkcs8;
+mod rs256;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::{Map, Value};
 
+pub use ed25519::{Ed25519Key, Ed25519PublicKey};
 pub use es256::{EcP256Key, EcP256PublicKey};
+pub use keyid::{jwk_thumbprint, libtrust_key_id};
+pub use keys::{AnyKey, AnyPublicKey, KeyKind};
+pub use rs256::{RsaKey, RsaPublicKey, RSA_MODULUS_BITS};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum JoseError {
@@ -23,6 +34,19 @@ pub enum JoseError {
     BadSignature,
     #[error("cannot create a key: {0}")]
     Key(String),
+    #[error("the PEM holds no PKCS#8 `PRIVATE KEY` block: {0}")]
+    Pkcs8Pem(String),
+    #[error("the key algorithm {0} is none of RSA, EC P-256 or Ed25519")]
+    UnsupportedKey(String),
+    #[error("unsupported JWK key type {0:?}")]
+    UnsupportedJwk(String),
+    #[error("the JWK has no string member `{0}`")]
+    JwkMember(&'static str),
+    #[error("the JWK member `{member}` is not {expected}")]
+    JwkValue {
+        member: &'static str,
+        expected: &'static str,
+    },
 }
 
 pub fn b64url(bytes: &[u8]) -> String {
@@ -140,6 +164,15 @@ pub fn jwt_header(kid: &str) -> Map<String, Value> {
     header.insert("typ".into(), "JWT".into());
     header.insert("kid".into(), kid.into());
     header
+}
+
+/// The JWS `x5c` header value (RFC 7515 4.1.6): the chain leaf first, each
+/// certificate DER in standard base64 with padding, not base64url.
+pub fn x5c(chain_der: &[&[u8]]) -> Value {
+    chain_der
+        .iter()
+        .map(|cert| Value::String(STANDARD.encode(cert)))
+        .collect()
 }
 
 #[cfg(test)]
