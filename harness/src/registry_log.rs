@@ -22,6 +22,26 @@ pub fn condense(line: &str, max: usize) -> String {
     truncate(&text, max)
 }
 
+/// Both 2.8 and 3.x log why they refused a token at info level, just before
+/// the generic `error authorizing context: invalid token`.
+pub fn explains_token_refusal(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    lower.contains("token")
+        && !lower.contains("error authorizing context")
+        && !lower.contains("response completed")
+        && (lower.contains("level=info") || lower.contains("level=warn"))
+}
+
+/// The line that says most about a failure: a token refusal's reason when
+/// there is one, else the last line.
+pub fn most_telling<'a>(lines: &'a [String]) -> Option<&'a String> {
+    lines
+        .iter()
+        .rev()
+        .find(|l| explains_token_refusal(l))
+        .or_else(|| lines.last())
+}
+
 /// A `key=value` or `key="quoted \"value\""` field of a logrus text line.
 fn field_value(line: &str, key: &str) -> Option<String> {
     let needle = format!(" {key}=");

@@ -244,6 +244,8 @@ pub async fn run_cell(
                 .token_lifetime
                 .map_or(IdentitySetup::default().token_lifetime, |d| d.0),
         },
+        auth: scenario.spec.auth.clone(),
+        repository: scenario.spec.repository.clone(),
         disable_redirect: !scenario.spec.registry.redirect,
         registry_port: options.registry_port,
         ready_timeout: options.ready_timeout,
@@ -283,7 +285,10 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         base_url: environment.registry_url().to_string(),
         proxy_url: Some(environment.front_door.proxy_url()),
         roots: environment.ca.rustls_root_store(),
-        credentials: None,
+        credentials: environment
+            .token_auth
+            .as_ref()
+            .map(|auth| auth.credentials.clone()),
         timeout: Duration::from_secs(300),
     }) {
         Ok(client) => client,
@@ -318,10 +323,9 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         || scenario.spec.identity.workload != Workload::None;
     let traffic_note = match identity_note(&cell.identity) {
         Some(identity) => format!("{identity}; {}", traffic_note(&cell.storage_traffic)),
-        None if uses_identity => format!(
-            "identity: no call; {}",
-            traffic_note(&cell.storage_traffic)
-        ),
+        None if uses_identity => {
+            format!("identity: no call; {}", traffic_note(&cell.storage_traffic))
+        }
         None => traffic_note(&cell.storage_traffic),
     };
     match run.failure {
@@ -343,9 +347,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         }
         Some(StepFailure::Registry(line)) => {
             cell.outcome = Outcome::Fail;
-            let log = cell
-                .registry_log
-                .last()
+            let log = crate::registry_log::most_telling(&cell.registry_log)
                 .map(|l| {
                     format!(
                         "; registry log: {}",
@@ -354,6 +356,10 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
                 })
                 .unwrap_or_default();
             cell.evidence = format!("{line}{log}; {traffic_note}");
+        }
+        Some(StepFailure::Security(line)) => {
+            cell.outcome = Outcome::Security;
+            cell.evidence = format!("{line}; {traffic_note}");
         }
         Some(StepFailure::Harness(line)) => {
             cell.outcome = Outcome::Error;

@@ -9,3 +9,5 @@ pub mod front_door;
 pub mod identity;
 pub mod jose;
 pub mod pki;
+mod service_http;
+pub mod token_server;

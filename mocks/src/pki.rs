@@ -50,6 +50,12 @@ pub enum PkiError {
         #[source]
         source: rcgen::Error,
     },
+    #[error("the key given for `{common_name}` is not a PKCS#8 PEM key rcgen can certify (RSA, ECDSA P-256/P-384 or Ed25519): {source}")]
+    UnusableKey {
+        common_name: String,
+        #[source]
+        source: rcgen::Error,
+    },
     #[error("rustls rejected the certificate or key: {0}")]
     Rustls(#[from] rustls::Error),
     #[error("cannot write {path}: {source}")]
@@ -279,4 +285,82 @@ fn write_file(path: &Path, contents: &[u8], private: bool) -> Result<(), PkiErro
     let _ = private;
     let mut file = options.open(path).map_err(map)?;
     io::Write::write_all(&mut file, contents).map_err(map)
+}
+
+/// Intermediate validity: inside the root's (`CA_VALIDITY`) for any
+/// intermediate made in the root's first two weeks, and longer than the
+/// leaves it signs, so no chain outlives its issuer.
+const INTERMEDIATE_VALIDITY: time::Duration = time::Duration::days(14);
+
+/// Chains for keys the harness did not make itself, such as a registry token
+/// server's signing key: a registry given the root as `rootcertbundle` then
+/// accepts tokens whose `x5c` is `[leaf, intermediate]`.
+impl CertificateAuthority {
+    /// A CA certified by this one that may sign leaves only (path length 0).
+    pub fn issue_intermediate(&self, common_name: &str) -> Result<CertificateAuthority, PkiError> {
+        let generate = |what: &str| {
+            let what = format!("{what} for {common_name}");
+            move |source| PkiError::Generate { what, source }
+        };
+        let key = KeyPair::generate().map_err(generate("an intermediate CA key"))?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = distinguished_name(common_name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        params.use_authority_key_identifier_extension = true;
+        let now = time::OffsetDateTime::now_utc();
+        params.not_before = now - BACKDATE;
+        params.not_after = now + INTERMEDIATE_VALIDITY;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .map_err(generate("an intermediate CA certificate"))?;
+        Ok(Self {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        })
+    }
+
+    /// A leaf certifying the public half of `key_pkcs8_pem`, signed by this
+    /// CA. It carries no extended key usage: Go treats that as any usage, so
+    /// the chain verifies whatever usages the verifier asks for.
+    pub fn issue_for_key(
+        &self,
+        common_name: &str,
+        key_pkcs8_pem: &str,
+    ) -> Result<KeyCertificate, PkiError> {
+        let key = KeyPair::from_pem(key_pkcs8_pem).map_err(|source| PkiError::UnusableKey {
+            common_name: common_name.to_owned(),
+            source,
+        })?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = distinguished_name(common_name);
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.use_authority_key_identifier_extension = true;
+        let now = time::OffsetDateTime::now_utc();
+        params.not_before = now - BACKDATE;
+        params.not_after = now + LEAF_VALIDITY;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .map_err(|source| PkiError::Generate {
+                what: format!("a certificate for the key of {common_name}"),
+                source,
+            })?;
+        Ok(KeyCertificate {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+        })
+    }
+}
+
+/// A certificate for a key held elsewhere; only the certificate lives here.
+#[derive(Debug, Clone)]
+pub struct KeyCertificate {
+    pub cert_pem: String,
+    pub cert_der: CertificateDer<'static>,
 }

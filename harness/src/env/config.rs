@@ -110,6 +110,17 @@ pub struct AzureStorage {
     pub credentials: StorageCredentials,
 }
 
+/// `auth.token`: the registry verifies bearer tokens from a token server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenAuthConfig {
+    pub realm: String,
+    pub service: String,
+    pub issuer: String,
+    pub rootcertbundle: Option<std::path::PathBuf>,
+    pub jwks: Option<std::path::PathBuf>,
+    pub signing_algorithms: Option<Vec<String>>,
+}
+
 #[derive(Debug, Clone)]
 pub struct RegistryConfig {
     pub listen: SocketAddr,
@@ -118,6 +129,7 @@ pub struct RegistryConfig {
     /// `storage.redirect.disable`: when false, blob GETs redirect to a SAS URL.
     pub disable_redirect: bool,
     pub http_secret: String,
+    pub token_auth: Option<TokenAuthConfig>,
 }
 
 impl RegistryConfig {
@@ -137,7 +149,7 @@ impl RegistryConfig {
             "maintenance".into(),
             map([("uploadpurging", map([("enabled", false.into())]))]),
         );
-        let root = map([
+        let mut root = map([
             ("version", "0.1".into()),
             (
                 "log",
@@ -160,6 +172,12 @@ impl RegistryConfig {
                 ]),
             ),
         ]);
+        if let (Some(auth), Value::Mapping(root)) = (&self.token_auth, &mut root) {
+            root.insert(
+                "auth".into(),
+                map([("token", Value::Mapping(token_auth(auth, dialect)?))]),
+            );
+        }
         Ok(serde_yaml::to_string(&root).unwrap_or_default())
     }
 
@@ -202,6 +220,44 @@ impl RegistryConfig {
     }
 }
 
+/// `auth.token` in a version's dialect: 2.8 trusts `rootcertbundle` only;
+/// `jwks` arrived with 3.0.0-alpha.1 and `signingalgorithms` with 3.0.0.
+fn token_auth(auth: &TokenAuthConfig, dialect: ConfigDialect) -> Result<Mapping, Unsupported> {
+    let mut token = Mapping::new();
+    token.insert("realm".into(), auth.realm.clone().into());
+    token.insert("service".into(), auth.service.clone().into());
+    token.insert("issuer".into(), auth.issuer.clone().into());
+    if let Some(bundle) = &auth.rootcertbundle {
+        token.insert("rootcertbundle".into(), bundle.display().to_string().into());
+    }
+    match (&auth.jwks, dialect) {
+        // Given both, 2.8 gets what it can read: the bundle, from which it
+        // derives the libtrust key IDs a JWKS would list for 3.x.
+        (Some(_), ConfigDialect::V2) if auth.rootcertbundle.is_some() => {}
+        (Some(_), ConfigDialect::V2) => {
+            return Err(Unsupported(
+                "auth.token.jwks: registry 2.8 has no jwks option; it trusts the certificates in rootcertbundle only".into(),
+            ));
+        }
+        (Some(jwks), _) => {
+            token.insert("jwks".into(), jwks.display().to_string().into());
+        }
+        (None, _) => {}
+    }
+    if let Some(algorithms) = &auth.signing_algorithms {
+        if dialect != ConfigDialect::V3 {
+            return Err(Unsupported(
+                "auth.token.signingalgorithms: only registry 3.0.0 and later can restrict signing algorithms".into(),
+            ));
+        }
+        token.insert(
+            "signingalgorithms".into(),
+            Value::Sequence(algorithms.iter().map(|a| a.clone().into()).collect()),
+        );
+    }
+    Ok(token)
+}
+
 fn credentials_block(kind: &str, principal: Option<&ServicePrincipal>) -> Value {
     let mut block = Mapping::new();
     block.insert("type".into(), kind.into());
@@ -241,7 +297,61 @@ mod tests {
             },
             disable_redirect: false,
             http_secret: "s".into(),
+            token_auth: None,
         }
+    }
+
+    fn token_auth() -> TokenAuthConfig {
+        TokenAuthConfig {
+            realm: "https://auth.example/token".into(),
+            service: "svc".into(),
+            issuer: "iss".into(),
+            rootcertbundle: Some("/r/roots.pem".into()),
+            jwks: None,
+            signing_algorithms: None,
+        }
+    }
+
+    #[test]
+    fn token_auth_options_per_dialect() {
+        let mut c = config();
+        c.token_auth = Some(token_auth());
+        for dialect in [
+            ConfigDialect::V2,
+            ConfigDialect::V3PreRelease,
+            ConfigDialect::V3,
+        ] {
+            let doc: Value = serde_yaml::from_str(&c.render(dialect).unwrap()).unwrap();
+            assert_eq!(
+                doc["auth"]["token"]["rootcertbundle"],
+                Value::from("/r/roots.pem")
+            );
+            assert_eq!(doc["auth"]["token"]["service"], Value::from("svc"));
+        }
+        let mut jwks = token_auth();
+        jwks.jwks = Some("/r/jwks.json".into());
+        c.token_auth = Some(jwks.clone());
+        let v2: Value = serde_yaml::from_str(&c.render(ConfigDialect::V2).unwrap()).unwrap();
+        assert!(
+            v2["auth"]["token"].get("jwks").is_none(),
+            "2.8 gets the bundle only"
+        );
+        jwks.rootcertbundle = None;
+        c.token_auth = Some(jwks.clone());
+        assert!(c
+            .render(ConfigDialect::V2)
+            .unwrap_err()
+            .0
+            .contains("no jwks option"));
+        assert!(c.render(ConfigDialect::V3PreRelease).is_ok());
+        jwks.signing_algorithms = Some(vec!["ES256".into()]);
+        c.token_auth = Some(jwks);
+        assert!(c.render(ConfigDialect::V3PreRelease).is_err());
+        let doc: Value = serde_yaml::from_str(&c.render(ConfigDialect::V3).unwrap()).unwrap();
+        assert_eq!(
+            doc["auth"]["token"]["signingalgorithms"][0],
+            Value::from("ES256")
+        );
     }
 
     fn azure(yaml: &str) -> Value {

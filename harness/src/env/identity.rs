@@ -286,6 +286,10 @@ impl IdentityCloud {
         calls
     }
 
+    pub fn plane(&self) -> &Arc<IdentityPlane> {
+        &self.plane
+    }
+
     pub fn workload(&self) -> Workload {
         self.setup.workload
     }

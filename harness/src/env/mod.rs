@@ -2,6 +2,7 @@
 //! Azure front door, and one registry version configured production-style.
 //! Everything is torn down when the `Environment` drops.
 
+pub mod auth;
 mod azurite;
 pub mod config;
 pub mod identity;
@@ -17,6 +18,7 @@ use regmatrix_mocks::azure_storage::emulator_compat::AppendBlockBlobTypeHeader;
 use regmatrix_mocks::front_door::{FrontDoor, FrontDoorConfig, Route, Target};
 use regmatrix_mocks::pki::{CertificateAuthority, PkiError};
 
+pub use auth::{AuthSetup, TokenAuth};
 pub use config::{
     AzureStorage, CredentialsMode, RegistryConfig, ServicePrincipal, StorageCredentials,
     Unsupported,
@@ -74,6 +76,21 @@ pub enum EnvError {
     },
 }
 
+/// A client for the harness's own calls to the mock cloud: the CA as its only
+/// root, everything through the front door.
+fn harness_http(ca: &CertificateAuthority, proxy_url: &str) -> Result<reqwest::Client, EnvError> {
+    let fail = |e: reqwest::Error| EnvError::FrontDoor(format!("harness HTTP client: {e}"));
+    reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(ca.cert_pem().as_bytes()).map_err(fail)?,
+        )
+        .proxy(reqwest::Proxy::all(proxy_url).map_err(fail)?)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(fail)
+}
+
 pub(crate) fn last_of(lines: &[String]) -> String {
     crate::process::last_meaningful_line(lines.iter().map(String::as_str))
         .unwrap_or_else(|| "(no log output)".into())
@@ -97,6 +114,10 @@ pub struct EnvironmentSpec {
     pub azurite: InstalledAzurite,
     pub credentials: CredentialsMode,
     pub identity: IdentitySetup,
+    /// Token authentication, when the scenario has an `[auth]` section.
+    pub auth: Option<AuthSetup>,
+    /// The repository the scenario pushes to (token users get rights on it).
+    pub repository: String,
     pub disable_redirect: bool,
     /// A fixed registry port (debugging); `None` picks a free one.
     pub registry_port: Option<u16>,
@@ -110,6 +131,7 @@ pub struct Environment {
     pub front_door: FrontDoor,
     pub storage: BlobStorageClient,
     pub identity: IdentityCloud,
+    pub token_auth: Option<TokenAuth>,
     azurite: AzuriteService,
     registry: RegistryService,
     // Last: dropped after the processes that write into it.
@@ -135,10 +157,8 @@ impl Environment {
         let account = StorageAccount::generate();
         let principal = ServicePrincipal::generate();
 
-        // Render before starting services: a version that cannot express the
-        // configuration is answered without spending a second on processes.
         let debug_port = ports::free_port()?;
-        let config = RegistryConfig {
+        let mut config = RegistryConfig {
             listen: ports::loopback(listen_port),
             debug_listen: ports::loopback(debug_port),
             storage: AzureStorage {
@@ -149,8 +169,15 @@ impl Environment {
             },
             disable_redirect: spec.disable_redirect,
             http_secret: hex::encode(rand::random::<[u8; 16]>()),
+            token_auth: None,
         };
-        let config_yaml = config.render(spec.dialect)?;
+        // Render before starting processes: a version that cannot express the
+        // configuration is answered without spending a second on them. (Token
+        // auth files are written later; their paths are known now.)
+        if let Some(setup) = &spec.auth {
+            config.token_auth = Some(auth::planned_config(setup, &dir));
+        }
+        config.render(spec.dialect)?;
 
         // The front door starts first: Azurite itself sends requests to blob
         // host names (it validates a SAS copy source by fetching it), and those
@@ -158,6 +185,18 @@ impl Environment {
         let front_door = FrontDoor::start(FrontDoorConfig::new(ca.clone()))
             .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
         let identity = IdentityCloud::start(&spec.identity, principal, &front_door, &dir)?;
+        let mut token_auth = match &spec.auth {
+            Some(setup) => Some(TokenAuth::start(
+                setup,
+                &spec.repository,
+                &front_door,
+                identity.plane(),
+                &dir,
+            )?),
+            None => None,
+        };
+        config.token_auth = token_auth.as_ref().map(|t| t.config.clone());
+        let config_yaml = config.render(spec.dialect)?;
 
         let azurite_leaf = ca.issue_leaf(&["127.0.0.1", &account.host()])?;
         let (cert, key) = azurite_leaf.write_pem_files(&dir, "azurite")?;
@@ -196,6 +235,13 @@ impl Environment {
         // v3 does not create its container; 2.8 does, and tolerates an existing one.
         storage.create_container(CONTAINER, azurite_port).await?;
 
+        if let (Some(auth), Some(setup)) = (token_auth.as_mut(), &spec.auth) {
+            if setup.flow == auth::Flow::AcrExchange {
+                let http = harness_http(&ca, &front_door.proxy_url())?;
+                auth.acr_login(&http, &identity.principal).await?;
+            }
+        }
+
         let registry = RegistryService::start(RegistryLaunch {
             installed: &spec.registry,
             config_yaml: &config_yaml,
@@ -215,6 +261,7 @@ impl Environment {
             front_door,
             storage,
             identity,
+            token_auth,
             azurite,
             registry,
             run_dir,

@@ -1,7 +1,7 @@
 //! The Markdown matrix: fits a GitHub step summary or a PR comment. One row
 //! per scenario, one column per version; unexpected cells first in the notes.
 
-use super::{Cell, MatrixReport};
+use super::{Cell, MatrixReport, Outcome};
 
 pub fn render(report: &MatrixReport) -> String {
     let mut out = String::from("# regmatrix compatibility matrix\n\n");
@@ -16,7 +16,15 @@ pub fn render(report: &MatrixReport) -> String {
     out.push_str("\n|---|");
     out.push_str(&"---|".repeat(report.versions.len()));
     out.push('\n');
-    for scenario in &report.scenarios {
+    // Scenarios where any version accepted what it must refuse lead the table.
+    let mut scenarios: Vec<_> = report.scenarios.iter().collect();
+    scenarios.sort_by_key(|s| {
+        !report
+            .cells
+            .iter()
+            .any(|c| c.scenario == s.id && c.outcome == Outcome::Security)
+    });
+    for scenario in scenarios {
         out.push_str(&format!("| `{}` |", scenario.id));
         for v in &report.versions {
             let text = report
@@ -46,7 +54,15 @@ pub fn render(report: &MatrixReport) -> String {
         .iter()
         .filter(|c| c.outcome.as_str() != "pass" || !c.as_expected())
         .collect();
-    notes.sort_by_key(|c| (c.as_expected(), c.scenario.clone(), c.version.clone()));
+    // Security findings first, whatever was expected; then surprises.
+    notes.sort_by_key(|c| {
+        (
+            c.outcome != Outcome::Security,
+            c.as_expected(),
+            c.scenario.clone(),
+            c.version.clone(),
+        )
+    });
     if !notes.is_empty() {
         out.push_str("\n## Evidence for every cell that is not `pass`\n\n");
         for c in notes {

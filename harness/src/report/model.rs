@@ -11,6 +11,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
+    /// The registry accepted a token it must refuse (an attack, an expired
+    /// or foreign token). Listed first in every report.
+    Security,
     /// The scenario's operations succeeded.
     Pass,
     /// The registry refused them.
@@ -24,6 +27,7 @@ pub enum Outcome {
 impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
+            Outcome::Security => "security",
             Outcome::Pass => "pass",
             Outcome::Fail => "fail",
             Outcome::Unsupported => "unsupported",
@@ -171,11 +175,16 @@ impl MatrixReport {
             .find(|c| c.scenario == scenario && c.version == version)
     }
 
-    /// 0: every outcome as expected; 1: an unexpected outcome; 2: a harness error.
+    /// 0: every outcome as expected; 1: an unexpected outcome or any
+    /// `security` outcome (even an expected one); 2: a harness error.
     pub fn exit_code(&self) -> i32 {
         if self.cells.iter().any(|c| c.outcome == Outcome::Error) {
             2
-        } else if self.cells.iter().any(|c| !c.as_expected()) {
+        } else if self
+            .cells
+            .iter()
+            .any(|c| !c.as_expected() || c.outcome == Outcome::Security)
+        {
             1
         } else {
             0

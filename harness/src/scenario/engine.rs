@@ -46,6 +46,9 @@ pub enum StepError {
     /// The registry answered, but not as the step requires.
     #[error("{0}")]
     Unmet(String),
+    /// The registry accepted what it must refuse.
+    #[error("{0}")]
+    Accepted(String),
     /// The harness could not do its part.
     #[error("{0}")]
     Harness(String),
@@ -95,6 +98,8 @@ pub enum StepFailure {
     Registry(String),
     /// The harness itself could not do its part.
     Harness(String),
+    /// The registry accepted a token it must refuse.
+    Security(String),
 }
 
 pub struct ScenarioRun {
@@ -142,6 +147,14 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                 )
                 .await
             }
+            Step::PushDenied { repository, .. } => {
+                push_denied(
+                    target,
+                    repository.as_deref().unwrap_or(&scenario.spec.repository),
+                    seed_for(scenario.id(), index),
+                )
+                .await
+            }
             Step::CheckCredentials {
                 schemes,
                 min_token_grants,
@@ -186,6 +199,10 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                 failure = Some(match err {
                     StepError::Client(ClientError::Setup(_) | ClientError::Protocol(_))
                     | StepError::Harness(_) => StepFailure::Harness(line),
+                    StepError::Accepted(_) => match step {
+                        Step::PushDenied { security: true, .. } => StepFailure::Security(line),
+                        _ => StepFailure::Registry(line),
+                    },
                     StepError::Client(_) | StepError::Unmet(_) => StepFailure::Registry(line),
                 });
                 registry_log = log_lines_since(target.registry_log, log_offset);
@@ -215,6 +232,10 @@ fn describe(step: &Step) -> String {
         Step::ListTags { .. } => "list tags".into(),
         Step::Catalog => "catalog".into(),
         Step::DeleteManifest { tag } => format!("delete manifest {tag}"),
+        Step::PushDenied { repository, .. } => format!(
+            "push to {} must be refused",
+            repository.as_deref().unwrap_or("the scenario repository")
+        ),
         Step::Wait { duration } => format!("wait {:?}", duration.0),
         Step::RotateFederatedToken => "rotate the projected service-account token".into(),
         Step::IdentityOutage { duration, .. } => {
@@ -417,6 +438,7 @@ async fn perform(
             }
         }
         Step::Wait { .. }
+        | Step::PushDenied { .. }
         | Step::RotateFederatedToken
         | Step::IdentityOutage { .. }
         | Step::CheckCredentials { .. } => Err(ClientError::Setup(format!(
@@ -424,6 +446,59 @@ async fn perform(
             step.kind()
         ))),
     }
+}
+
+/// A push the registry must refuse. The refusal's status, its
+/// `WWW-Authenticate` error and the registry's own log line are the evidence.
+async fn push_denied(
+    target: &Target<'_>,
+    repository: &str,
+    seed: u64,
+) -> Result<String, StepError> {
+    let blob = RandomBlob::new(seed, 256 * 1024);
+    let digest = blob.digest();
+    let offset = file_len(target.registry_log);
+    let result = target
+        .client
+        .push_blob_monolithic(repository, &blob, &digest)
+        .await;
+    let log = auth_log_line(target.registry_log, offset)
+        .map(|l| format!("; registry log: {l}"))
+        .unwrap_or_default();
+    match result {
+        Ok(()) => Err(StepError::Accepted(format!(
+            "the registry accepted a push to {repository} with this token (blob {digest} stored){log}"
+        ))),
+        Err(ClientError::Registry(e)) if e.status == 401 || e.status == 403 => {
+            let error = e
+                .www_authenticate
+                .as_deref()
+                .and_then(crate::client::Challenge::parse)
+                .and_then(|c| c.param("error").map(str::to_string))
+                .map(|v| format!(", error=\"{v}\""))
+                .unwrap_or_default();
+            Ok(format!(
+                "refused: {} {} answered {}{error}{log}",
+                e.method, e.path, e.status
+            ))
+        }
+        Err(ClientError::Token { realm, detail }) => Ok(format!(
+            "refused by the token server at {realm}: {detail}"
+        )),
+        Err(other) => Err(StepError::Client(other)),
+    }
+}
+
+/// The registry's last log line since `offset` that speaks of the token
+/// (2.8 and 3.x log why they refused one at info level).
+fn auth_log_line(path: &Path, offset: u64) -> Option<String> {
+    let text = std::fs::read(path).ok()?;
+    let fresh = String::from_utf8_lossy(&text[(offset as usize).min(text.len())..]).into_owned();
+    fresh
+        .lines()
+        .filter(|l| crate::registry_log::explains_token_refusal(l))
+        .next_back()
+        .map(|l| crate::registry_log::condense(l, 300))
 }
 
 /// Small in-memory blob (image config).
@@ -463,7 +538,12 @@ fn log_lines_since(path: &Path, offset: u64) -> Vec<String> {
     let lines: Vec<&str> = fresh.lines().collect();
     let important: Vec<String> = lines
         .iter()
-        .filter(|l| l.contains("level=error") || l.contains("level=warn") || l.contains("panic"))
+        .filter(|l| {
+            l.contains("level=error")
+                || l.contains("level=warn")
+                || l.contains("panic")
+                || crate::registry_log::explains_token_refusal(l)
+        })
         .map(|l| l.to_string())
         .collect();
     let chosen = if important.is_empty() {

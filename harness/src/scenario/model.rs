@@ -20,6 +20,9 @@ pub struct ScenarioFile {
     pub registry: RegistrySetup,
     #[serde(default)]
     pub identity: IdentitySection,
+    /// Token authentication; without it the registry has no `auth` section.
+    #[serde(default)]
+    pub auth: Option<crate::env::AuthSetup>,
     #[serde(rename = "step")]
     pub steps: Vec<Spanned<Step>>,
     #[serde(rename = "expect")]
@@ -120,6 +123,16 @@ pub enum Step {
     Catalog,
     /// Delete the manifest pushed under `tag`, then check it is gone.
     DeleteManifest { tag: String },
+    /// Push a blob that the registry must refuse (401/403): to `repository`
+    /// when given, else the scenario's. If it is accepted instead, the cell is
+    /// `security` when `security = true` (an attack or an invalid token
+    /// got in), else `fail`.
+    PushDenied {
+        #[serde(default)]
+        repository: Option<String>,
+        #[serde(default)]
+        security: bool,
+    },
     /// Let time pass (token lifetimes, refresh windows).
     Wait { duration: HumanDuration },
     /// Replace the projected service-account token file with a fresh token.
@@ -154,6 +167,7 @@ impl Step {
             Step::ListTags { .. } => "list-tags",
             Step::Catalog => "catalog",
             Step::DeleteManifest { .. } => "delete-manifest",
+            Step::PushDenied { .. } => "push-denied",
             Step::Wait { .. } => "wait",
             Step::RotateFederatedToken => "rotate-federated-token",
             Step::IdentityOutage { .. } => "identity-outage",

@@ -96,6 +96,25 @@ impl IdentityPlane {
         })
     }
 
+    /// Checks an access token this plane issued: signature, issuer, and
+    /// that it is current. Returns its claims.
+    pub fn verify_access_token(
+        &self,
+        token: &str,
+    ) -> Result<serde_json::Map<String, Value>, String> {
+        let jws = jose::CompactJws::parse(token).map_err(|e| e.to_string())?;
+        jws.verify(&self.signing_key.public())
+            .map_err(|e| format!("not issued by this tenant: {e}"))?;
+        let issuer = format!("https://sts.windows.net/{}/", self.tenant_id());
+        if jws.claim_str("iss") != Some(issuer.as_str()) {
+            return Err(format!("issuer is not {issuer}"));
+        }
+        if jws.claim_i64("exp").unwrap_or(0) <= unix_now() as i64 {
+            return Err("the access token has expired".into());
+        }
+        Ok(jws.claims)
+    }
+
     /// The tenant's signing keys as a JWKS.
     pub fn jwks(&self) -> Value {
         serde_json::json!({ "keys": [self.signing_key.public().jwk(&self.signing_kid)] })

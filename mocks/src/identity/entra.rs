@@ -14,10 +14,10 @@ use serde_json::{json, Value};
 
 use super::access_token::{audience_of, unix_now};
 use super::directory::new_guid;
-use super::http::{get, json_response, query_pairs, read_form};
 use super::{fingerprint, Endpoint, IdentityCall, IdentityPlane};
 use crate::front_door::{ProxyBody, Service, ServiceFuture, ServiceRequest};
 use crate::jose::CompactJws;
+use crate::service_http::{get, json_response, query_pairs, read_form};
 
 pub const ENTRA_HOST: &str = "login.microsoftonline.com";
 /// The audience Entra ID requires of a federated client assertion.

@@ -9,9 +9,9 @@ use hyper::{Method, Response, StatusCode};
 use serde_json::json;
 
 use super::access_token::audience_of;
-use super::http::{get, json_response, query_pairs};
 use super::{Endpoint, IdentityPlane};
 use crate::front_door::{ProxyBody, Service, ServiceFuture, ServiceRequest};
+use crate::service_http::{get, json_response, query_pairs};
 
 pub const IMDS_HOST: &str = "169.254.169.254";
 const IMDS_TOKEN_PATH: &str = "/metadata/identity/oauth2/token";

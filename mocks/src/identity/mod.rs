@@ -11,7 +11,6 @@
 mod access_token;
 mod directory;
 mod entra;
-mod http;
 mod kubernetes;
 mod managed;
 

@@ -7,8 +7,8 @@ use rsa::pkcs8::{ObjectIdentifier, PrivateKeyInfo};
 use serde_json::Value;
 
 use super::{
-    jwk, keyid, pkcs8, Ed25519Key, Ed25519PublicKey, EcP256Key, EcP256PublicKey, JoseError,
-    RsaKey, RsaPublicKey, SigningKey, VerifyingKey,
+    jwk, keyid, pkcs8, EcP256Key, EcP256PublicKey, Ed25519Key, Ed25519PublicKey, JoseError, RsaKey,
+    RsaPublicKey, SigningKey, VerifyingKey,
 };
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -67,10 +67,12 @@ impl AnyKey {
                 Ok(AnyKey::Ec(EcP256Key::from_pkcs8_der(der)?))
             }
             ED25519 => Ok(AnyKey::Ed25519(Ed25519Key::from_pkcs8_der(der)?)),
-            _ => Err(JoseError::UnsupportedKey(match algorithm.parameters_oid() {
-                Ok(curve) => format!("{} ({curve})", algorithm.oid),
-                Err(_) => algorithm.oid.to_string(),
-            })),
+            _ => Err(JoseError::UnsupportedKey(
+                match algorithm.parameters_oid() {
+                    Ok(curve) => format!("{} ({curve})", algorithm.oid),
+                    Err(_) => algorithm.oid.to_string(),
+                },
+            )),
         }
     }
 

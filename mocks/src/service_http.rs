@@ -1,5 +1,6 @@
-//! Small HTTP helpers shared by the identity endpoints: bounded body
-//! reading, form and query parsing, JSON responses.
+//! Small HTTP helpers shared by the in-process services (identity
+//! endpoints, the token server): bounded body reading, form and query
+//! parsing, JSON responses.
 
 use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
