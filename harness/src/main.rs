@@ -78,6 +78,46 @@ enum Command {
         #[arg(long)]
         scenario_dir: Option<PathBuf>,
     },
+    /// JWKS tools for the `auth.token.jwks` option of 3.x.
+    Jwks {
+        #[command(subcommand)]
+        command: JwksCommand,
+    },
+    /// Registry token tools.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JwksCommand {
+    /// Write a JWKS for the keys of PEM certificates (a 2.8 rootcertbundle)
+    /// whose kids match what your token server puts in its tokens.
+    FromCert {
+        /// PEM files with CERTIFICATE or PUBLIC KEY blocks.
+        #[arg(required = true)]
+        pems: Vec<PathBuf>,
+        /// The kid form your token server writes.
+        #[arg(long, value_enum, default_value = "both")]
+        kid: regmatrix::migrate::KidForm,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Decode a token's header and claims (no verification) and say, from the
+    /// matrix, which registry versions accept that shape and why.
+    Inspect {
+        /// The token itself, or a file holding it.
+        token: String,
+        /// The matrix report to answer from.
+        #[arg(long, default_value = "reports/matrix.json")]
+        matrix: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -179,6 +219,50 @@ async fn run(cli: Cli) -> Result<u8> {
                 );
             }
             Ok(report.exit_code() as u8)
+        }
+        Command::Jwks {
+            command: JwksCommand::FromCert { pems, kid, out },
+        } => {
+            let mut texts = Vec::new();
+            for path in &pems {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                texts.push((path.display().to_string(), text));
+            }
+            let jwks = regmatrix::migrate::jwks_from_certificates(&texts, kid)?;
+            let text = serde_json::to_string_pretty(&jwks)? + "\n";
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "wrote {} ({} keys)",
+                        path.display(),
+                        jwks["keys"].as_array().map_or(0, Vec::len)
+                    );
+                }
+                None => print!("{text}"),
+            }
+            Ok(0)
+        }
+        Command::Token {
+            command: TokenCommand::Inspect { token, matrix },
+        } => {
+            let text = match std::fs::read_to_string(&token) {
+                Ok(contents) => contents,
+                Err(_) if token.contains('.') => token.clone(),
+                Err(e) => bail!("{token} is neither a readable file ({e}) nor a JWT"),
+            };
+            let shape = regmatrix::inspect::inspect(text.trim())?;
+            let report = match std::fs::read_to_string(&matrix) {
+                Ok(json) => Some(
+                    serde_json::from_str::<report::MatrixReport>(&json)
+                        .with_context(|| format!("{} is not a matrix report", matrix.display()))?,
+                ),
+                Err(_) => None,
+            };
+            print!("{}", regmatrix::inspect::render(&shape, report.as_ref()));
+            Ok(0)
         }
         Command::Validate { scenario_dir } => {
             let dir = scenario_dir.unwrap_or_else(runner::default_scenario_dir);

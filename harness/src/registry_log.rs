@@ -52,16 +52,18 @@ fn field_value(line: &str, key: &str) -> Option<String> {
     let rest = &line[start..];
     if let Some(quoted) = rest.strip_prefix('"') {
         let mut out = String::new();
-        let mut chars = quoted.chars();
-        while let Some(c) = chars.next() {
+        let mut chars = quoted.char_indices();
+        while let Some((i, c)) = chars.next() {
             match c {
-                '\\' => match chars.next() {
+                '\\' => match chars.next().map(|(_, c)| c) {
                     Some('n') => out.push('\n'),
                     Some('t') => out.push(' '),
                     Some(other) => out.push(other),
                     None => break,
                 },
-                '"' => return Some(out),
+                // 2.8's logrus does not escape quotes inside a value, so a
+                // quote only closes it when the line or the next field follows.
+                '"' if closes_value(&quoted[i + 1..]) => return Some(out),
                 c => out.push(c),
             }
         }
@@ -74,6 +76,21 @@ fn field_value(line: &str, key: &str) -> Option<String> {
                 .to_string(),
         )
     }
+}
+
+fn closes_value(after: &str) -> bool {
+    let after = after.trim_end();
+    if after.is_empty() {
+        return true;
+    }
+    let Some(next) = after.strip_prefix(' ') else {
+        return false;
+    };
+    let key: String = next
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_')
+        .collect();
+    !key.is_empty() && next[key.len()..].starts_with('=')
 }
 
 /// One line: separators and blank lines dropped, the rest joined with ` | `.
@@ -103,6 +120,22 @@ mod tests {
         assert_eq!(
             condense(line, 500),
             "response completed with error: azure: failed to get blob properties: HEAD https://a.blob.core.windows.net/x | RESPONSE 400: 400 Bad format | ERROR CODE: InvalidAuthenticationInfo: unknown error"
+        );
+    }
+
+    #[test]
+    fn unescaped_quotes_of_2_8_stay_in_the_value() {
+        let line =
+            r#"time="t" level=info msg="token signed by untrusted key with ID: "ABCD:EFGH"" "#;
+        assert_eq!(
+            condense(line, 200),
+            r#"token signed by untrusted key with ID: "ABCD:EFGH""#
+        );
+        let escaped =
+            r#"level=info msg="failed to verify token: untrusted key \"K\"" go.version=go1"#;
+        assert_eq!(
+            condense(escaped, 200),
+            r#"failed to verify token: untrusted key "K""#
         );
     }
 

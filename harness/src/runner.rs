@@ -321,13 +321,19 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
     // Under a token credential, no identity call at all is evidence too.
     let uses_identity = scenario.spec.registry.credentials != CredentialsMode::SharedKey
         || scenario.spec.identity.workload != Workload::None;
-    let traffic_note = match identity_note(&cell.identity) {
+    let mut traffic_note = match identity_note(&cell.identity) {
         Some(identity) => format!("{identity}; {}", traffic_note(&cell.storage_traffic)),
         None if uses_identity => {
             format!("identity: no call; {}", traffic_note(&cell.storage_traffic))
         }
         None => traffic_note(&cell.storage_traffic),
     };
+    if let Some(auth) = &environment.token_auth {
+        traffic_note = format!(
+            "{}; {traffic_note}",
+            token_server_note(&auth.server.calls())
+        );
+    }
     match run.failure {
         None => {
             cell.outcome = Outcome::Pass;
@@ -427,6 +433,26 @@ pub fn summarize_identity(
             .or_default() += 1;
     }
     summary
+}
+
+/// `token server: token basic 200 x3, oauth2/exchange access_token 200 x1`.
+fn token_server_note(calls: &[regmatrix_mocks::token_server::TokenCall]) -> String {
+    let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for call in calls {
+        let grant = if call.grant.is_empty() {
+            "-"
+        } else {
+            call.grant.as_str()
+        };
+        *counts
+            .entry(format!("{} {grant} {}", call.endpoint, call.status))
+            .or_default() += 1;
+    }
+    if counts.is_empty() {
+        return "token server: no call".into();
+    }
+    let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} x{v}")).collect();
+    format!("token server: {}", parts.join(", "))
 }
 
 fn identity_note(identity: &IdentitySummary) -> Option<String> {

@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 use super::config::TokenAuthConfig;
 use super::EnvError;
 use crate::client::Credentials;
+use crate::migrate::{jwks_from_certificates, KidForm};
 
 pub const TOKEN_HOST: &str = "auth.regmatrix.test";
 pub const ACR_HOST: &str = "regmatrix.azurecr.io";
@@ -253,11 +254,22 @@ impl TokenAuth {
                     KeyName::Arbitrary
                 }
             });
-            let kid = key_name(&name, &public).unwrap_or_else(|| ARBITRARY_KID.into());
-            write(
-                path,
-                &serde_json::json!({ "keys": [public.jwk(&kid)] }).to_string(),
-            )?;
+            // Key-derived kids come from the signing certificate through the
+            // same code as `regmatrix jwks from-cert`, so a passing scenario
+            // proves the migration tool.
+            let pem = vec![(
+                "signing certificate".to_string(),
+                signing_cert.cert_pem.clone(),
+            )];
+            let document = match name {
+                KeyName::Libtrust => jwks_from_certificates(&pem, KidForm::Libtrust),
+                KeyName::Thumbprint => jwks_from_certificates(&pem, KidForm::Thumbprint),
+                KeyName::Arbitrary | KeyName::None => {
+                    Ok(serde_json::json!({ "keys": [public.jwk(ARBITRARY_KID)] }))
+                }
+            }
+            .map_err(|e| mock("jwks")(e.to_string()))?;
+            write(path, &document.to_string())?;
         }
 
         let signer = attack_signer(setup.attack, key, &public, header, &token_kid)?;

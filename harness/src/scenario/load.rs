@@ -166,8 +166,10 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
                 ),
             ));
         }
-        if e.outcome == Outcome::Fail && e.reference.as_deref().is_none_or(str::is_empty) {
-            return Err(at(span, "an expected `fail` needs `reference`: the upstream issue, PR or code that explains it".into()));
+        if matches!(e.outcome, Outcome::Fail | Outcome::Security)
+            && e.reference.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(at(span, format!("an expected `{}` needs `reference`: the upstream issue, PR or code that explains it", e.outcome)));
         }
     }
     if selectors.is_empty() {

@@ -4,6 +4,7 @@
 //! server of the registry-auth scenarios builds on the same pieces: its keys
 //! (`AnyKey`: RS256, ES256, EdDSA) and the key IDs registries match them by.
 
+mod certificate;
 mod ed25519;
 mod es256;
 mod jwk;
@@ -16,6 +17,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::{Map, Value};
 
+pub use certificate::public_keys_from_pem;
 pub use ed25519::{Ed25519Key, Ed25519PublicKey};
 pub use es256::{EcP256Key, EcP256PublicKey};
 pub use keyid::{jwk_thumbprint, libtrust_key_id};
