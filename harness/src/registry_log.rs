@@ -34,7 +34,7 @@ pub fn explains_token_refusal(line: &str) -> bool {
 
 /// The line that says most about a failure: a token refusal's reason when
 /// there is one, else the last line.
-pub fn most_telling<'a>(lines: &'a [String]) -> Option<&'a String> {
+pub fn most_telling(lines: &[String]) -> Option<&String> {
     lines
         .iter()
         .rev()

@@ -496,8 +496,7 @@ fn auth_log_line(path: &Path, offset: u64) -> Option<String> {
     let fresh = String::from_utf8_lossy(&text[(offset as usize).min(text.len())..]).into_owned();
     fresh
         .lines()
-        .filter(|l| crate::registry_log::explains_token_refusal(l))
-        .next_back()
+        .rfind(|l| crate::registry_log::explains_token_refusal(l))
         .map(|l| crate::registry_log::condense(l, 300))
 }
 

@@ -221,6 +221,32 @@ impl TokenServer {
         }
     }
 
+    fn authenticate(&self, user: &str, password: &str) -> Result<&User, Refusal> {
+        self.user(user, password).ok_or_else(|| {
+            Refusal(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                format!("bad credentials for {user}"),
+            )
+        })
+    }
+
+    /// The subject and rules a refresh token stands for; `error` is the
+    /// OAuth error name the calling endpoint uses for an unknown one.
+    fn redeem(
+        &self,
+        token: &str,
+        error: &'static str,
+    ) -> Result<(String, Vec<AccessRule>), Refusal> {
+        self.refresh_subject(token).ok_or_else(|| {
+            Refusal(
+                StatusCode::UNAUTHORIZED,
+                error,
+                "unknown refresh token".into(),
+            )
+        })
+    }
+
     fn check_service(&self, service: Option<&str>) -> Result<(), Refusal> {
         match service {
             Some(s) if s == self.config.service => Ok(()),
@@ -242,23 +268,11 @@ impl TokenServer {
         self.check_service(pairs_get(query, "service"))?;
         let (subject, rules, grant_kind) = match basic {
             Some((user, password)) if user == ACR_REFRESH_USER => {
-                let (subject, rules) = self.refresh_subject(&password).ok_or_else(|| {
-                    Refusal(
-                        StatusCode::UNAUTHORIZED,
-                        "unauthorized",
-                        "unknown refresh token".into(),
-                    )
-                })?;
+                let (subject, rules) = self.redeem(&password, "unauthorized")?;
                 (subject, rules, "refresh_token")
             }
             Some((user, password)) => {
-                let found = self.user(&user, &password).ok_or_else(|| {
-                    Refusal(
-                        StatusCode::UNAUTHORIZED,
-                        "unauthorized",
-                        format!("bad credentials for {user}"),
-                    )
-                })?;
+                let found = self.authenticate(&user, &password)?;
                 (found.name.clone(), found.rules.clone(), "basic")
             }
             None => ("".to_string(), Vec::new(), "anonymous"),
@@ -287,26 +301,14 @@ impl TokenServer {
             "password" => {
                 let user = pairs_get(form, "username").unwrap_or_default();
                 let password = pairs_get(form, "password").unwrap_or_default();
-                let found = self.user(user, password).ok_or_else(|| {
-                    Refusal(
-                        StatusCode::UNAUTHORIZED,
-                        "unauthorized",
-                        format!("bad credentials for {user}"),
-                    )
-                })?;
+                let found = self.authenticate(user, password)?;
                 let refresh = (pairs_get(form, "access_type") == Some("offline"))
                     .then(|| self.new_refresh_token(&found.name, &found.rules));
                 (found.name.clone(), found.rules.clone(), refresh)
             }
             "refresh_token" => {
                 let token = pairs_get(form, "refresh_token").unwrap_or_default();
-                let (subject, rules) = self.refresh_subject(token).ok_or_else(|| {
-                    Refusal(
-                        StatusCode::UNAUTHORIZED,
-                        "invalid_grant",
-                        "unknown refresh token".into(),
-                    )
-                })?;
+                let (subject, rules) = self.redeem(token, "invalid_grant")?;
                 (subject, rules, None)
             }
             other => {
