@@ -22,4 +22,5 @@ pub mod runner;
 pub mod scenario;
 pub mod storage;
 pub mod toolchain;
+pub mod upgrade;
 pub mod versions;

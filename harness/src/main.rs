@@ -71,6 +71,46 @@ enum Command {
         /// Keep each cell's run directory (configs, logs) for inspection.
         #[arg(long)]
         keep: bool,
+        /// Compare with a previous matrix.json: exit 1 only for regressions
+        /// and `security` outcomes.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Run one shard of the matrix, `INDEX/COUNT` (1-based), for CI runners.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<report::ShardInfo>,
+        /// Run each cell N times; cells whose outcomes differ are `flaky`.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+    },
+    /// Run your own registry config on the version you run and the one you
+    /// move to, against the mock cloud, with the scenarios that apply to it.
+    UpgradeCheck {
+        /// Your registry config.yml (its storage.azure and auth.token sections
+        /// are used; secrets are replaced by mock ones and never printed).
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// How the registry gets its Azure identity: none, workload-identity,
+        /// managed-identity-imds, managed-identity-app-service, environment-secret.
+        #[arg(long, default_value = "none", value_parser = parse_workload)]
+        workload: regmatrix::env::Workload,
+        /// The kid form your token server writes: libtrust, thumbprint, arbitrary or x5c.
+        #[arg(long, default_value = "libtrust")]
+        token_kid: String,
+        /// A token your server issued: its kid form replaces --token-kid.
+        #[arg(long)]
+        token: Option<PathBuf>,
+        /// Directory of scenario files (default: ./scenarios).
+        #[arg(long)]
+        scenario_dir: Option<PathBuf>,
+    },
+    /// Compare and combine matrix reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
     },
     /// Check scenario files without running them.
     Validate {
@@ -88,6 +128,51 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// What changed from BASELINE to CURRENT: regressions, fixes, new and
+    /// removed cells. Exit 1 for regressions and `security` outcomes.
+    Diff { baseline: PathBuf, current: PathBuf },
+    /// Join shard reports into one matrix (JSON and Markdown) in --out.
+    Merge {
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+}
+
+fn parse_workload(text: &str) -> Result<regmatrix::env::Workload, String> {
+    serde_yaml::from_str(text).map_err(|_| {
+        format!("{text:?}: use none, workload-identity, managed-identity-imds, managed-identity-app-service or environment-secret")
+    })
+}
+
+fn parse_shard(text: &str) -> Result<report::ShardInfo, String> {
+    let (index, count) = text
+        .split_once('/')
+        .ok_or_else(|| format!("{text:?}: use INDEX/COUNT, e.g. 2/4"))?;
+    let index: usize = index
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?}: INDEX is not a number"))?;
+    let count: usize = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?}: COUNT is not a number"))?;
+    if count == 0 || index == 0 || index > count {
+        return Err(format!("{text:?}: need 1 <= INDEX <= COUNT"));
+    }
+    Ok(report::ShardInfo { index, count })
+}
+
+fn read_report(path: &std::path::Path) -> Result<report::MatrixReport> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a matrix report", path.display()))
 }
 
 #[derive(Subcommand)]
@@ -176,10 +261,18 @@ async fn run(cli: Cli) -> Result<u8> {
             ready_timeout,
             registry_port,
             keep,
+            baseline,
+            shard,
+            repeat,
         } => {
             if jobs == 0 {
                 bail!("--jobs must be at least 1");
             }
+            if repeat == 0 {
+                bail!("--repeat must be at least 1");
+            }
+            // Read the baseline first: a bad path should not cost a run.
+            let baseline = baseline.as_deref().map(read_report).transpose()?;
             let dir = scenario_dir.unwrap_or_else(runner::default_scenario_dir);
             let scenarios = scenario::discover(&dir, &scenarios)?;
             let tags = resolve_versions(&versions)?;
@@ -189,6 +282,8 @@ async fn run(cli: Cli) -> Result<u8> {
                 ready_timeout: Duration::from_secs(ready_timeout),
                 registry_port,
                 keep_run_dirs: keep,
+                shard,
+                repeat,
             };
             if let Some(port) = registry_port {
                 regmatrix::env::ports::requested_port(port)?;
@@ -218,7 +313,116 @@ async fn run(cli: Cli) -> Result<u8> {
                     cell.scenario, cell.version, cell.evidence
                 );
             }
-            Ok(report.exit_code() as u8)
+            let Some(baseline) = baseline else {
+                return Ok(report.exit_code() as u8);
+            };
+            let diff = report::diff::ReportDiff::between(&baseline, &report);
+            let text = diff.render_markdown();
+            print!("{text}");
+            let diff_path = out.join("diff.md");
+            std::fs::write(&diff_path, &text)
+                .with_context(|| format!("cannot write {}", diff_path.display()))?;
+            println!("wrote {}", diff_path.display());
+            if report.exit_code() == 2 {
+                return Ok(2);
+            }
+            Ok(diff.exit_code(&report) as u8)
+        }
+        Command::UpgradeCheck {
+            config,
+            from,
+            to,
+            workload,
+            token_kid,
+            token,
+            scenario_dir,
+        } => {
+            let from_version: RegistryVersion = from.parse()?;
+            let to_version: RegistryVersion = to.parse()?;
+            if !["libtrust", "thumbprint", "arbitrary", "x5c"].contains(&token_kid.as_str()) {
+                bail!("--token-kid {token_kid:?}: use libtrust, thumbprint, arbitrary or x5c");
+            }
+            let token_kid = match token {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let shape = regmatrix::inspect::inspect(text.trim())?;
+                    match shape.kid_shape {
+                        _ if shape.x5c_certificates > 0 => "x5c".to_string(),
+                        regmatrix::inspect::KidShape::Libtrust => "libtrust".into(),
+                        regmatrix::inspect::KidShape::Thumbprint => "thumbprint".into(),
+                        _ => "arbitrary".into(),
+                    }
+                }
+                None => token_kid,
+            };
+            let dir = scenario_dir.unwrap_or_else(runner::default_scenario_dir);
+            let plan = regmatrix::upgrade::plan(&config, workload, &token_kid, &dir)?;
+            if plan.token.is_some() {
+                eprintln!(
+                    "note: auth.token runs against the mock token server (its realm, service, issuer and keys); the trust ({}) and the kid form ({token_kid}) follow your config",
+                    if plan.token.as_ref().is_some_and(|t| t.contains_key("jwks")) { "with jwks" } else { "rootcertbundle" }
+                );
+            }
+            let installer = Installer::new(Cache::from_env()?);
+            let (azurite, columns) =
+                runner::prepare(&installer, &[from_version, to_version], None, &progress).await?;
+            let options = RunOptions::default();
+            let mut scenarios = vec![plan.user];
+            scenarios.extend(plan.related);
+            let report =
+                runner::run_matrix(&azurite, &columns, &scenarios, &options, &progress).await;
+            let mut rows = Vec::new();
+            for s in &scenarios {
+                let (Some(before), Some(after)) =
+                    (report.cell(s.id(), &from), report.cell(s.id(), &to))
+                else {
+                    continue;
+                };
+                rows.push(regmatrix::upgrade::verdict_row(s, before, after));
+            }
+            let mut findings =
+                regmatrix::upgrade::findings(&columns[0].version, &plan.azure, plan.token.as_ref());
+            findings.extend(regmatrix::upgrade::findings(
+                &columns[1].version,
+                &plan.azure,
+                plan.token.as_ref(),
+            ));
+            let verdict = regmatrix::upgrade::Verdict {
+                from,
+                to,
+                config: config.display().to_string(),
+                redacted_azure: plan.redacted,
+                findings,
+                rows,
+            };
+            print!("{}", regmatrix::upgrade::render(&verdict));
+            if report.exit_code() == 2 {
+                return Ok(2);
+            }
+            Ok(verdict.exit_code() as u8)
+        }
+        Command::Report {
+            command: ReportCommand::Diff { baseline, current },
+        } => {
+            let (baseline, current) = (read_report(&baseline)?, read_report(&current)?);
+            let diff = report::diff::ReportDiff::between(&baseline, &current);
+            print!("{}", diff.render_markdown());
+            Ok(diff.exit_code(&current) as u8)
+        }
+        Command::Report {
+            command: ReportCommand::Merge { reports, out },
+        } => {
+            let mut loaded = Vec::new();
+            for path in &reports {
+                loaded.push((path.display().to_string(), read_report(path)?));
+            }
+            let merged = report::merge::merge(loaded)?;
+            print!("{}", report::table::render(&merged));
+            for path in report::write_all(&merged, &out)? {
+                println!("wrote {}", path.display());
+            }
+            Ok(merged.exit_code() as u8)
         }
         Command::Jwks {
             command: JwksCommand::FromCert { pems, kid, out },

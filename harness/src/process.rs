@@ -113,10 +113,16 @@ impl Drop for ManagedProcess {
 
 /// The last non-blank line, trimmed: the most telling line of a log or of a
 /// failed build's output.
+/// The line that says why a process stopped: a Go `panic:` or `fatal`
+/// line when there is one (the stack trace after it says less), else the
+/// last non-empty line.
 pub fn last_meaningful_line<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> Option<String> {
+    let lines: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).collect();
     lines
+        .iter()
         .rev()
-        .find(|l| !l.trim().is_empty())
+        .find(|l| l.starts_with("panic:") || l.contains("level=fatal"))
+        .or_else(|| lines.last())
         .map(|l| l.trim().to_string())
 }
 

@@ -13,12 +13,12 @@ use tokio::sync::Semaphore;
 
 use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{
-    CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Workload, CONTAINER,
+    CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Workload,
 };
 use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
 use crate::report::{
-    Cell, IdentitySummary, MatrixReport, Outcome, RunStats, ScenarioInfo, TrafficSummary,
-    VersionInfo, SCHEMA_VERSION,
+    Cell, IdentitySummary, MatrixReport, Observation, Outcome, RunStats, ScenarioInfo, ShardInfo,
+    TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
 use crate::scenario::Scenario;
@@ -37,6 +37,10 @@ pub struct RunOptions {
     pub ready_timeout: Duration,
     pub registry_port: Option<u16>,
     pub keep_run_dirs: bool,
+    /// Run only this shard's cells.
+    pub shard: Option<ShardInfo>,
+    /// Runs per cell; outcomes that differ make the cell `flaky`.
+    pub repeat: usize,
 }
 
 impl Default for RunOptions {
@@ -48,6 +52,8 @@ impl Default for RunOptions {
             ready_timeout: Duration::from_secs(30),
             registry_port: None,
             keep_run_dirs: false,
+            shard: None,
+            repeat: 1,
         }
     }
 }
@@ -154,35 +160,33 @@ pub async fn run_matrix(
     progress: &Progress,
 ) -> MatrixReport {
     let started = Instant::now();
-    let total = (columns.len() * scenarios.len()) as u64;
-    let bar = progress.counter(total, "cells");
+    let pairs = shard_pairs(scenarios, columns, options.shard);
+    let total = (pairs.len() * options.repeat.max(1)) as u64;
+    let bar = progress.counter(total, "cell runs");
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let mut tasks = Vec::new();
-    for scenario in scenarios {
-        for column in columns {
-            let (scenario, column, azurite, options, permits, bar) = (
-                scenario.clone(),
-                column.clone(),
-                azurite.clone(),
-                options.clone(),
-                permits.clone(),
-                bar.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                let _permit = permits.acquire_owned().await;
+    for (scenario, column) in &pairs {
+        let (scenario, column, azurite, options, permits, bar) = (
+            (*scenario).clone(),
+            (*column).clone(),
+            azurite.clone(),
+            options.clone(),
+            permits.clone(),
+            bar.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut runs = Vec::new();
+            for _ in 0..options.repeat.max(1) {
+                let _permit = permits.acquire().await;
                 bar.set_message(format!("{} on {}", scenario.id(), column.version));
-                let cell = run_cell(&scenario, &column, &azurite, &options).await;
+                runs.push(run_cell(&scenario, &column, &azurite, &options).await);
                 bar.inc(1);
-                cell
-            }));
-        }
+            }
+            combine_runs(runs, &scenario, &column)
+        }));
     }
     let mut cells = Vec::new();
-    for (task, (scenario, column)) in tasks.into_iter().zip(
-        scenarios
-            .iter()
-            .flat_map(|s| columns.iter().map(move |c| (s, c))),
-    ) {
+    for (task, (scenario, column)) in tasks.into_iter().zip(pairs.iter().copied()) {
         cells.push(match task.await {
             Ok(cell) => cell,
             Err(join) => harness_error_cell(
@@ -214,11 +218,78 @@ pub async fn run_matrix(
             .collect(),
         cells,
         run: RunStats::of_this_process(started.elapsed().as_millis() as u64, options.jobs),
+        shard: options.shard,
     }
 }
 
 /// How much of the registry's log line a cell's evidence quotes.
 const EVIDENCE_LOG_CHARS: usize = 600;
+
+/// The (scenario, column) pairs of the matrix in a fixed order (scenario
+/// ids sorted, versions as given), and of those the ones `shard` owns:
+/// positions `index - 1`, `index - 1 + count`, ... Every runner computes the
+/// same split, so shards cover the matrix exactly once.
+pub fn shard_pairs<'a>(
+    scenarios: &'a [Scenario],
+    columns: &'a [Column],
+    shard: Option<ShardInfo>,
+) -> Vec<(&'a Scenario, &'a Column)> {
+    let mut sorted: Vec<&Scenario> = scenarios.iter().collect();
+    sorted.sort_by(|a, b| a.id().cmp(b.id()));
+    sorted
+        .into_iter()
+        .flat_map(|s| columns.iter().map(move |c| (s, c)))
+        .enumerate()
+        .filter(|(position, _)| {
+            shard.is_none_or(|s| position % s.count.max(1) == s.index.saturating_sub(1))
+        })
+        .map(|(_, pair)| pair)
+        .collect()
+}
+
+/// One cell from repeated runs: the first run's cell when every outcome
+/// agrees, else `flaky` with the outcomes counted; every run is kept.
+fn combine_runs(mut runs: Vec<Cell>, scenario: &Scenario, column: &Column) -> Cell {
+    if runs.len() <= 1 {
+        return runs
+            .pop()
+            .unwrap_or_else(|| harness_error_cell(scenario, column, "no run recorded".into()));
+    }
+    let observations: Vec<Observation> = runs
+        .iter()
+        .map(|c| Observation {
+            outcome: c.outcome,
+            evidence: c.evidence.clone(),
+            duration_ms: c.duration_ms,
+        })
+        .collect();
+    let first = runs[0].outcome;
+    let agree = runs.iter().all(|c| c.outcome == first);
+    // Report the most telling run: the first that did not pass.
+    let index = runs
+        .iter()
+        .position(|c| c.outcome != Outcome::Pass)
+        .unwrap_or(0);
+    let mut cell = runs.swap_remove(index);
+    if !agree {
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for o in &observations {
+            *counts.entry(o.outcome.as_str()).or_default() += 1;
+        }
+        let tally: Vec<String> = counts.iter().map(|(k, v)| format!("{k} x{v}")).collect();
+        cell.evidence = format!(
+            "flaky over {} runs ({}); run {}: {}",
+            observations.len(),
+            tally.join(", "),
+            index + 1,
+            cell.evidence
+        );
+        cell.outcome = Outcome::Flaky;
+    }
+    cell.duration_ms = observations.iter().map(|o| o.duration_ms).sum();
+    cell.observations = observations;
+    cell
+}
 
 /// Runs one scenario on one version in a fresh environment.
 pub async fn run_cell(
@@ -247,6 +318,12 @@ pub async fn run_cell(
         auth: scenario.spec.auth.clone(),
         repository: scenario.spec.repository.clone(),
         disable_redirect: !scenario.spec.registry.redirect,
+        storage_names: scenario
+            .user_storage
+            .as_ref()
+            .map(|u| u.names.clone())
+            .unwrap_or_default(),
+        azure_as_written: scenario.user_storage.as_ref().map(|u| u.azure.clone()),
         registry_port: options.registry_port,
         ready_timeout: options.ready_timeout,
         keep_run_dir: options.keep_run_dirs,
@@ -304,7 +381,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         client: &client,
         storage: &environment.storage,
         storage_port: environment.azurite_port(),
-        container: CONTAINER,
+        container: &environment.container,
         traffic: &traffic,
         registry_log: &log_path,
         identity: &environment.identity,
@@ -390,6 +467,7 @@ fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) ->
         registry_log: Vec::new(),
         storage_traffic: TrafficSummary::default(),
         identity: IdentitySummary::default(),
+        observations: Vec::new(),
     }
 }
 

@@ -130,15 +130,19 @@ pub struct RegistryConfig {
     pub disable_redirect: bool,
     pub http_secret: String,
     pub token_auth: Option<TokenAuthConfig>,
+    /// A user's `storage.azure` section, rendered as is instead of from
+    /// `storage` (which then only names the account for the environment).
+    pub azure_as_written: Option<Mapping>,
 }
 
 impl RegistryConfig {
     pub fn render(&self, dialect: ConfigDialect) -> Result<String, Unsupported> {
         let mut storage = Mapping::new();
-        storage.insert(
-            "azure".into(),
-            Value::Mapping(self.azure_parameters(dialect)?),
-        );
+        let azure = match &self.azure_as_written {
+            Some(written) => written.clone(),
+            None => self.azure_parameters(dialect)?,
+        };
+        storage.insert("azure".into(), Value::Mapping(azure));
         storage.insert("delete".into(), map([("enabled", true.into())]));
         storage.insert(
             "redirect".into(),
@@ -258,6 +262,36 @@ fn token_auth(auth: &TokenAuthConfig, dialect: ConfigDialect) -> Result<Mapping,
     Ok(token)
 }
 
+/// The user's azure section with its secret placeholders replaced by the
+/// mock account's key and the mock principal's ids and secret.
+pub fn fill_placeholders(
+    azure: &Mapping,
+    account: &StorageAccount,
+    principal: &ServicePrincipal,
+) -> Mapping {
+    fn fill(value: &Value, account: &StorageAccount, principal: &ServicePrincipal) -> Value {
+        match value {
+            Value::String(s) => Value::String(match s.as_str() {
+                "{{accountkey}}" => account.key_base64.clone(),
+                "{{clientid}}" => principal.client_id.clone(),
+                "{{tenantid}}" => principal.tenant_id.clone(),
+                "{{secret}}" => principal.secret.clone(),
+                other => other.to_string(),
+            }),
+            Value::Mapping(m) => Value::Mapping(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), fill(v, account, principal)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    azure
+        .iter()
+        .map(|(k, v)| (k.clone(), fill(v, account, principal)))
+        .collect()
+}
+
 fn credentials_block(kind: &str, principal: Option<&ServicePrincipal>) -> Value {
     let mut block = Mapping::new();
     block.insert("type".into(), kind.into());
@@ -298,6 +332,7 @@ mod tests {
             disable_redirect: false,
             http_secret: "s".into(),
             token_auth: None,
+            azure_as_written: None,
         }
     }
 

@@ -105,6 +105,36 @@ impl EnvError {
     }
 }
 
+/// The storage account, container and realm a user's own config names
+/// (`upgrade-check`); scenarios use a random account, `registry`, and
+/// `core.windows.net`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageNames {
+    pub account: Option<String>,
+    pub container: String,
+    pub realm: String,
+}
+
+impl Default for StorageNames {
+    fn default() -> Self {
+        StorageNames {
+            account: None,
+            container: CONTAINER.into(),
+            realm: REALM.into(),
+        }
+    }
+}
+
+/// A user's own `storage.azure` section, as written, for `upgrade-check`.
+/// Secrets in it are placeholders (`{{accountkey}}`, `{{clientid}}`,
+/// `{{tenantid}}`, `{{secret}}`) that the environment fills with the mock
+/// account's and principal's values, so the user's secrets are never used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserStorage {
+    pub names: StorageNames,
+    pub azure: serde_yaml::Mapping,
+}
+
 /// What to start.
 #[derive(Clone)]
 pub struct EnvironmentSpec {
@@ -119,6 +149,9 @@ pub struct EnvironmentSpec {
     /// The repository the scenario pushes to (token users get rights on it).
     pub repository: String,
     pub disable_redirect: bool,
+    pub storage_names: StorageNames,
+    /// The user's azure section as written; replaces the rendered one.
+    pub azure_as_written: Option<serde_yaml::Mapping>,
     /// A fixed registry port (debugging); `None` picks a free one.
     pub registry_port: Option<u16>,
     pub ready_timeout: Duration,
@@ -130,6 +163,8 @@ pub struct Environment {
     pub account: StorageAccount,
     pub front_door: FrontDoor,
     pub storage: BlobStorageClient,
+    /// The container the registry stores into.
+    pub container: String,
     pub identity: IdentityCloud,
     pub token_auth: Option<TokenAuth>,
     azurite: AzuriteService,
@@ -154,7 +189,15 @@ impl Environment {
         let ca = Arc::new(CertificateAuthority::generate("regmatrix harness CA")?);
         let ca_bundle = dir.join("ca.pem");
         ca.write_cert_pem(&ca_bundle)?;
-        let account = StorageAccount::generate();
+        let names = &spec.storage_names;
+        let account = match &names.account {
+            Some(name) => StorageAccount {
+                name: name.clone(),
+                ..StorageAccount::generate()
+            },
+            None => StorageAccount::generate(),
+        };
+        let blob_host = format!("{}.blob.{}", account.name, names.realm);
         let principal = ServicePrincipal::generate();
 
         let debug_port = ports::free_port()?;
@@ -163,13 +206,17 @@ impl Environment {
             debug_listen: ports::loopback(debug_port),
             storage: AzureStorage {
                 account: account.clone(),
-                container: CONTAINER.into(),
-                realm: REALM.into(),
+                container: names.container.clone(),
+                realm: names.realm.clone(),
                 credentials: spec.credentials.with_principal(&principal),
             },
             disable_redirect: spec.disable_redirect,
             http_secret: hex::encode(rand::random::<[u8; 16]>()),
             token_auth: None,
+            azure_as_written: spec
+                .azure_as_written
+                .as_ref()
+                .map(|azure| config::fill_placeholders(azure, &account, &principal)),
         };
         // Render before starting processes: a version that cannot express the
         // configuration is answered without spending a second on them. (Token
@@ -198,7 +245,7 @@ impl Environment {
         config.token_auth = token_auth.as_ref().map(|t| t.config.clone());
         let config_yaml = config.render(spec.dialect)?;
 
-        let azurite_leaf = ca.issue_leaf(&["127.0.0.1", &account.host()])?;
+        let azurite_leaf = ca.issue_leaf(&["127.0.0.1", &account.host(), &blob_host])?;
         let (cert, key) = azurite_leaf.write_pem_files(&dir, "azurite")?;
         let azurite_port = ports::free_port()?;
         let azurite = AzuriteService::start(
@@ -219,7 +266,7 @@ impl Environment {
         front_door
             .add_route(
                 Route::to(
-                    "*.blob.core.windows.net",
+                    &format!("*.blob.{}", names.realm),
                     Target::upstream(azurite_url, ca.rustls_root_store()),
                 )
                 .map_err(|e| EnvError::FrontDoor(e.to_string()))?,
@@ -233,7 +280,9 @@ impl Environment {
             ca.rustls_root_store(),
         )?;
         // v3 does not create its container; 2.8 does, and tolerates an existing one.
-        storage.create_container(CONTAINER, azurite_port).await?;
+        storage
+            .create_container(&names.container, azurite_port)
+            .await?;
 
         if let (Some(auth), Some(setup)) = (token_auth.as_mut(), &spec.auth) {
             if setup.flow == auth::Flow::AcrExchange {
@@ -260,6 +309,7 @@ impl Environment {
             account,
             front_door,
             storage,
+            container: names.container.clone(),
             identity,
             token_auth,
             azurite,

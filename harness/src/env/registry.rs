@@ -12,6 +12,9 @@ use super::EnvError;
 use crate::install::InstalledRegistry;
 use crate::process::ManagedProcess;
 
+/// Enough of the log to reach a Go panic's message above its stack trace.
+const STARTUP_LOG_LINES: usize = 60;
+
 pub struct RegistryService {
     pub process: ManagedProcess,
     pub base_url: String,
@@ -90,7 +93,7 @@ impl RegistryService {
                 return Err(EnvError::RegistryExited {
                     tag: tag.to_string(),
                     status: status.to_string(),
-                    log_tail: self.process.log_tail(20),
+                    log_tail: self.process.log_tail(STARTUP_LOG_LINES),
                 });
             }
             if is_status(&http, &health, &[200]).await && is_status(&http, &api, &[200, 401]).await
@@ -101,7 +104,7 @@ impl RegistryService {
                 return Err(EnvError::RegistryNeverHealthy {
                     tag: tag.to_string(),
                     seconds: timeout.as_secs(),
-                    log_tail: self.process.log_tail(20),
+                    log_tail: self.process.log_tail(STARTUP_LOG_LINES),
                 });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

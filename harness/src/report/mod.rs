@@ -1,12 +1,16 @@
 //! Reports: the versioned model, and renderers that only read it.
 
+pub mod diff;
+pub mod html;
+pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod model;
 pub mod table;
 
 pub use model::{
-    Cell, IdentitySummary, MatrixReport, Outcome, RunStats, ScenarioInfo, TrafficSummary,
-    VersionInfo, SCHEMA_VERSION,
+    Cell, IdentitySummary, MatrixReport, Observation, Outcome, RunStats, ScenarioInfo, ShardInfo,
+    TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 
 use std::path::{Path, PathBuf};
@@ -19,7 +23,8 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-/// Writes `matrix.json` and `matrix.md` into `dir`; returns their paths.
+/// Writes `matrix.json`, `matrix.md`, `matrix.html` and `junit.xml` into
+/// `dir`; returns their paths.
 pub fn write_all(report: &MatrixReport, dir: &Path) -> Result<Vec<PathBuf>, WriteError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -29,7 +34,15 @@ pub fn write_all(report: &MatrixReport, dir: &Path) -> Result<Vec<PathBuf>, Writ
     let json_path = dir.join("matrix.json");
     let json = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
     std::fs::write(&json_path, json).map_err(io(&json_path))?;
-    let md_path = dir.join("matrix.md");
-    std::fs::write(&md_path, markdown::render(report)).map_err(io(&md_path))?;
-    Ok(vec![json_path, md_path])
+    let mut written = vec![json_path];
+    for (name, text) in [
+        ("matrix.md", markdown::render(report)),
+        ("matrix.html", html::render(report)),
+        ("junit.xml", junit::render(report)),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(io(&path))?;
+        written.push(path);
+    }
+    Ok(written)
 }

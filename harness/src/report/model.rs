@@ -22,6 +22,8 @@ pub enum Outcome {
     Unsupported,
     /// The harness could not run it.
     Error,
+    /// Repeated runs (`--repeat`) disagreed; every observation is kept.
+    Flaky,
 }
 
 impl Outcome {
@@ -32,6 +34,7 @@ impl Outcome {
             Outcome::Fail => "fail",
             Outcome::Unsupported => "unsupported",
             Outcome::Error => "error",
+            Outcome::Flaky => "flaky",
         }
     }
 }
@@ -53,6 +56,26 @@ pub struct MatrixReport {
     /// What the run cost the harness itself (not Azurite or the registries).
     #[serde(default)]
     pub run: RunStats,
+    /// Set when this report is one shard of a matrix split across runners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+/// `--shard index/count`: this report holds the cells whose position in
+/// the full matrix (scenario-major, sorted ids and tags) is `index` mod `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// 1-based.
+    pub index: usize,
+    pub count: usize,
+}
+
+/// One run of a cell, kept when `--repeat` ran it more than once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Observation {
+    pub outcome: Outcome,
+    pub evidence: String,
+    pub duration_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -127,6 +150,9 @@ pub struct Cell {
     /// What the registry asked of the identity endpoints.
     #[serde(default, skip_serializing_if = "IdentitySummary::is_empty")]
     pub identity: IdentitySummary,
+    /// Every run's outcome when the cell ran more than once (`--repeat`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observations: Vec<Observation>,
 }
 
 /// Calls to Entra ID and managed identity, as the mock cloud answered them.
@@ -188,6 +214,61 @@ impl MatrixReport {
             1
         } else {
             0
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A minimal cell for renderer and diff tests.
+    pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
+        Cell {
+            scenario: scenario.into(),
+            version: version.into(),
+            outcome,
+            expected: Outcome::Pass,
+            evidence: format!("{scenario} on {version}: {outcome}"),
+            expected_because: None,
+            duration_ms: 1,
+            steps: Vec::new(),
+            registry_log: Vec::new(),
+            storage_traffic: TrafficSummary::default(),
+            identity: IdentitySummary::default(),
+            observations: Vec::new(),
+        }
+    }
+
+    /// A report holding `cells`, its versions and scenarios taken from them.
+    pub(crate) fn report(cells: Vec<Cell>) -> MatrixReport {
+        let mut versions: Vec<String> = cells.iter().map(|c| c.version.clone()).collect();
+        versions.dedup();
+        let mut scenarios: Vec<String> = cells.iter().map(|c| c.scenario.clone()).collect();
+        scenarios.sort();
+        scenarios.dedup();
+        MatrixReport {
+            schema_version: SCHEMA_VERSION,
+            generated_at: "now".into(),
+            harness_version: "test".into(),
+            versions: versions
+                .into_iter()
+                .map(|tag| VersionInfo {
+                    version_line: format!("registry {tag}"),
+                    tag,
+                })
+                .collect(),
+            scenarios: scenarios
+                .into_iter()
+                .map(|id| ScenarioInfo {
+                    title: id.clone(),
+                    file: format!("{id}.toml"),
+                    id,
+                })
+                .collect(),
+            cells,
+            run: RunStats::default(),
+            shard: None,
         }
     }
 }

@@ -35,7 +35,8 @@ pub struct Target<'a> {
 
 /// Requests to Blob storage, as opposed to identity endpoints, in the traffic log.
 pub fn is_storage_host(host: &str) -> bool {
-    host.ends_with(".blob.core.windows.net")
+    // Any cloud's realm: core.windows.net, core.chinacloudapi.cn, ...
+    host.contains(".blob.")
 }
 
 /// Why a step did not do what it should.

@@ -39,6 +39,8 @@ pub struct Scenario {
     pub file: PathBuf,
     pub spec: ScenarioFile,
     selectors: Vec<VersionSelector>,
+    /// A user's own storage section (`upgrade-check`); files never set it.
+    pub user_storage: Option<crate::env::UserStorage>,
 }
 
 impl Scenario {
@@ -59,6 +61,12 @@ impl Scenario {
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.spec.steps.iter().map(|s| s.get_ref())
     }
+}
+
+/// A scenario written in memory (by `upgrade-check`), checked exactly as a
+/// file is; `origin` names it in errors.
+pub fn parse_text(origin: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    parse(origin, text)
 }
 
 pub fn load_file(file: &Path) -> Result<Scenario, ScenarioError> {
@@ -179,6 +187,7 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         file: file.to_path_buf(),
         spec,
         selectors,
+        user_storage: None,
     })
 }
 

@@ -7,4 +7,4 @@ mod identity_steps;
 mod load;
 pub mod model;
 
-pub use load::{discover, load_file, Scenario, ScenarioError};
+pub use load::{discover, load_file, parse_text, Scenario, ScenarioError};

@@ -1,0 +1,199 @@
+//! Comparing two matrix reports cell by cell: what regressed, what was
+//! fixed, what is new or gone. The nightly job compares against the previous
+//! night; `regmatrix report diff` compares any two runs.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{MatrixReport, Outcome};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    Regression,
+    Fixed,
+    New,
+    Removed,
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Regression => "regression",
+            Change::Fixed => "fixed",
+            Change::New => "new",
+            Change::Removed => "removed",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CellChange {
+    pub scenario: String,
+    pub version: String,
+    pub before: Option<Outcome>,
+    pub after: Option<Outcome>,
+    pub change: Change,
+    /// The current evidence (the baseline's for a removed cell).
+    pub evidence: String,
+}
+
+/// How bad an outcome is; a rise is a regression.
+fn severity(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Pass => 0,
+        Outcome::Unsupported => 1,
+        Outcome::Flaky => 2,
+        Outcome::Fail => 3,
+        Outcome::Error => 4,
+        Outcome::Security => 5,
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportDiff {
+    pub cells: Vec<CellChange>,
+}
+
+impl ReportDiff {
+    pub fn between(baseline: &MatrixReport, current: &MatrixReport) -> Self {
+        let keys: BTreeSet<(String, String)> = baseline
+            .cells
+            .iter()
+            .chain(&current.cells)
+            .map(|c| (c.scenario.clone(), c.version.clone()))
+            .collect();
+        let mut cells: Vec<CellChange> = keys
+            .into_iter()
+            .map(|(scenario, version)| {
+                let before = baseline.cell(&scenario, &version);
+                let after = current.cell(&scenario, &version);
+                let change = match (before, after) {
+                    (None, Some(_)) => Change::New,
+                    (Some(_), None) => Change::Removed,
+                    (Some(b), Some(a)) if severity(a.outcome) > severity(b.outcome) => {
+                        Change::Regression
+                    }
+                    (Some(b), Some(a)) if severity(a.outcome) < severity(b.outcome) => {
+                        Change::Fixed
+                    }
+                    _ => Change::Unchanged,
+                };
+                CellChange {
+                    evidence: after
+                        .or(before)
+                        .map(|c| c.evidence.clone())
+                        .unwrap_or_default(),
+                    before: before.map(|c| c.outcome),
+                    after: after.map(|c| c.outcome),
+                    change,
+                    scenario,
+                    version,
+                }
+            })
+            .collect();
+        cells.sort_by(|a, b| {
+            (a.change, &a.scenario, &a.version).cmp(&(b.change, &b.scenario, &b.version))
+        });
+        ReportDiff { cells }
+    }
+
+    pub fn count(&self, change: Change) -> usize {
+        self.cells.iter().filter(|c| c.change == change).count()
+    }
+
+    /// 1 when anything regressed or the current run has a `security`
+    /// outcome (expected or not); else 0. Harness errors are the caller's 2.
+    pub fn exit_code(&self, current: &MatrixReport) -> i32 {
+        let security = current.cells.iter().any(|c| c.outcome == Outcome::Security);
+        i32::from(self.count(Change::Regression) > 0 || security)
+    }
+
+    /// Markdown: the counts, then every cell that changed.
+    pub fn render_markdown(&self) -> String {
+        let mut out = String::from("## Changes since the baseline\n\n");
+        let _ = writeln!(
+            out,
+            "{} regression(s), {} fixed, {} new, {} removed, {} unchanged.\n",
+            self.count(Change::Regression),
+            self.count(Change::Fixed),
+            self.count(Change::New),
+            self.count(Change::Removed),
+            self.count(Change::Unchanged)
+        );
+        let changed: Vec<&CellChange> = self
+            .cells
+            .iter()
+            .filter(|c| c.change != Change::Unchanged)
+            .collect();
+        if changed.is_empty() {
+            return out;
+        }
+        out.push_str("| change | scenario | version | before | after | evidence |\n|---|---|---|---|---|---|\n");
+        let outcome = |o: Option<Outcome>| o.map_or("—".to_string(), |o| o.to_string());
+        for c in changed {
+            let evidence: String = c.evidence.chars().take(300).collect();
+            let _ = writeln!(
+                out,
+                "| **{}** | `{}` | `{}` | {} | {} | {} |",
+                c.change.as_str(),
+                c.scenario,
+                c.version,
+                outcome(c.before),
+                outcome(c.after),
+                evidence.replace('|', "\\|").replace('\n', " ")
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::tests::{cell, report};
+
+    #[test]
+    fn classifies_each_cell() {
+        let before = report(vec![
+            cell("a", "v1", Outcome::Pass),
+            cell("b", "v1", Outcome::Fail),
+            cell("c", "v1", Outcome::Pass),
+            cell("gone", "v1", Outcome::Pass),
+        ]);
+        let after = report(vec![
+            cell("a", "v1", Outcome::Fail),
+            cell("b", "v1", Outcome::Pass),
+            cell("c", "v1", Outcome::Pass),
+            cell("fresh", "v1", Outcome::Unsupported),
+        ]);
+        let diff = ReportDiff::between(&before, &after);
+        let by = |s: &str| diff.cells.iter().find(|c| c.scenario == s).unwrap().change;
+        assert_eq!(by("a"), Change::Regression);
+        assert_eq!(by("b"), Change::Fixed);
+        assert_eq!(by("c"), Change::Unchanged);
+        assert_eq!(by("gone"), Change::Removed);
+        assert_eq!(by("fresh"), Change::New);
+        assert_eq!(
+            diff.cells[0].change,
+            Change::Regression,
+            "regressions first"
+        );
+        assert_eq!(diff.exit_code(&after), 1);
+        assert!(diff.render_markdown().contains("| **regression** | `a` |"));
+    }
+
+    #[test]
+    fn an_unchanged_security_outcome_still_exits_1() {
+        let both = report(vec![cell("x", "v1", Outcome::Security)]);
+        let diff = ReportDiff::between(&both, &both);
+        assert_eq!(diff.count(Change::Unchanged), 1);
+        assert_eq!(diff.exit_code(&both), 1);
+        let clean = report(vec![cell("x", "v1", Outcome::Fail)]);
+        assert_eq!(ReportDiff::between(&clean, &clean).exit_code(&clean), 0);
+    }
+}

@@ -1,0 +1,293 @@
+//! `regmatrix upgrade-check`: a user's own registry config on the version
+//! they run and the one they move to, against the mock cloud, plus the
+//! committed scenarios that apply to that config; then a verdict naming what
+//! changes outcome, the evidence, and the fix where one is known.
+
+mod keys;
+mod verdict;
+
+use std::path::Path;
+
+use serde_yaml::{Mapping, Value};
+
+pub use keys::{findings, KeyFinding};
+pub use verdict::{render, Row, Verdict};
+
+/// A verdict row for `scenario` from its cells on the two versions.
+pub fn verdict_row(
+    scenario: &Scenario,
+    before: &crate::report::Cell,
+    after: &crate::report::Cell,
+) -> Row {
+    Row {
+        scenario: scenario.id().to_string(),
+        title: scenario.spec.title.clone(),
+        before: before.clone(),
+        after: after.clone(),
+    }
+}
+
+use crate::env::{StorageNames, UserStorage, Workload};
+use crate::scenario::{self, Scenario};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpgradeError {
+    #[error("{file}: not YAML: {message}")]
+    Yaml { file: String, message: String },
+    #[error(
+        "{file}: no storage.azure section; upgrade-check covers registries on Azure Blob storage"
+    )]
+    NotAzure { file: String },
+    #[error("{file}: storage.azure.{key} is required")]
+    Missing { file: String, key: &'static str },
+    #[error(transparent)]
+    Scenario(#[from] scenario::ScenarioError),
+}
+
+/// What the check will run.
+pub struct Plan {
+    pub user: Scenario,
+    /// Committed scenarios that share the config's credentials, identity or token trust.
+    pub related: Vec<Scenario>,
+    pub azure: Mapping,
+    pub token: Option<Mapping>,
+    /// The config's storage.azure, secrets redacted, for the report.
+    pub redacted: String,
+}
+
+const SECRET_KEYS: [&str; 3] = ["accountkey", "secret", "connectionstring"];
+
+/// Secrets become placeholders the environment fills with mock values, so
+/// the user's secrets are never used or printed.
+fn placeholders(azure: &Mapping) -> Mapping {
+    let mut out = azure.clone();
+    if out.get("accountkey").is_some() {
+        out.insert("accountkey".into(), "{{accountkey}}".into());
+    }
+    if let Some(Value::Mapping(credentials)) = out.get_mut("credentials") {
+        for (key, placeholder) in [
+            ("clientid", "{{clientid}}"),
+            ("tenantid", "{{tenantid}}"),
+            ("secret", "{{secret}}"),
+        ] {
+            if credentials.contains_key(key) {
+                credentials.insert(key.into(), placeholder.into());
+            }
+        }
+    }
+    out
+}
+
+fn redact(azure: &Mapping) -> String {
+    fn walk(value: &Value) -> Value {
+        match value {
+            Value::Mapping(m) => Value::Mapping(
+                m.iter()
+                    .map(|(k, v)| {
+                        let secret = k.as_str().is_some_and(|k| SECRET_KEYS.contains(&k));
+                        (
+                            k.clone(),
+                            if secret { "<redacted>".into() } else { walk(v) },
+                        )
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    serde_yaml::to_string(&walk(&Value::Mapping(azure.clone()))).unwrap_or_default()
+}
+
+fn string(section: &Mapping, key: &str) -> Option<String> {
+    section.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// The `[registry] credentials` value that describes the config.
+fn credentials_mode(azure: &Mapping) -> &'static str {
+    let credentials = azure.get("credentials").and_then(Value::as_mapping);
+    let kind = credentials
+        .and_then(|c| string(c, "type"))
+        .unwrap_or_default();
+    let has_ids = credentials.is_some_and(|c| c.contains_key("clientid"));
+    match kind.as_str() {
+        "client_secret" => "client-secret",
+        "default_credentials" if has_ids => "default-credentials-documented",
+        "default_credentials" => "default-credentials",
+        _ if azure.contains_key("accountkey") => "shared-key",
+        _ => "default-credentials",
+    }
+}
+
+fn workload_name(workload: Workload) -> &'static str {
+    match workload {
+        Workload::None => "none",
+        Workload::WorkloadIdentity => "workload-identity",
+        Workload::ManagedIdentityImds => "managed-identity-imds",
+        Workload::ManagedIdentityAppService => "managed-identity-app-service",
+        Workload::EnvironmentSecret => "environment-secret",
+    }
+}
+
+/// The `[auth]` section that reproduces the config's trust, with the kid
+/// form of the user's tokens (`kid`), libtrust by default: the 2.8-era shape.
+fn auth_section(token: &Mapping, kid: &str) -> String {
+    let trust = match (
+        token.contains_key("rootcertbundle"),
+        token.contains_key("jwks"),
+    ) {
+        (true, true) => "both",
+        (false, true) => "jwks",
+        _ => "rootcertbundle",
+    };
+    let x5c = kid == "x5c";
+    let kid = if x5c { "none" } else { kid };
+    format!("[auth]\nkey = \"rsa\"\nkid = \"{kid}\"\nx5c = {x5c}\ntrust = \"{trust}\"\n")
+}
+
+/// Reads the config and picks what to run. `token_kid` is the kid form the
+/// user's token server writes (`libtrust`, `thumbprint`, `arbitrary`, `x5c`).
+pub fn plan(
+    config_file: &Path,
+    workload: Workload,
+    token_kid: &str,
+    scenario_dir: &Path,
+) -> Result<Plan, UpgradeError> {
+    let file = config_file.display().to_string();
+    let text = std::fs::read_to_string(config_file).map_err(|e| UpgradeError::Yaml {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    let doc: Value = serde_yaml::from_str(&text).map_err(|e| UpgradeError::Yaml {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    let azure = doc["storage"]["azure"]
+        .as_mapping()
+        .cloned()
+        .ok_or_else(|| UpgradeError::NotAzure { file: file.clone() })?;
+    let token = doc["auth"]["token"].as_mapping().cloned();
+    let missing = |key| UpgradeError::Missing {
+        file: file.clone(),
+        key,
+    };
+    let names = StorageNames {
+        account: Some(string(&azure, "accountname").ok_or_else(|| missing("accountname"))?),
+        container: string(&azure, "container").ok_or_else(|| missing("container"))?,
+        realm: string(&azure, "realm").unwrap_or_else(|| crate::env::REALM.to_string()),
+    };
+    let mode = credentials_mode(&azure);
+    let auth = token
+        .as_ref()
+        .map(|t| auth_section(t, token_kid))
+        .unwrap_or_default();
+    let scenario_text = format!(
+        r#"id = "upgrade-check/your-config"
+title = "Your config ({file}): push, pull and manifests"
+repository = "regmatrix/upgrade-check"
+
+[registry]
+credentials = "{mode}"
+
+[identity]
+workload = "{workload}"
+
+{auth}
+[[step]]
+kind = "push-blob"
+blob = "small"
+size = "1MiB"
+mode = "monolithic"
+
+[[step]]
+kind = "push-blob"
+blob = "large"
+size = "6MiB"
+mode = "chunked"
+chunk = "2MiB"
+
+[[step]]
+kind = "push-manifest"
+tag = "v1"
+layers = ["small", "large"]
+
+[[step]]
+kind = "pull-manifest"
+tag = "v1"
+
+[[step]]
+kind = "pull-blobs"
+blobs = ["small", "large"]
+
+[[expect]]
+versions = "*"
+outcome = "pass"
+"#,
+        workload = workload_name(workload)
+    );
+    let mut user = scenario::parse_text(config_file, &scenario_text)?;
+    user.user_storage = Some(UserStorage {
+        names,
+        azure: placeholders(&azure),
+    });
+    let related = related_scenarios(scenario_dir, mode, workload, token.as_ref(), token_kid)?;
+    Ok(Plan {
+        user,
+        related,
+        redacted: redact(&azure),
+        azure,
+        token,
+    })
+}
+
+/// Committed scenarios about the same credentials and workload, and for a
+/// token section those about the same kid form and trust.
+fn related_scenarios(
+    dir: &Path,
+    mode: &str,
+    workload: Workload,
+    token: Option<&Mapping>,
+    token_kid: &str,
+) -> Result<Vec<Scenario>, UpgradeError> {
+    let all = scenario::discover(dir, "storage/*,auth/*")?;
+    let mode_value: crate::env::CredentialsMode = serde_yaml::from_str(mode).unwrap_or_default();
+    let kid_scenarios: &[&str] = match token_kid {
+        "libtrust" => &["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"],
+        "thumbprint" => &["auth/thumbprint-kid-rootcert-rsa", "auth/jwks-kid"],
+        "x5c" => &["auth/x5c-chain"],
+        _ => &["auth/jwks-kid"],
+    };
+    Ok(all
+        .into_iter()
+        .filter(|s| {
+            let storage_match = s.id().starts_with("storage/")
+                && s.spec.registry.credentials == mode_value
+                && s.spec.identity.workload == workload
+                && s.spec.identity.federated_token == crate::env::FederatedToken::Valid;
+            let auth_match = token.is_some() && kid_scenarios.contains(&s.id());
+            storage_match || auth_match
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_placeholders_and_redacted() {
+        let azure: Mapping = serde_yaml::from_str(
+            "accountname: prod\naccountkey: c2VjcmV0\ncontainer: c\ncredentials:\n  type: client_secret\n  clientid: id\n  tenantid: t\n  secret: hunter2\n",
+        )
+        .unwrap();
+        let filled = placeholders(&azure);
+        assert_eq!(filled["accountkey"], Value::from("{{accountkey}}"));
+        assert_eq!(filled["credentials"]["secret"], Value::from("{{secret}}"));
+        let shown = redact(&azure);
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("c2VjcmV0"),
+            "{shown}"
+        );
+        assert!(shown.contains("accountname: prod"));
+        assert_eq!(credentials_mode(&azure), "client-secret");
+    }
+}

@@ -1,0 +1,145 @@
+//! The verdict of an upgrade check: per scenario, the outcome on the version
+//! in use and on the target, what changed, the evidence, and the fix where
+//! the harness knows one.
+
+use std::fmt::Write as _;
+
+use super::KeyFinding;
+use crate::report::diff::Change;
+use crate::report::{Cell, Outcome};
+
+pub struct Row {
+    pub scenario: String,
+    pub title: String,
+    pub before: Cell,
+    pub after: Cell,
+}
+
+impl Row {
+    fn change(&self) -> Change {
+        let rank = |o: Outcome| match o {
+            Outcome::Pass => 0,
+            Outcome::Unsupported => 1,
+            Outcome::Flaky => 2,
+            Outcome::Fail => 3,
+            Outcome::Error => 4,
+            Outcome::Security => 5,
+        };
+        match rank(self.after.outcome).cmp(&rank(self.before.outcome)) {
+            std::cmp::Ordering::Greater => Change::Regression,
+            std::cmp::Ordering::Less => Change::Fixed,
+            std::cmp::Ordering::Equal => Change::Unchanged,
+        }
+    }
+}
+
+pub struct Verdict {
+    pub from: String,
+    pub to: String,
+    pub config: String,
+    pub redacted_azure: String,
+    pub findings: Vec<KeyFinding>,
+    pub rows: Vec<Row>,
+}
+
+impl Verdict {
+    /// 1 when anything gets worse on the target or the target has a
+    /// `security` outcome; else 0.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(
+            self.rows
+                .iter()
+                .any(|r| r.change() == Change::Regression || r.after.outcome == Outcome::Security),
+        )
+    }
+}
+
+/// The fix the harness knows for a cell's evidence, if any.
+fn known_fix(cell: &Cell) -> Option<&'static str> {
+    let e = cell.evidence.as_str();
+    if e.contains("untrusted key with ID") {
+        Some("3.x no longer trusts libtrust key IDs from rootcertbundle: `regmatrix jwks from-cert <rootcertbundle.pem> --kid libtrust --out jwks.json`, then set auth.token.jwks (keep rootcertbundle for x5c tokens)")
+    } else if e.contains("invalid credentials type") {
+        Some("3.0.0+ needs storage.azure.credentials.type: add `credentials: {type: shared_key}` next to accountkey")
+    } else if cell.version == "v3.0.0"
+        && e.contains("shared_key")
+        && e.contains("identity: no call")
+    {
+        Some("v3.0.0 uses shared key for default_credentials (distribution/distribution#4618): move to v3.1.x, or use credentials.type client_secret")
+    } else if e.contains("no accountkey parameter provided") {
+        Some("2.8 authenticates with accountkey only")
+    } else {
+        None
+    }
+}
+
+pub fn render(verdict: &Verdict) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "upgrade-check: {} -> {} for {}\n",
+        verdict.from, verdict.to, verdict.config
+    );
+    let _ = writeln!(out, "storage.azure as read (secrets redacted):");
+    for line in verdict.redacted_azure.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    if !verdict.findings.is_empty() {
+        let _ = writeln!(out, "\nConfig keys the versions read differently:");
+        for f in &verdict.findings {
+            let _ = writeln!(out, "  [{}] {}: {}", f.version, f.key, f.note);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n| scenario | {} | {} | change |",
+        verdict.from, verdict.to
+    );
+    let _ = writeln!(out, "|---|---|---|---|");
+    for row in &verdict.rows {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            row.scenario,
+            row.before.outcome,
+            row.after.outcome,
+            row.change().as_str()
+        );
+    }
+    let changed: Vec<&Row> = verdict
+        .rows
+        .iter()
+        .filter(|r| r.change() != Change::Unchanged || r.after.outcome != Outcome::Pass)
+        .collect();
+    if !changed.is_empty() {
+        let _ = writeln!(out, "\nEvidence on {}:", verdict.to);
+        for row in changed {
+            let _ = writeln!(
+                out,
+                "- `{}` ({}): {}",
+                row.scenario, row.title, row.after.evidence
+            );
+            if let Some(fix) = known_fix(&row.after) {
+                let _ = writeln!(out, "  fix: {fix}");
+            }
+        }
+    }
+    let verdict_line =
+        match verdict.exit_code() {
+            0 => format!(
+                "\nVerdict: nothing gets worse moving from {} to {}.",
+                verdict.from, verdict.to
+            ),
+            _ => {
+                format!(
+            "\nVerdict: {} regression(s) moving from {} to {} (see evidence and fixes above).",
+            verdict.rows.iter().filter(|r| r.change() == Change::Regression).count(),
+            verdict.from,
+            verdict.to
+        )
+            }
+        };
+    out.push_str(&verdict_line);
+    out.push('\n');
+    out
+}

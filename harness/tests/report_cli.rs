@@ -1,0 +1,143 @@
+//! The CI-facing report commands on real runs: a matrix split into shards
+//! and merged back, a baseline comparison, and a repeated cell.
+
+mod common;
+
+use regmatrix::report::{MatrixReport, Outcome};
+
+fn run(args: &[&str]) -> std::process::Output {
+    common::regmatrix()
+        .current_dir(common::repo_root())
+        .arg("--quiet")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn read(path: &std::path::Path) -> MatrixReport {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn shards_cover_the_matrix_once_and_merge_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = "storage/shared-key,storage/client-secret";
+    let mut files = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let out = dir.path().join(shard.replace('/', "-of-"));
+        let done = run(&[
+            "matrix",
+            "--versions",
+            "v3.1.1,v2.8.3",
+            "--scenarios",
+            scenarios,
+            "--shard",
+            shard,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(done.status.code(), Some(0), "{done:?}");
+        let report = read(&out.join("matrix.json"));
+        assert_eq!(report.cells.len(), 2, "4 cells over 2 shards");
+        assert_eq!(report.shard.map(|s| s.index), shard[..1].parse().ok());
+        files.push(out.join("matrix.json"));
+    }
+    let merged_dir = dir.path().join("merged");
+    let merged = run(&[
+        "report",
+        "merge",
+        files[0].to_str().unwrap(),
+        files[1].to_str().unwrap(),
+        "--out",
+        merged_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(merged.status.code(), Some(0), "{merged:?}");
+    let report = read(&merged_dir.join("matrix.json"));
+    assert_eq!(report.cells.len(), 4);
+    assert!(report.shard.is_none());
+    let unsupported = report.cell("storage/client-secret", "v2.8.3").unwrap();
+    assert_eq!(unsupported.outcome, Outcome::Unsupported);
+
+    // The same shard twice overlaps: refused with one line.
+    let overlap = run(&[
+        "report",
+        "merge",
+        files[0].to_str().unwrap(),
+        files[0].to_str().unwrap(),
+    ]);
+    assert_eq!(overlap.status.code(), Some(2));
+    let stderr = String::from_utf8(overlap.stderr).unwrap();
+    assert!(stderr.contains("shards overlap"), "{stderr}");
+
+    // A baseline where client-secret passed on 2.8.3 makes today's
+    // `unsupported` a regression: exit 1, and the diff names it.
+    let mut baseline = report.clone();
+    for cell in &mut baseline.cells {
+        if cell.scenario == "storage/client-secret" && cell.version == "v2.8.3" {
+            cell.outcome = Outcome::Pass;
+        }
+    }
+    let baseline_path = dir.path().join("baseline.json");
+    std::fs::write(&baseline_path, serde_json::to_string(&baseline).unwrap()).unwrap();
+    let diff = run(&[
+        "report",
+        "diff",
+        baseline_path.to_str().unwrap(),
+        merged_dir.join("matrix.json").to_str().unwrap(),
+    ]);
+    assert_eq!(diff.status.code(), Some(1), "{diff:?}");
+    let text = String::from_utf8(diff.stdout).unwrap();
+    assert!(
+        text.contains("1 regression(s), 0 fixed, 0 new, 0 removed, 3 unchanged"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "| **regression** | `storage/client-secret` | `v2.8.3` | pass | unsupported |"
+        ),
+        "{text}"
+    );
+    let same = run(&[
+        "report",
+        "diff",
+        merged_dir.join("matrix.json").to_str().unwrap(),
+        merged_dir.join("matrix.json").to_str().unwrap(),
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{same:?}");
+}
+
+#[test]
+fn repeat_keeps_every_observation() {
+    let dir = tempfile::tempdir().unwrap();
+    let done = run(&[
+        "matrix",
+        "--versions",
+        "v3.1.1",
+        "--scenarios",
+        "storage/shared-key",
+        "--repeat",
+        "2",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(done.status.code(), Some(0), "{done:?}");
+    let cell = read(&dir.path().join("matrix.json")).cells.remove(0);
+    assert_eq!(cell.observations.len(), 2);
+    assert!(cell.observations.iter().all(|o| o.outcome == Outcome::Pass));
+    assert_eq!(cell.outcome, Outcome::Pass);
+}
+
+#[test]
+fn bad_shards_and_baselines_are_one_line_and_exit_2() {
+    for args in [
+        vec!["matrix", "--shard", "3/2"],
+        vec!["matrix", "--shard", "x"],
+        vec!["matrix", "--repeat", "0"],
+        vec!["matrix", "--baseline", "/nonexistent/matrix.json"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(!stderr.trim().is_empty(), "{args:?}");
+    }
+}
