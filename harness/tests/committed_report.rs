@@ -32,12 +32,20 @@ fn committed_matrix_parses_and_names_every_scenario() {
             );
         }
     }
-    let markdown = std::fs::read_to_string(common::repo_root().join("reports/matrix.md")).unwrap();
-    for scenario in &scenarios {
+    // The other renderings come from the same run and name every scenario too.
+    for file in ["matrix.md", "matrix.html", "junit.xml"] {
+        let text = std::fs::read_to_string(common::repo_root().join("reports").join(file))
+            .unwrap_or_else(|e| panic!("reports/{file}: {e}: regenerate reports/"));
         assert!(
-            markdown.contains(scenario.id()),
-            "matrix.md lacks {}",
-            scenario.id()
+            text.contains(&report.generated_at),
+            "reports/{file} is not from the run that wrote matrix.json"
         );
+        for scenario in &scenarios {
+            assert!(
+                text.contains(scenario.id()),
+                "reports/{file} lacks {}",
+                scenario.id()
+            );
+        }
     }
 }
