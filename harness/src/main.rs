@@ -144,6 +144,40 @@ enum ReportCommand {
     },
 }
 
+/// Help and version go to stdout as clap writes them; any other parse error
+/// is bad input: one line, exit 2, like every other error.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return ExitCode::from(
+            if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                2
+            } else {
+                0
+            },
+        );
+    }
+    let rendered = error.render().to_string();
+    // The message is the first paragraph (clap continues a list of missing
+    // arguments on indented lines); usage and tips follow a blank line.
+    let line = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_string();
+    eprintln!("regmatrix: error: {line} (see `regmatrix --help`)");
+    ExitCode::from(2)
+}
+
 fn parse_workload(text: &str) -> Result<regmatrix::env::Workload, String> {
     serde_yaml::from_str(text).map_err(|_| {
         format!("{text:?}: use none, workload-identity, managed-identity-imds, managed-identity-app-service or environment-secret")
@@ -207,7 +241,10 @@ enum TokenCommand {
 
 fn main() -> ExitCode {
     regmatrix::cleanup::install_signal_handlers();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
