@@ -139,6 +139,9 @@ fn bad_shards_and_baselines_are_one_line_and_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(stderr.starts_with("regmatrix: error: "), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("regmatrix: error: "),
+            "{args:?}: {stderr}"
+        );
     }
 }

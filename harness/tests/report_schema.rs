@@ -57,6 +57,8 @@ fn every_outcome() -> Vec<Outcome> {
         Outcome::Unsupported,
         Outcome::Error,
         Outcome::Flaky,
+        Outcome::DataLoss,
+        Outcome::NoRecovery,
     ];
     for outcome in &all {
         match outcome {
@@ -65,7 +67,9 @@ fn every_outcome() -> Vec<Outcome> {
             | Outcome::Fail
             | Outcome::Unsupported
             | Outcome::Error
-            | Outcome::Flaky => {}
+            | Outcome::Flaky
+            | Outcome::DataLoss
+            | Outcome::NoRecovery => {}
         }
     }
     all
@@ -210,7 +214,18 @@ fn synthetic_report() -> MatrixReport {
         },
     ];
 
-    let cells = vec![security, pass, fail, unsupported, error, flaky];
+    let lost = cell(
+        "faults/azurite-restart-during-push",
+        Outcome::DataLoss,
+        Outcome::Pass,
+    );
+    let stuck = cell(
+        "faults/storage-503-chunked-push",
+        Outcome::NoRecovery,
+        Outcome::Pass,
+    );
+
+    let cells = vec![security, pass, fail, unsupported, error, flaky, lost, stuck];
     MatrixReport {
         schema_version: SCHEMA_VERSION,
         generated_at: "Sat, 28 Nov 2026 14:19:02 GMT".into(),

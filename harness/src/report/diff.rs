@@ -42,18 +42,6 @@ pub struct CellChange {
     pub evidence: String,
 }
 
-/// How bad an outcome is; a rise is a regression.
-fn severity(outcome: Outcome) -> u8 {
-    match outcome {
-        Outcome::Pass => 0,
-        Outcome::Unsupported => 1,
-        Outcome::Flaky => 2,
-        Outcome::Fail => 3,
-        Outcome::Error => 4,
-        Outcome::Security => 5,
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportDiff {
     pub cells: Vec<CellChange>,
@@ -75,10 +63,10 @@ impl ReportDiff {
                 let change = match (before, after) {
                     (None, Some(_)) => Change::New,
                     (Some(_), None) => Change::Removed,
-                    (Some(b), Some(a)) if severity(a.outcome) > severity(b.outcome) => {
+                    (Some(b), Some(a)) if a.outcome.severity() > b.outcome.severity() => {
                         Change::Regression
                     }
-                    (Some(b), Some(a)) if severity(a.outcome) < severity(b.outcome) => {
+                    (Some(b), Some(a)) if a.outcome.severity() < b.outcome.severity() => {
                         Change::Fixed
                     }
                     _ => Change::Unchanged,
@@ -106,11 +94,11 @@ impl ReportDiff {
         self.cells.iter().filter(|c| c.change == change).count()
     }
 
-    /// 1 when anything regressed or the current run has a `security`
-    /// outcome (expected or not); else 0. Harness errors are the caller's 2.
+    /// 1 when anything regressed or the current run has a `security` or
+    /// `data-loss` outcome (expected or not); else 0. Harness errors are the caller's 2.
     pub fn exit_code(&self, current: &MatrixReport) -> i32 {
-        let security = current.cells.iter().any(|c| c.outcome == Outcome::Security);
-        i32::from(self.count(Change::Regression) > 0 || security)
+        let alarm = current.cells.iter().any(|c| c.outcome.is_alarm());
+        i32::from(self.count(Change::Regression) > 0 || alarm)
     }
 
     /// Markdown: the counts, then every cell that changed.

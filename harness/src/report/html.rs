@@ -18,8 +18,10 @@ use super::{Cell, MatrixReport, Outcome, ScenarioInfo, TrafficSummary};
 use crate::scenario::engine::StepObservation;
 
 /// Every outcome, in legend and filter order: the loudest first.
-const OUTCOMES: [Outcome; 6] = [
+const OUTCOMES: [Outcome; 8] = [
+    Outcome::DataLoss,
     Outcome::Security,
+    Outcome::NoRecovery,
     Outcome::Error,
     Outcome::Flaky,
     Outcome::Fail,
@@ -180,7 +182,7 @@ fn ordered_rows(report: &MatrixReport) -> Vec<&ScenarioInfo> {
     let mut rows: Vec<&ScenarioInfo> = report.scenarios.iter().collect();
     rows.sort_by_key(|s| {
         let cells = || report.cells.iter().filter(|c| c.scenario == s.id);
-        if cells().any(|c| c.outcome == Outcome::Security) {
+        if cells().any(|c| c.outcome.is_alarm()) {
             0
         } else if cells().any(|c| !c.as_expected()) {
             1
@@ -201,6 +203,8 @@ fn outcome_class(outcome: Outcome) -> &'static str {
         Outcome::Unsupported => "o-unsupported",
         Outcome::Error => "o-error",
         Outcome::Flaky => "o-flaky",
+        Outcome::DataLoss => "o-data-loss",
+        Outcome::NoRecovery => "o-no-recovery",
     }
 }
 
@@ -212,6 +216,8 @@ fn outcome_meaning(outcome: Outcome) -> &'static str {
         Outcome::Unsupported => "the version cannot express the scenario",
         Outcome::Error => "the harness could not run it",
         Outcome::Flaky => "repeated runs disagreed",
+        Outcome::DataLoss => "acknowledged data it then lost",
+        Outcome::NoRecovery => "did not recover after the faults stopped",
     }
 }
 
@@ -248,6 +254,14 @@ fn header(report: &MatrixReport) -> String {
             "<p class=\"note\">Shard {} of {}: this report holds only part of the matrix; \
              cells of other shards show &mdash;.</p>\n",
             shard.index, shard.count
+        ));
+    }
+    let lost = count(report, |c| c.outcome == Outcome::DataLoss);
+    if lost > 0 {
+        out.push_str(&format!(
+            "<p class=\"alert\" role=\"alert\">{lost} {} <code>data-loss</code>: a registry \
+             acknowledged data it then could not return. These rows come first.</p>\n",
+            if lost == 1 { "cell is" } else { "cells are" }
         ));
     }
     let security = count(report, |c| c.outcome == Outcome::Security);
@@ -721,6 +735,8 @@ p{margin:4px 0}
 .o-security{background:var(--sec);color:#fff;font-weight:800;background-image:repeating-linear-gradient(135deg,rgba(255,255,255,.16) 0 5px,transparent 5px 10px);box-shadow:0 0 0 2px #ffd54f inset}
 .o-error{background:var(--err);color:#fff;font-weight:800}
 .o-flaky{background:#f3e5f5;color:#6a1b9a;box-shadow:0 0 0 2px #8e24aa inset}
+.o-data-loss{background:#000;color:#ffeb3b;font-weight:800;background-image:repeating-linear-gradient(135deg,rgba(255,235,59,.25) 0 5px,transparent 5px 10px);box-shadow:0 0 0 2px #ffeb3b inset}
+.o-no-recovery{background:#bf360c;color:#fff;font-weight:700}
 .o-fail{background:#fde3df;color:#9c2a1c}
 .o-pass{background:#ddf2e1;color:#1b5e20}
 .o-unsupported{background:#ececef;color:#6b6b73}

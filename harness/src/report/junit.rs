@@ -60,7 +60,9 @@ enum Verdict {
 fn verdict(cell: &Cell) -> Verdict {
     match cell.outcome {
         Outcome::Error => Verdict::Error,
-        Outcome::Security | Outcome::Flaky => Verdict::Failure,
+        Outcome::Security | Outcome::DataLoss | Outcome::NoRecovery | Outcome::Flaky => {
+            Verdict::Failure
+        }
         _ if !cell.as_expected() => Verdict::Failure,
         Outcome::Unsupported => Verdict::Skipped,
         Outcome::Pass | Outcome::Fail => Verdict::Passed,

@@ -1,7 +1,7 @@
 //! The Markdown matrix: fits a GitHub step summary or a PR comment. One row
 //! per scenario, one column per version; unexpected cells first in the notes.
 
-use super::{Cell, MatrixReport, Outcome};
+use super::{Cell, MatrixReport};
 
 pub fn render(report: &MatrixReport) -> String {
     let mut out = String::from("# regmatrix compatibility matrix\n\n");
@@ -22,7 +22,7 @@ pub fn render(report: &MatrixReport) -> String {
         !report
             .cells
             .iter()
-            .any(|c| c.scenario == s.id && c.outcome == Outcome::Security)
+            .any(|c| c.scenario == s.id && c.outcome.is_alarm())
     });
     for scenario in scenarios {
         out.push_str(&format!("| `{}` |", scenario.id));
@@ -57,7 +57,7 @@ pub fn render(report: &MatrixReport) -> String {
     // Security findings first, whatever was expected; then surprises.
     notes.sort_by_key(|c| {
         (
-            c.outcome != Outcome::Security,
+            !c.outcome.is_alarm(),
             c.as_expected(),
             c.scenario.clone(),
             c.version.clone(),

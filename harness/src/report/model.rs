@@ -24,6 +24,12 @@ pub enum Outcome {
     Error,
     /// Repeated runs (`--repeat`) disagreed; every observation is kept.
     Flaky,
+    /// The registry acknowledged data (2xx) it then could not return intact.
+    /// Listed first in every report, with the fault seed.
+    DataLoss,
+    /// After the faults stopped, the registry did not serve again within the
+    /// scenario's bound.
+    NoRecovery,
 }
 
 impl Outcome {
@@ -35,7 +41,28 @@ impl Outcome {
             Outcome::Unsupported => "unsupported",
             Outcome::Error => "error",
             Outcome::Flaky => "flaky",
+            Outcome::DataLoss => "data-loss",
+            Outcome::NoRecovery => "no-recovery",
         }
+    }
+
+    /// How bad an outcome is; a rise between two runs is a regression.
+    pub fn severity(self) -> u8 {
+        match self {
+            Outcome::Pass => 0,
+            Outcome::Unsupported => 1,
+            Outcome::Flaky => 2,
+            Outcome::Fail => 3,
+            Outcome::Error => 4,
+            Outcome::NoRecovery => 5,
+            Outcome::Security => 6,
+            Outcome::DataLoss => 7,
+        }
+    }
+
+    /// Outcomes that fail a run even when expected, and lead every report.
+    pub fn is_alarm(self) -> bool {
+        matches!(self, Outcome::Security | Outcome::DataLoss)
     }
 }
 
@@ -202,14 +229,14 @@ impl MatrixReport {
     }
 
     /// 0: every outcome as expected; 1: an unexpected outcome or any
-    /// `security` outcome (even an expected one); 2: a harness error.
+    /// `security` or `data-loss` outcome (even an expected one); 2: a harness error.
     pub fn exit_code(&self) -> i32 {
         if self.cells.iter().any(|c| c.outcome == Outcome::Error) {
             2
         } else if self
             .cells
             .iter()
-            .any(|c| !c.as_expected() || c.outcome == Outcome::Security)
+            .any(|c| !c.as_expected() || c.outcome.is_alarm())
         {
             1
         } else {

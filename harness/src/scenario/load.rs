@@ -174,8 +174,10 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
                 ),
             ));
         }
-        if matches!(e.outcome, Outcome::Fail | Outcome::Security)
-            && e.reference.as_deref().is_none_or(str::is_empty)
+        if matches!(
+            e.outcome,
+            Outcome::Fail | Outcome::Security | Outcome::DataLoss | Outcome::NoRecovery
+        ) && e.reference.as_deref().is_none_or(str::is_empty)
         {
             return Err(at(span, format!("an expected `{}` needs `reference`: the upstream issue, PR or code that explains it", e.outcome)));
         }

@@ -17,15 +17,12 @@ pub struct Row {
 
 impl Row {
     fn change(&self) -> Change {
-        let rank = |o: Outcome| match o {
-            Outcome::Pass => 0,
-            Outcome::Unsupported => 1,
-            Outcome::Flaky => 2,
-            Outcome::Fail => 3,
-            Outcome::Error => 4,
-            Outcome::Security => 5,
-        };
-        match rank(self.after.outcome).cmp(&rank(self.before.outcome)) {
+        match self
+            .after
+            .outcome
+            .severity()
+            .cmp(&self.before.outcome.severity())
+        {
             std::cmp::Ordering::Greater => Change::Regression,
             std::cmp::Ordering::Less => Change::Fixed,
             std::cmp::Ordering::Equal => Change::Unchanged,
@@ -49,7 +46,7 @@ impl Verdict {
         i32::from(
             self.rows
                 .iter()
-                .any(|r| r.change() == Change::Regression || r.after.outcome == Outcome::Security),
+                .any(|r| r.change() == Change::Regression || r.after.outcome.is_alarm()),
         )
     }
 }
