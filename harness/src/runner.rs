@@ -444,6 +444,14 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
             cell.outcome = Outcome::Security;
             cell.evidence = format!("{line}; {traffic_note}");
         }
+        Some(StepFailure::DataLoss(line)) => {
+            cell.outcome = Outcome::DataLoss;
+            cell.evidence = format!("{line}; {traffic_note}");
+        }
+        Some(StepFailure::NoRecovery(line)) => {
+            cell.outcome = Outcome::NoRecovery;
+            cell.evidence = format!("{line}; {traffic_note}");
+        }
         Some(StepFailure::Harness(line)) => {
             cell.outcome = Outcome::Error;
             cell.evidence = line;

@@ -50,6 +50,12 @@ pub enum StepError {
     /// The registry accepted what it must refuse.
     #[error("{0}")]
     Accepted(String),
+    /// Acknowledged data is gone or corrupt, or refused data appeared.
+    #[error("{0}")]
+    DataLoss(String),
+    /// The registry did not serve again within the bound.
+    #[error("{0}")]
+    NoRecovery(String),
     /// The harness could not do its part.
     #[error("{0}")]
     Harness(String),
@@ -101,6 +107,8 @@ pub enum StepFailure {
     Harness(String),
     /// The registry accepted a token it must refuse.
     Security(String),
+    DataLoss(String),
+    NoRecovery(String),
 }
 
 pub struct ScenarioRun {
@@ -110,16 +118,19 @@ pub struct ScenarioRun {
     pub storage_traffic: Vec<TrafficRecord>,
 }
 
-struct PushedBlob {
-    blob: RandomBlob,
-    digest: String,
+pub(super) struct PushedBlob {
+    pub(super) blob: RandomBlob,
+    pub(super) digest: String,
 }
 
-/// State shared between steps: what was pushed, under which names.
+/// State shared between steps: what was pushed, under which names, and
+/// what the registry refused (for the invariants after faults).
 #[derive(Default)]
-struct Pushed {
-    blobs: HashMap<String, PushedBlob>,
-    manifests: HashMap<String, String>,
+pub(super) struct Pushed {
+    pub(super) blobs: HashMap<String, PushedBlob>,
+    pub(super) manifests: HashMap<String, String>,
+    /// Blob names and digests whose push the registry refused.
+    pub(super) rejected: Vec<(String, String)>,
 }
 
 pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
@@ -144,6 +155,15 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                     &scenario.spec.repository,
                     seed_for(scenario.id(), index),
                     duration.0,
+                    recover_within.0,
+                )
+                .await
+            }
+            Step::CheckInvariants { recover_within } => {
+                super::invariants::check(
+                    target,
+                    &scenario.spec.repository,
+                    &pushed,
                     recover_within.0,
                 )
                 .await
@@ -196,6 +216,20 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                 if let StepError::Client(ClientError::Registry(e)) = &err {
                     observation.registry_error = Some((**e).clone());
                 }
+                if let Step::PushBlob {
+                    blob,
+                    size,
+                    may_fail: true,
+                    ..
+                } = step
+                {
+                    // Same seed as the push, so the same digest.
+                    let digest = RandomBlob::new(seed_for(scenario.id(), index), size.0).digest();
+                    pushed.rejected.push((blob.clone(), digest));
+                    observation.summary = format!("{} (refused, as faults allow)", describe(step));
+                    steps.push(observation);
+                    continue;
+                }
                 let line = format!("step {} {}: {}", index + 1, step.kind(), err);
                 failure = Some(match err {
                     StepError::Client(ClientError::Setup(_) | ClientError::Protocol(_))
@@ -205,6 +239,8 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                         _ => StepFailure::Registry(line),
                     },
                     StepError::Client(_) | StepError::Unmet(_) => StepFailure::Registry(line),
+                    StepError::DataLoss(_) => StepFailure::DataLoss(line),
+                    StepError::NoRecovery(_) => StepFailure::NoRecovery(line),
                 });
                 registry_log = log_lines_since(target.registry_log, log_offset);
                 steps.push(observation);
@@ -233,6 +269,10 @@ fn describe(step: &Step) -> String {
         Step::ListTags { .. } => "list tags".into(),
         Step::Catalog => "catalog".into(),
         Step::DeleteManifest { tag } => format!("delete manifest {tag}"),
+        Step::CheckInvariants { recover_within } => format!(
+            "acknowledged data intact, registry serving within {:?}",
+            recover_within.0
+        ),
         Step::PushDenied { repository, .. } => format!(
             "push to {} must be refused",
             repository.as_deref().unwrap_or("the scenario repository")
@@ -263,6 +303,7 @@ async fn perform(
             size,
             mode,
             chunk,
+            ..
         } => {
             let payload = RandomBlob::new(seed_for(scenario.id(), index), size.0);
             let digest = payload.digest();
@@ -439,6 +480,7 @@ async fn perform(
             }
         }
         Step::Wait { .. }
+        | Step::CheckInvariants { .. }
         | Step::PushDenied { .. }
         | Step::RotateFederatedToken
         | Step::IdentityOutage { .. }

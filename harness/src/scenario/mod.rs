@@ -4,6 +4,7 @@
 
 pub mod engine;
 mod identity_steps;
+mod invariants;
 mod load;
 pub mod model;
 

@@ -106,6 +106,10 @@ pub enum Step {
         mode: UploadMode,
         #[serde(default)]
         chunk: Option<ByteSize>,
+        /// Under injected faults a refusal is an observation, not the end of
+        /// the run; the blob then counts as rejected for `check-invariants`.
+        #[serde(default, rename = "may-fail")]
+        may_fail: bool,
     },
     /// Push an OCI image manifest referencing `layers` (a config blob is made for it).
     PushManifest { tag: String, layers: Vec<String> },
@@ -132,6 +136,14 @@ pub enum Step {
         repository: Option<String>,
         #[serde(default)]
         security: bool,
+    },
+    /// After faults: every blob and manifest the registry acknowledged is
+    /// pullable and matches its digest (else `data-loss`), no rejected blob
+    /// appears complete (else `data-loss`), and the registry serves again
+    /// within `recover-within` (else `no-recovery`).
+    CheckInvariants {
+        #[serde(rename = "recover-within")]
+        recover_within: HumanDuration,
     },
     /// Let time pass (token lifetimes, refresh windows).
     Wait { duration: HumanDuration },
@@ -168,6 +180,7 @@ impl Step {
             Step::Catalog => "catalog",
             Step::DeleteManifest { .. } => "delete-manifest",
             Step::PushDenied { .. } => "push-denied",
+            Step::CheckInvariants { .. } => "check-invariants",
             Step::Wait { .. } => "wait",
             Step::RotateFederatedToken => "rotate-federated-token",
             Step::IdentityOutage { .. } => "identity-outage",

@@ -1,0 +1,100 @@
+//! The invariants after a fault scenario, once the faults stop: the registry
+//! serves again within the stated bound (else `no-recovery`); every blob and
+//! manifest it acknowledged with 2xx comes back and matches its digest, and
+//! no blob it refused appears complete (else `data-loss`).
+
+use std::time::{Duration, Instant};
+
+use super::engine::{Pushed, StepError, Target};
+use crate::client::ClientError;
+
+pub(super) async fn check(
+    target: &Target<'_>,
+    repository: &str,
+    pushed: &Pushed,
+    recover_within: Duration,
+) -> Result<String, StepError> {
+    let started = Instant::now();
+    let recovered_after = wait_until_serving(target, recover_within).await?;
+    let mut verified = 0usize;
+    for (name, blob) in &pushed.blobs {
+        match target
+            .client
+            .pull_blob_verified(repository, &blob.digest)
+            .await
+        {
+            Ok(_) => verified += 1,
+            Err(e @ (ClientError::DigestMismatch { .. } | ClientError::Registry(_))) => {
+                if let ClientError::Registry(r) = &e {
+                    // A 5xx now is the registry still failing, not a loss.
+                    if r.status >= 500 {
+                        return Err(StepError::NoRecovery(format!(
+                            "acknowledged blob {name} answers {} after recovery: {e}",
+                            r.status
+                        )));
+                    }
+                }
+                return Err(StepError::DataLoss(format!(
+                    "the registry acknowledged blob {name} ({}) but does not return it intact: {e}",
+                    blob.digest
+                )));
+            }
+            Err(other) => return Err(StepError::Client(other)),
+        }
+    }
+    for (tag, digest) in &pushed.manifests {
+        match target
+            .client
+            .get_manifest_verified(repository, tag, digest)
+            .await
+        {
+            Ok(_) => verified += 1,
+            Err(e @ (ClientError::DigestMismatch { .. } | ClientError::Registry(_))) => {
+                return Err(StepError::DataLoss(format!(
+                    "the registry acknowledged manifest {tag} ({digest}) but does not return it intact: {e}"
+                )));
+            }
+            Err(other) => return Err(StepError::Client(other)),
+        }
+    }
+    for (name, digest) in &pushed.rejected {
+        if pushed.blobs.values().any(|b| &b.digest == digest) {
+            continue;
+        }
+        if matches!(
+            target.client.blob_size(repository, digest).await,
+            Ok(Some(_))
+        ) {
+            return Err(StepError::DataLoss(format!(
+                "the registry refused the push of blob {name} ({digest}) yet serves it as complete"
+            )));
+        }
+    }
+    Ok(format!(
+        "serving again {:.1}s after the faults stopped (bound {:.0}s); {verified} acknowledged blobs and manifests intact; {} refused blobs absent; checked in {:.1}s",
+        recovered_after.as_secs_f64(),
+        recover_within.as_secs_f64(),
+        pushed.rejected.len(),
+        started.elapsed().as_secs_f64()
+    ))
+}
+
+/// Polls `/v2/` until the registry answers (200, or 401 under token auth).
+async fn wait_until_serving(target: &Target<'_>, bound: Duration) -> Result<Duration, StepError> {
+    let started = Instant::now();
+    loop {
+        let last = match target.client.ping().await {
+            Ok(_) => return Ok(started.elapsed()),
+            // Under token auth an answered challenge is a serving registry.
+            Err(ClientError::Registry(r)) if r.status == 401 => return Ok(started.elapsed()),
+            Err(e) => e.to_string(),
+        };
+        if started.elapsed() > bound {
+            return Err(StepError::NoRecovery(format!(
+                "not serving {:.0}s after the faults stopped: {last}",
+                bound.as_secs_f64()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
