@@ -38,10 +38,16 @@ pub struct ManagedProcess {
 impl ManagedProcess {
     /// Spawns `command` in a new process group, stdout and stderr appended to `log_path`.
     pub fn spawn(name: &str, mut command: Command, log_path: &Path) -> Result<Self, ProcessError> {
-        let log = std::fs::File::create(log_path).map_err(|source| ProcessError::Log {
-            path: log_path.to_path_buf(),
-            source,
-        })?;
+        // Appended, so a restarted process continues the same log and
+        // readers' offsets stay valid.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)
+            .map_err(|source| ProcessError::Log {
+                path: log_path.to_path_buf(),
+                source,
+            })?;
         let log_err = log.try_clone().map_err(|source| ProcessError::Log {
             path: log_path.to_path_buf(),
             source,
@@ -87,8 +93,24 @@ impl ManagedProcess {
 
     /// Kills the process group and waits (bounded) for the leader to be reaped.
     pub async fn stop(mut self) {
+        self.kill_in_place().await;
+    }
+
+    /// Kills the process group (a crash, SIGKILL) and reaps the leader,
+    /// leaving a handle that only reports the exit; used before a restart.
+    pub async fn kill_in_place(&mut self) {
         self.kill_group();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+    }
+
+    /// Asks the process group to stop (SIGTERM), waits up to `grace` for the
+    /// leader to exit, then kills whatever is left.
+    pub async fn terminate_in_place(&mut self, grace: Duration) {
+        if self.pgid > 0 {
+            let _ = killpg(Pid::from_raw(self.pgid), Signal::SIGTERM);
+            let _ = tokio::time::timeout(grace, self.child.wait()).await;
+        }
+        self.kill_in_place().await;
     }
 
     fn kill_group(&mut self) {

@@ -386,6 +386,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         registry_log: &log_path,
         identity: &environment.identity,
         front_door: &environment.front_door,
+        processes: environment,
     };
     let run = engine::run(scenario, &target).await;
     let (storage, identity_hosts): (Vec<TrafficRecord>, Vec<TrafficRecord>) = run
@@ -418,7 +419,16 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
             let observations: Vec<&str> = run
                 .steps
                 .iter()
-                .filter(|s| matches!(s.kind.as_str(), "identity-outage" | "check-credentials"))
+                .filter(|s| {
+                    matches!(
+                        s.kind.as_str(),
+                        "identity-outage"
+                            | "check-credentials"
+                            | "check-invariants"
+                            | "push-across-restart"
+                            | "restart"
+                    )
+                })
                 .map(|s| s.summary.as_str())
                 .collect();
             let observations = if observations.is_empty() {

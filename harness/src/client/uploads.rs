@@ -88,6 +88,24 @@ impl RegistryClient {
         digest: &str,
         chunk_size: usize,
     ) -> Result<usize, ClientError> {
+        self.push_blob_chunked_with(repository, blob, digest, chunk_size, |_| async { Ok(()) })
+            .await
+    }
+
+    /// As `push_blob_chunked`, calling `after_chunk(n)` once chunk `n` (1-based)
+    /// is accepted: a fault scenario restarts a process there, mid-upload.
+    pub async fn push_blob_chunked_with<F, Fut>(
+        &self,
+        repository: &str,
+        blob: &RandomBlob,
+        digest: &str,
+        chunk_size: usize,
+        mut after_chunk: F,
+    ) -> Result<usize, ClientError>
+    where
+        F: FnMut(usize) -> Fut,
+        Fut: std::future::Future<Output = Result<(), ClientError>>,
+    {
         let mut location = self.start_upload(repository).await?;
         let mut offset = 0u64;
         let mut chunks = 0;
@@ -105,6 +123,7 @@ impl RegistryClient {
             location = self.location_of(&response)?;
             offset = end + 1;
             chunks += 1;
+            after_chunk(chunks).await?;
         }
         let url = with_query(&location, "digest", digest);
         let response = self

@@ -2,7 +2,7 @@
 //! certificate, basic OAuth, no telemetry, its own data directory and port,
 //! and one non-default account.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tokio::process::Command;
@@ -15,11 +15,70 @@ use crate::storage::StorageAccount;
 pub struct AzuriteService {
     pub process: ManagedProcess,
     pub port: u16,
+    launch: AzuriteLaunch,
 }
 
 pub struct AzuriteTls<'a> {
     pub cert: &'a Path,
     pub key: &'a Path,
+}
+
+/// Everything needed to start Azurite again on the same port and data.
+struct AzuriteLaunch {
+    node: PathBuf,
+    blob_script: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+    accounts: String,
+    proxy_url: String,
+    run_dir: PathBuf,
+    data: PathBuf,
+    port: u16,
+}
+
+impl AzuriteLaunch {
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.node);
+        command
+            .arg(&self.blob_script)
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &self.port.to_string(),
+            ])
+            .arg("--cert")
+            .arg(&self.cert)
+            .arg("--key")
+            .arg(&self.key)
+            .args([
+                "--oauth",
+                "basic",
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+                "--loose",
+            ])
+            .arg("--location")
+            .arg(&self.data)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.run_dir)
+            .env("AZURITE_ACCOUNTS", &self.accounts)
+            // Azurite's own outbound requests (axios: copy-source validation)
+            // go through the front door, back to this Azurite.
+            .env("https_proxy", &self.proxy_url)
+            .env("HTTPS_PROXY", &self.proxy_url)
+            .env("http_proxy", &self.proxy_url)
+            .env("HTTP_PROXY", &self.proxy_url);
+        // Azurite's debug log has every request and response header; it is
+        // large, so it is written only when asked for.
+        if std::env::var_os("REGMATRIX_AZURITE_DEBUG").is_some() {
+            command
+                .arg("--debug")
+                .arg(self.run_dir.join("azurite-debug.log"));
+        }
+        command
+    }
 }
 
 impl AzuriteService {
@@ -33,54 +92,64 @@ impl AzuriteService {
     ) -> Result<Self, EnvError> {
         let data = run_dir.join("azurite-data");
         std::fs::create_dir_all(&data).map_err(|e| EnvError::io("create Azurite's data dir", e))?;
-        let mut command = Command::new(&installed.node);
-        command
-            .arg(&installed.blob_script)
-            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
-            .arg("--cert")
-            .arg(tls.cert)
-            .arg("--key")
-            .arg(tls.key)
-            .args([
-                "--oauth",
-                "basic",
-                "--disableTelemetry",
-                "--skipApiVersionCheck",
-                "--loose",
-            ])
-            .arg("--location")
-            .arg(&data)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", run_dir)
-            .env("AZURITE_ACCOUNTS", account.azurite_accounts_entry())
-            // Azurite's own outbound requests (axios: copy-source validation)
-            // go through the front door, back to this Azurite.
-            .env("https_proxy", proxy_url)
-            .env("HTTPS_PROXY", proxy_url)
-            .env("http_proxy", proxy_url)
-            .env("HTTP_PROXY", proxy_url);
-        // Azurite's debug log has every request and response header; it is
-        // large, so it is written only when asked for.
-        if std::env::var_os("REGMATRIX_AZURITE_DEBUG").is_some() {
-            command
-                .arg("--debug")
-                .arg(run_dir.join("azurite-debug.log"));
-        }
-        let process = ManagedProcess::spawn("azurite", command, &run_dir.join("azurite.log"))?;
-        let mut service = AzuriteService { process, port };
+        let launch = AzuriteLaunch {
+            node: installed.node.clone(),
+            blob_script: installed.blob_script.clone(),
+            cert: tls.cert.to_path_buf(),
+            key: tls.key.to_path_buf(),
+            accounts: account.azurite_accounts_entry(),
+            proxy_url: proxy_url.to_string(),
+            run_dir: run_dir.to_path_buf(),
+            data,
+            port,
+        };
+        let log = run_dir.join("azurite.log");
+        let process = ManagedProcess::spawn("azurite", launch.command(), &log)?;
+        let mut service = AzuriteService {
+            process,
+            port,
+            launch,
+        };
         service
-            .wait_until_listening(Duration::from_secs(30))
+            .wait_until_listening(0, Duration::from_secs(30))
             .await?;
         Ok(service)
     }
 
-    /// Azurite prints its listening line once the HTTPS server is bound.
-    async fn wait_until_listening(&mut self, timeout: Duration) -> Result<(), EnvError> {
+    /// Stops Azurite and starts it again on the same port and data
+    /// directory. Returns how long it was gone.
+    ///
+    /// SIGTERM, not SIGKILL: Azurite keeps blob metadata in LokiJS and saves
+    /// it every 5 s (`autosaveInterval` in LokiBlobMetadataStore.js), and on
+    /// SIGTERM. A SIGKILL would lose writes Azure never loses once it has
+    /// answered 201, and the harness would report the emulator's data loss
+    /// as the registry's.
+    pub async fn restart(&mut self) -> Result<Duration, EnvError> {
+        let started = Instant::now();
+        self.process
+            .terminate_in_place(Duration::from_secs(10))
+            .await;
+        let log = self.process.log_path().to_path_buf();
+        let offset = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        self.process = ManagedProcess::spawn("azurite", self.launch.command(), &log)?;
+        self.wait_until_listening(offset, Duration::from_secs(30))
+            .await?;
+        Ok(started.elapsed())
+    }
+
+    /// Azurite prints its listening line once the HTTPS server is bound;
+    /// only log text after `offset` counts (the log survives restarts).
+    async fn wait_until_listening(
+        &mut self,
+        offset: u64,
+        timeout: Duration,
+    ) -> Result<(), EnvError> {
         let deadline = Instant::now() + timeout;
         loop {
-            let log = std::fs::read_to_string(self.process.log_path()).unwrap_or_default();
-            if log.contains("successfully listens on") {
+            let log = std::fs::read(self.process.log_path()).unwrap_or_default();
+            let fresh =
+                String::from_utf8_lossy(&log[(offset as usize).min(log.len())..]).into_owned();
+            if fresh.contains("successfully listens on") {
                 return Ok(());
             }
             if let Some(status) = self.process.exited() {

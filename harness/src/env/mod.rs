@@ -28,7 +28,7 @@ pub use ports::PortError;
 pub use run_dir::RunDir;
 
 use crate::install::{InstalledAzurite, InstalledRegistry};
-use crate::process::{ManagedProcess, ProcessError};
+use crate::process::ProcessError;
 use crate::storage::{BlobStorageClient, StorageAccount, StorageError};
 use crate::versions::ConfigDialect;
 use azurite::{AzuriteService, AzuriteTls};
@@ -135,6 +135,25 @@ pub struct UserStorage {
     pub azure: serde_yaml::Mapping,
 }
 
+/// Crashing and restarting the processes of an environment, for fault
+/// scenarios; the engine sees only this.
+pub trait ProcessControl: Sync {
+    fn restart_azurite(&self) -> BoxFuture<'_, Result<Duration, EnvError>>;
+    fn restart_registry(&self) -> BoxFuture<'_, Result<Duration, EnvError>>;
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+impl ProcessControl for Environment {
+    fn restart_azurite(&self) -> BoxFuture<'_, Result<Duration, EnvError>> {
+        Box::pin(async move { self.azurite.lock().await.restart().await })
+    }
+
+    fn restart_registry(&self) -> BoxFuture<'_, Result<Duration, EnvError>> {
+        Box::pin(async move { self.registry.lock().await.restart().await })
+    }
+}
+
 /// What to start.
 #[derive(Clone)]
 pub struct EnvironmentSpec {
@@ -167,8 +186,13 @@ pub struct Environment {
     pub container: String,
     pub identity: IdentityCloud,
     pub token_auth: Option<TokenAuth>,
-    azurite: AzuriteService,
-    registry: RegistryService,
+    // Behind locks so a scenario step can crash and restart them.
+    azurite: tokio::sync::Mutex<AzuriteService>,
+    registry: tokio::sync::Mutex<RegistryService>,
+    azurite_port: u16,
+    registry_url: String,
+    registry_log: PathBuf,
+    config_path: PathBuf,
     // Last: dropped after the processes that write into it.
     run_dir: RunDir,
 }
@@ -304,7 +328,15 @@ impl Environment {
         })
         .await?;
 
+        let registry_url = registry.base_url.clone();
+        let registry_log = registry.process.log_path().to_path_buf();
+        let config_path = registry.config_path.clone();
+        let azurite_port = azurite.port;
         Ok(Environment {
+            azurite_port,
+            registry_url,
+            registry_log,
+            config_path,
             ca,
             account,
             front_door,
@@ -312,30 +344,26 @@ impl Environment {
             container: names.container.clone(),
             identity,
             token_auth,
-            azurite,
-            registry,
+            azurite: tokio::sync::Mutex::new(azurite),
+            registry: tokio::sync::Mutex::new(registry),
             run_dir,
         })
     }
 
     pub fn registry_url(&self) -> &str {
-        &self.registry.base_url
+        &self.registry_url
     }
 
     pub fn azurite_port(&self) -> u16 {
-        self.azurite.port
-    }
-
-    pub fn registry_process(&self) -> &ManagedProcess {
-        &self.registry.process
+        self.azurite_port
     }
 
     pub fn registry_log_path(&self) -> PathBuf {
-        self.registry.process.log_path().to_path_buf()
+        self.registry_log.clone()
     }
 
     pub fn config_path(&self) -> &std::path::Path {
-        &self.registry.config_path
+        &self.config_path
     }
 
     pub fn run_dir(&self) -> &std::path::Path {
@@ -352,8 +380,8 @@ impl Environment {
             run_dir,
             ..
         } = self;
-        registry.process.stop().await;
-        azurite.process.stop().await;
+        registry.into_inner().process.stop().await;
+        azurite.into_inner().process.stop().await;
         front_door.shutdown().await;
         drop(run_dir);
     }

@@ -20,6 +20,7 @@ pub struct RegistryService {
     pub base_url: String,
     pub debug_url: String,
     pub config_path: PathBuf,
+    command: RegistryCommand,
 }
 
 pub struct RegistryLaunch<'a> {
@@ -35,6 +36,48 @@ pub struct RegistryLaunch<'a> {
     pub extra_env: &'a [(String, String)],
 }
 
+/// Everything needed to start the same registry again.
+struct RegistryCommand {
+    binary: PathBuf,
+    tag: String,
+    config_path: PathBuf,
+    home: PathBuf,
+    ca_bundle: PathBuf,
+    proxy_url: String,
+    extra_env: Vec<(String, String)>,
+    log_path: PathBuf,
+    ready_timeout: Duration,
+}
+
+impl RegistryCommand {
+    fn spawn(&self) -> Result<ManagedProcess, EnvError> {
+        let mut command = Command::new(&self.binary);
+        // A clean environment: nothing from the user's shell (an AZURE_* variable,
+        // a real proxy) may change what the registry does.
+        command
+            .arg("serve")
+            .arg(&self.config_path)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &self.home)
+            .env("SSL_CERT_FILE", &self.ca_bundle)
+            .env("HTTPS_PROXY", &self.proxy_url)
+            .env("HTTP_PROXY", &self.proxy_url)
+            .env("https_proxy", &self.proxy_url)
+            .env("http_proxy", &self.proxy_url)
+            .env("NO_PROXY", "")
+            .env("no_proxy", "");
+        for (name, value) in &self.extra_env {
+            command.env(name, value);
+        }
+        Ok(ManagedProcess::spawn(
+            &format!("registry {}", self.tag),
+            command,
+            &self.log_path,
+        )?)
+    }
+}
+
 impl RegistryService {
     pub async fn start(launch: RegistryLaunch<'_>) -> Result<Self, EnvError> {
         let config_path = launch.run_dir.join("config.yml");
@@ -43,43 +86,41 @@ impl RegistryService {
         let home = launch.run_dir.join("registry-home");
         std::fs::create_dir_all(&home)
             .map_err(|e| EnvError::io("create the registry's HOME", e))?;
-        let mut command = Command::new(&launch.installed.binary);
-        // A clean environment: nothing from the user's shell (an AZURE_* variable,
-        // a real proxy) may change what the registry does.
-        command
-            .arg("serve")
-            .arg(&config_path)
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("HOME", &home)
-            .env("SSL_CERT_FILE", launch.ca_bundle)
-            .env("HTTPS_PROXY", launch.proxy_url)
-            .env("HTTP_PROXY", launch.proxy_url)
-            .env("https_proxy", launch.proxy_url)
-            .env("http_proxy", launch.proxy_url)
-            .env("NO_PROXY", "")
-            .env("no_proxy", "");
-        for (name, value) in launch.extra_env {
-            command.env(name, value);
-        }
-        let process = ManagedProcess::spawn(
-            &format!("registry {}", launch.installed.tag),
-            command,
-            &launch.run_dir.join("registry.log"),
-        )?;
+        let command = RegistryCommand {
+            binary: launch.installed.binary.clone(),
+            tag: launch.installed.tag.clone(),
+            config_path: config_path.clone(),
+            home,
+            ca_bundle: launch.ca_bundle.to_path_buf(),
+            proxy_url: launch.proxy_url.to_string(),
+            extra_env: launch.extra_env.to_vec(),
+            log_path: launch.run_dir.join("registry.log"),
+            ready_timeout: launch.ready_timeout,
+        };
+        let process = command.spawn()?;
         let mut service = RegistryService {
             process,
             base_url: format!("http://127.0.0.1:{}", launch.listen_port),
             debug_url: format!("http://127.0.0.1:{}", launch.debug_port),
             config_path,
+            command,
         };
-        service
-            .wait_until_ready(&launch.installed.tag, launch.ready_timeout)
-            .await?;
+        service.wait_until_ready().await?;
         Ok(service)
     }
 
-    async fn wait_until_ready(&mut self, tag: &str, timeout: Duration) -> Result<(), EnvError> {
+    /// Kills the registry (SIGKILL, a crash) and starts it again with the
+    /// same config and ports. Returns how long it was gone.
+    pub async fn restart(&mut self) -> Result<Duration, EnvError> {
+        let started = Instant::now();
+        self.process.kill_in_place().await;
+        self.process = self.command.spawn()?;
+        self.wait_until_ready().await?;
+        Ok(started.elapsed())
+    }
+
+    async fn wait_until_ready(&mut self) -> Result<(), EnvError> {
+        let (tag, timeout) = (self.command.tag.clone(), self.command.ready_timeout);
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(2))

@@ -31,6 +31,7 @@ pub struct Target<'a> {
     pub registry_log: &'a Path,
     pub identity: &'a IdentityCloud,
     pub front_door: &'a FrontDoor,
+    pub processes: &'a dyn crate::env::ProcessControl,
 }
 
 /// Requests to Blob storage, as opposed to identity endpoints, in the traffic log.
@@ -159,6 +160,37 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                 )
                 .await
             }
+            Step::Restart { process } => super::process_steps::restart(target, *process).await,
+            Step::PushAcrossRestart {
+                blob,
+                size,
+                chunk,
+                process,
+                after_chunks,
+            } => {
+                let payload = RandomBlob::new(seed_for(scenario.id(), index), size.0);
+                let digest = payload.digest();
+                let result = super::process_steps::push_across_restart(
+                    target,
+                    &scenario.spec.repository,
+                    &payload,
+                    &digest,
+                    chunk.0 as usize,
+                    *process,
+                    *after_chunks,
+                )
+                .await;
+                if result.is_ok() {
+                    pushed.blobs.insert(
+                        blob.clone(),
+                        PushedBlob {
+                            blob: payload,
+                            digest,
+                        },
+                    );
+                }
+                result
+            }
             Step::CheckInvariants { recover_within } => {
                 super::invariants::check(
                     target,
@@ -216,13 +248,21 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                 if let StepError::Client(ClientError::Registry(e)) = &err {
                     observation.registry_error = Some((**e).clone());
                 }
-                if let Step::PushBlob {
-                    blob,
-                    size,
-                    may_fail: true,
-                    ..
-                } = step
-                {
+                let tolerated = match step {
+                    Step::PushBlob {
+                        blob,
+                        size,
+                        may_fail: true,
+                        ..
+                    }
+                    | Step::PushAcrossRestart { blob, size, .. } => Some((blob, size)),
+                    _ => None,
+                };
+                let harness_failed = matches!(
+                    err,
+                    StepError::Harness(_) | StepError::Client(ClientError::Setup(_))
+                );
+                if let (Some((blob, size)), false) = (tolerated, harness_failed) {
                     // Same seed as the push, so the same digest.
                     let digest = RandomBlob::new(seed_for(scenario.id(), index), size.0).digest();
                     pushed.rejected.push((blob.clone(), digest));
@@ -269,6 +309,17 @@ fn describe(step: &Step) -> String {
         Step::ListTags { .. } => "list tags".into(),
         Step::Catalog => "catalog".into(),
         Step::DeleteManifest { tag } => format!("delete manifest {tag}"),
+        Step::Restart { process } => format!("crash and restart {process:?}"),
+        Step::PushAcrossRestart {
+            blob,
+            size,
+            process,
+            after_chunks,
+            ..
+        } => format!(
+            "push blob {blob} ({} bytes) in chunks, {process:?} restarted after chunk {after_chunks}",
+            size.0
+        ),
         Step::CheckInvariants { recover_within } => format!(
             "acknowledged data intact, registry serving within {:?}",
             recover_within.0
@@ -480,6 +531,8 @@ async fn perform(
             }
         }
         Step::Wait { .. }
+        | Step::Restart { .. }
+        | Step::PushAcrossRestart { .. }
         | Step::CheckInvariants { .. }
         | Step::PushDenied { .. }
         | Step::RotateFederatedToken

@@ -7,5 +7,6 @@ mod identity_steps;
 mod invariants;
 mod load;
 pub mod model;
+mod process_steps;
 
 pub use load::{discover, load_file, parse_text, Scenario, ScenarioError};

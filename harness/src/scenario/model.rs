@@ -58,6 +58,13 @@ pub struct IdentitySection {
     pub token_lifetime: Option<HumanDuration>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProcessName {
+    Azurite,
+    Registry,
+}
+
 /// A duration written as `90s`, `5m`, `1h` or `250ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub std::time::Duration);
@@ -145,6 +152,20 @@ pub enum Step {
         #[serde(rename = "recover-within")]
         recover_within: HumanDuration,
     },
+    /// Crash (SIGKILL) a process and start it again: Azurite on the same
+    /// data directory and port, or the registry with the same config.
+    Restart { process: ProcessName },
+    /// A chunked push with `process` crashed and restarted after
+    /// `after-chunks` chunks; the upload continues where it was. A refusal
+    /// is an observation (the blob counts as rejected), not the end.
+    PushAcrossRestart {
+        blob: String,
+        size: ByteSize,
+        chunk: ByteSize,
+        process: ProcessName,
+        #[serde(rename = "after-chunks")]
+        after_chunks: usize,
+    },
     /// Let time pass (token lifetimes, refresh windows).
     Wait { duration: HumanDuration },
     /// Replace the projected service-account token file with a fresh token.
@@ -181,6 +202,8 @@ impl Step {
             Step::DeleteManifest { .. } => "delete-manifest",
             Step::PushDenied { .. } => "push-denied",
             Step::CheckInvariants { .. } => "check-invariants",
+            Step::Restart { .. } => "restart",
+            Step::PushAcrossRestart { .. } => "push-across-restart",
             Step::Wait { .. } => "wait",
             Step::RotateFederatedToken => "rotate-federated-token",
             Step::IdentityOutage { .. } => "identity-outage",
