@@ -17,8 +17,8 @@ use crate::env::{
 };
 use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
 use crate::report::{
-    Cell, IdentitySummary, MatrixReport, Observation, Outcome, RunStats, ScenarioInfo, ShardInfo,
-    TrafficSummary, VersionInfo, SCHEMA_VERSION,
+    Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
+    ScenarioInfo, ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
 use crate::scenario::Scenario;
@@ -406,6 +406,34 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         }
         None => traffic_note(&cell.storage_traffic),
     };
+    // Identity outages are faults too; scenario-injected rules are the rest.
+    cell.faults = environment
+        .front_door
+        .fault_stats()
+        .into_iter()
+        .filter(|f| f.name != "identity-outage")
+        .map(|f| FaultSummary {
+            rule: f.rule,
+            kind: f.kind.to_string(),
+            seed: f.seed,
+            matched: f.matched,
+            injected: f.injected,
+        })
+        .collect();
+    if !cell.faults.is_empty() {
+        let parts: Vec<String> = cell
+            .faults
+            .iter()
+            .map(|f| {
+                let seed = f.seed.map(|s| format!(", seed {s}")).unwrap_or_default();
+                format!(
+                    "{} hit {} of {} matching requests{seed} ({})",
+                    f.kind, f.injected, f.matched, f.rule
+                )
+            })
+            .collect();
+        traffic_note = format!("faults: {}; {traffic_note}", parts.join("; "));
+    }
     if let Some(auth) = &environment.token_auth {
         traffic_note = format!(
             "{}; {traffic_note}",
@@ -486,6 +514,7 @@ fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) ->
         storage_traffic: TrafficSummary::default(),
         identity: IdentitySummary::default(),
         observations: Vec::new(),
+        faults: Vec::new(),
     }
 }
 

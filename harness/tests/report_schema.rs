@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use regmatrix::client::{RegistryError, RegistryErrorEntry};
 use regmatrix::report::{
-    Cell, IdentitySummary, MatrixReport, Observation, Outcome, RunStats, ScenarioInfo, ShardInfo,
-    TrafficSummary, VersionInfo, SCHEMA_VERSION,
+    Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
+    ScenarioInfo, ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 use regmatrix::scenario::engine::{ExchangeRecord, StepObservation};
 use serde_json::Value;
@@ -127,6 +127,7 @@ fn cell(scenario: &str, outcome: Outcome, expected: Outcome) -> Cell {
         },
         identity: IdentitySummary::default(),
         observations: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -214,7 +215,7 @@ fn synthetic_report() -> MatrixReport {
         },
     ];
 
-    let lost = cell(
+    let mut lost = cell(
         "faults/azurite-restart-during-push",
         Outcome::DataLoss,
         Outcome::Pass,
@@ -224,6 +225,14 @@ fn synthetic_report() -> MatrixReport {
         Outcome::NoRecovery,
         Outcome::Pass,
     );
+
+    lost.faults = vec![FaultSummary {
+        rule: "host=*.blob.core.windows.net action=status:503 schedule=prob:0.1,seed:42".into(),
+        kind: "status".into(),
+        seed: Some(42),
+        matched: 40,
+        injected: 4,
+    }];
 
     let cells = vec![security, pass, fail, unsupported, error, flaky, lost, stuck];
     MatrixReport {

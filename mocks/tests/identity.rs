@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use hyper::StatusCode;
 use regmatrix_mocks::front_door::{
-    CannedResponse, FaultAction, FaultRule, FrontDoor, FrontDoorConfig, HostPattern, Route, Target,
+    CannedResponse, FaultAction, FaultRule, FrontDoor, FrontDoorConfig, HostPattern, Route,
+    Schedule, Target,
 };
 use regmatrix_mocks::identity::{
     AppServiceIdentity, Application, Directory, EntraId, IdentityPlane, Imds, ManagedIdentities,
@@ -404,6 +405,7 @@ async fn an_outage_fault_answers_500_until_removed() {
             StatusCode::INTERNAL_SERVER_ERROR,
             &serde_json::json!({"error": "server_error"}),
         )),
+        schedule: Schedule::Always,
     });
     let form = [
         ("grant_type", "client_credentials"),

@@ -263,13 +263,16 @@ impl IdentityCloud {
         rules
             .into_iter()
             .filter_map(|(host, path, response)| {
-                Some(front_door.add_fault(FaultRule {
-                    name: "identity-outage".into(),
-                    host: HostPattern::parse(host).ok()?,
-                    method: None,
-                    path_prefix: Some(path),
-                    action: FaultAction::Respond(response),
-                }))
+                Some(
+                    front_door.add_fault(
+                        FaultRule::new(
+                            "identity-outage",
+                            HostPattern::parse(host).ok()?,
+                            FaultAction::Respond(response),
+                        )
+                        .path_prefix(path),
+                    ),
+                )
             })
             .collect()
     }

@@ -338,6 +338,7 @@ mod tests {
             storage_traffic: TrafficSummary::default(),
             identity: Default::default(),
             observations: Vec::new(),
+            faults: Vec::new(),
         }
     }
 

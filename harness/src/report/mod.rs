@@ -9,8 +9,8 @@ pub mod model;
 pub mod table;
 
 pub use model::{
-    Cell, IdentitySummary, MatrixReport, Observation, Outcome, RunStats, ScenarioInfo, ShardInfo,
-    TrafficSummary, VersionInfo, SCHEMA_VERSION,
+    Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
+    ScenarioInfo, ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 
 use std::path::{Path, PathBuf};

@@ -180,6 +180,21 @@ pub struct Cell {
     /// Every run's outcome when the cell ran more than once (`--repeat`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub observations: Vec<Observation>,
+    /// Fault rules the scenario injected and what they hit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSummary>,
+}
+
+/// One injected fault rule: the rule as text (with its seed, so a run can be
+/// replayed), and how many requests it matched and hit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FaultSummary {
+    pub rule: String,
+    pub kind: String,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    pub matched: u64,
+    pub injected: u64,
 }
 
 /// Calls to Entra ID and managed identity, as the mock cloud answered them.
@@ -264,6 +279,7 @@ pub(crate) mod tests {
             storage_traffic: TrafficSummary::default(),
             identity: IdentitySummary::default(),
             observations: Vec::new(),
+            faults: Vec::new(),
         }
     }
 

@@ -137,6 +137,8 @@ pub(super) struct Pushed {
 pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
     let traffic_start = target.traffic.len();
     let mut pushed = Pushed::default();
+    // Rules this run added, removed by `clear-faults` and at the end.
+    let mut injected = Vec::new();
     let mut steps = Vec::new();
     let mut failure = None;
     let mut registry_log = Vec::new();
@@ -159,6 +161,20 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                     recover_within.0,
                 )
                 .await
+            }
+            Step::InjectFault { rule } => match target.front_door.add_fault_text(rule) {
+                Ok(id) => {
+                    injected.push(id);
+                    Ok(format!("fault rule added: {rule}"))
+                }
+                Err(e) => Err(StepError::Harness(format!("fault rule {rule:?}: {e}"))),
+            },
+            Step::ClearFaults => {
+                let removed = injected
+                    .drain(..)
+                    .filter(|id| target.front_door.remove_fault(*id))
+                    .count();
+                Ok(format!("{removed} fault rules removed"))
             }
             Step::Restart { process } => super::process_steps::restart(target, *process).await,
             Step::PushAcrossRestart {
@@ -288,6 +304,9 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
             }
         }
     }
+    for id in injected {
+        target.front_door.remove_fault(id);
+    }
     ScenarioRun {
         steps,
         failure,
@@ -310,6 +329,8 @@ fn describe(step: &Step) -> String {
         Step::Catalog => "catalog".into(),
         Step::DeleteManifest { tag } => format!("delete manifest {tag}"),
         Step::Restart { process } => format!("crash and restart {process:?}"),
+        Step::InjectFault { rule } => format!("add fault {rule}"),
+        Step::ClearFaults => "remove the scenario's faults".into(),
         Step::PushAcrossRestart {
             blob,
             size,
@@ -531,6 +552,8 @@ async fn perform(
             }
         }
         Step::Wait { .. }
+        | Step::InjectFault { .. }
+        | Step::ClearFaults
         | Step::Restart { .. }
         | Step::PushAcrossRestart { .. }
         | Step::CheckInvariants { .. }

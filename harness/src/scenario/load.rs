@@ -131,6 +131,11 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
                         .into(),
                 ));
             }
+            Step::InjectFault { rule } => {
+                if let Err(e) = rule.parse::<regmatrix_mocks::front_door::FaultRule>() {
+                    return Err(fail(format!("fault rule: {e}")));
+                }
+            }
             Step::CheckCredentials { schemes, .. } => {
                 if let Some(bad) = schemes.iter().find(|s| !AUTH_SCHEMES.contains(&s.as_str())) {
                     return Err(fail(format!(

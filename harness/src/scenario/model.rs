@@ -152,6 +152,11 @@ pub enum Step {
         #[serde(rename = "recover-within")]
         recover_within: HumanDuration,
     },
+    /// Add a fault rule at the front door, in its text syntax
+    /// (`host=*.blob.core.windows.net method=PUT action=status:503 schedule=first:3`).
+    InjectFault { rule: String },
+    /// Remove every fault rule this scenario added.
+    ClearFaults,
     /// Crash (SIGKILL) a process and start it again: Azurite on the same
     /// data directory and port, or the registry with the same config.
     Restart { process: ProcessName },
@@ -203,6 +208,8 @@ impl Step {
             Step::PushDenied { .. } => "push-denied",
             Step::CheckInvariants { .. } => "check-invariants",
             Step::Restart { .. } => "restart",
+            Step::InjectFault { .. } => "inject-fault",
+            Step::ClearFaults => "clear-faults",
             Step::PushAcrossRestart { .. } => "push-across-restart",
             Step::Wait { .. } => "wait",
             Step::RotateFederatedToken => "rotate-federated-token",

@@ -1,6 +1,7 @@
 //! The per-request pipeline, the same for plain and tunnelled requests: name
 //! the host, open an exchange in the traffic log, pick the route, and meter
-//! both bodies. A matching fault rule answers instead of the target.
+//! both bodies. A fault rule that hits answers instead of the target, or
+//! shapes the target's answer (latency, bandwidth, a cut body).
 //! It never opens a connection itself: only `forward.rs` does, and only to
 //! a routed loopback upstream.
 
@@ -8,13 +9,13 @@ use std::sync::Arc;
 
 use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, HOST};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST};
 use hyper::http::request::Parts;
 use hyper::http::uri::{Authority, PathAndQuery};
 use hyper::{Method, Request, Response, StatusCode, Uri};
 
 use super::body::{own_response, stream, ProxyBody};
-use super::fault::FaultAction;
+use super::fault::{swallow, FaultAction, Injection};
 use super::metered::{Exchange, ExchangeHead, MeteredBody};
 use super::routing::{normalize_host, ResolvedTarget};
 use super::service::{Scheme, ServiceRequest};
@@ -56,7 +57,7 @@ pub(crate) async fn dispatch(
         .apply(host.as_deref().unwrap_or_default(), &mut parts);
     let fault = ctx
         .faults
-        .matching(host.as_deref().unwrap_or_default(), &parts.method, &path);
+        .decide(host.as_deref().unwrap_or_default(), &parts.method, &path);
     let exchange = Exchange::begin(
         ctx.traffic.clone(),
         ExchangeHead {
@@ -65,17 +66,40 @@ pub(crate) async fn dispatch(
             path: path.clone(),
             auth_scheme,
             rewrites,
-            fault: fault.as_ref().map(|rule| rule.name.clone()),
+            fault: fault.as_ref().map(|injection| injection.name().to_owned()),
         },
     );
     prepare_origin_form(&mut parts, &origin, &path);
     let body = BoxBody::new(MeteredBody::request(stream(body), exchange.clone()));
+    let body = match &fault {
+        Some(injection) => injection.shape_request_body(body),
+        None => body,
+    };
     let request = Request::from_parts(parts, body);
 
-    let response = match fault.as_deref().map(|rule| &rule.action) {
+    let response = match fault.as_ref().map(Injection::action) {
         Some(FaultAction::Respond(canned)) => Some(canned.to_response()),
+        Some(FaultAction::AzureError(error)) => Some(error.to_response()),
         Some(FaultAction::Reset) => None,
-        None => route(&ctx, &origin, host.clone(), request).await,
+        Some(FaultAction::Stall) => {
+            // Holding the request keeps its body unread, so an upload backs
+            // up in the client's socket as it would against a hung server.
+            let _unanswered = request;
+            ctx.cancel.cancelled().await;
+            None
+        }
+        Some(FaultAction::Blackhole) => {
+            swallow(request.into_body()).await;
+            ctx.cancel.cancelled().await;
+            None
+        }
+        _ => {
+            let response = route(&ctx, &origin, host.clone(), request).await;
+            if let Some(injection) = fault.as_ref().filter(|i| !i.delay.is_zero()) {
+                tokio::time::sleep(injection.delay).await;
+            }
+            response
+        }
     };
     let Some(response) = response else {
         // Dropping the exchange unanswered files it with status 0.
@@ -86,12 +110,23 @@ pub(crate) async fn dispatch(
             host.unwrap_or_default(),
             fault.map_or_else(
                 || "is unreachable".to_string(),
-                |rule| format!("fault `{}`", rule.name)
+                |injection| format!("fault `{}`", injection.name())
             )
         )));
     };
     exchange.set_status(response.status().as_u16());
+    exchange.expect_response_bytes(
+        response
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse().ok()),
+    );
     let (parts, body) = response.into_parts();
+    let body = match &fault {
+        Some(injection) => injection.shape_response_body(body),
+        None => body,
+    };
     Ok(Response::from_parts(
         parts,
         BoxBody::new(MeteredBody::response(body, exchange)),

@@ -39,6 +39,10 @@ pub(crate) struct Exchange {
     status: AtomicU16,
     request_bytes: AtomicU64,
     response_bytes: AtomicU64,
+    /// The response's `Content-Length`, `u64::MAX` when it has none: a body
+    /// that ends short of it (a truncation fault, an upstream cut) is not
+    /// complete even though it ended without an error.
+    expected_response_bytes: AtomicU64,
     request_failed: AtomicBool,
     filed: AtomicBool,
 }
@@ -52,6 +56,7 @@ impl Exchange {
             status: AtomicU16::new(0),
             request_bytes: AtomicU64::new(0),
             response_bytes: AtomicU64::new(0),
+            expected_response_bytes: AtomicU64::new(u64::MAX),
             request_failed: AtomicBool::new(false),
             filed: AtomicBool::new(false),
         })
@@ -59,6 +64,11 @@ impl Exchange {
 
     pub(crate) fn set_status(&self, status: u16) {
         self.status.store(status, Ordering::Release);
+    }
+
+    pub(crate) fn expect_response_bytes(&self, length: Option<u64>) {
+        self.expected_response_bytes
+            .store(length.unwrap_or(u64::MAX), Ordering::Release);
     }
 
     /// HEAD, 1xx, 204 and 304 responses carry no body whatever the handler
@@ -72,7 +82,12 @@ impl Exchange {
         if self.filed.swap(true, Ordering::AcqRel) {
             return;
         }
-        let completed = response_completed && !self.request_failed.load(Ordering::Acquire);
+        let expected = self.expected_response_bytes.load(Ordering::Acquire);
+        let short = expected != u64::MAX
+            && !self.body_forbidden()
+            && self.response_bytes.load(Ordering::Acquire) != expected;
+        let completed =
+            response_completed && !short && !self.request_failed.load(Ordering::Acquire);
         self.log.push(TrafficRecord {
             host: self.head.host.clone(),
             method: self.head.method.clone(),

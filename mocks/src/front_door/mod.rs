@@ -34,7 +34,10 @@ use tokio_util::task::TaskTracker;
 
 pub use body::{ProxyBody, FRONT_DOOR_HEADER};
 pub use error::{FrontDoorError, RouteError};
-pub use fault::{CannedResponse, FaultAction, FaultId, FaultRule};
+pub use fault::{
+    AzureError, Bandwidth, BodyDirection, CannedResponse, FaultAction, FaultId, FaultParseError,
+    FaultParseErrorKind, FaultRule, FaultStats, Latency, Schedule, ScheduleState,
+};
 pub use rewrite::RequestRewrite;
 pub use routing::{HostPattern, Route, Target};
 pub use service::{Scheme, Service, ServiceFuture, ServiceRequest};
@@ -183,9 +186,22 @@ impl FrontDoor {
         self.ctx.faults.add(rule)
     }
 
-    /// Removes a fault rule; false if it was not there.
+    /// Parses a rule in the text syntax (see [`FaultRule`]'s `FromStr`) and
+    /// adds it.
+    pub fn add_fault_text(&self, rule: &str) -> Result<FaultId, FaultParseError> {
+        Ok(self.add_fault(rule.parse()?))
+    }
+
+    /// Removes a fault rule; false if it was not there. Its counts stay in
+    /// [`FrontDoor::fault_stats`].
     pub fn remove_fault(&self, id: FaultId) -> bool {
         self.ctx.faults.remove(id)
+    }
+
+    /// Every fault rule added so far (removed ones included), in the order
+    /// added, with how many requests each matched and hit.
+    pub fn fault_stats(&self) -> Vec<FaultStats> {
+        self.ctx.faults.stats()
     }
 
     /// Stops accepting, cuts open connections and waits (briefly) until

@@ -75,7 +75,8 @@ pub struct TrafficRecord {
     pub auth_scheme: AuthScheme,
     /// Emulator-compatibility rewrites the front door applied to the request.
     pub rewrites: Vec<&'static str>,
-    /// The fault rule that answered instead of the target, if any.
+    /// The fault rule that hit this request, if any: it answered instead of
+    /// the target, or shaped the target's answer (latency, bandwidth, a cut).
     pub fault: Option<String>,
     /// False when either body ended early (client or upstream reset), so a
     /// report can tell a short transfer from a short blob.
