@@ -105,11 +105,7 @@ async fn imds_is_probed_then_asked_for_the_user_assigned_identity() {
 async fn an_identity_outage_refuses_pushes_then_recovers() {
     let cell = run_committed_scenario("storage/identity-outage", "v3.1.1").await;
     assert_eq!(cell.outcome, Outcome::Pass, "{}", cell.evidence);
-    let outage = cell
-        .steps
-        .iter()
-        .find(|s| s.kind == "identity-outage")
-        .unwrap();
+    let outage = common::step(&cell, "identity-outage");
     assert!(outage.summary.contains("recovered"), "{}", outage.summary);
     assert!(!outage.summary.contains(" 0 of "), "{}", outage.summary);
     assert!(

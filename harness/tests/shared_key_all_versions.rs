@@ -43,11 +43,7 @@ async fn shared_key_passes_on(tag: &str) {
         "{:?}",
         cell.storage_traffic
     );
-    let read = cell
-        .steps
-        .iter()
-        .find(|s| s.kind == "read-storage")
-        .unwrap();
+    let read = common::step(&cell, "read-storage");
     assert!(
         read.ok && read.summary.contains("matching digests"),
         "{}",

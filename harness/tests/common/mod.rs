@@ -72,3 +72,14 @@ pub async fn run_committed_scenario(id: &str, tag: &str) -> regmatrix::report::C
         regmatrix::scenario::load_file(&scenario_dir().join(format!("{id}.toml"))).unwrap();
     runner::run_cell(&scenario, &columns[0], &azurite, &RunOptions::default()).await
 }
+
+/// The first step of `kind` a cell recorded.
+pub fn step<'a>(
+    cell: &'a regmatrix::report::Cell,
+    kind: &str,
+) -> &'a regmatrix::scenario::engine::StepObservation {
+    cell.steps
+        .iter()
+        .find(|s| s.kind == kind)
+        .unwrap_or_else(|| panic!("{} on {} has no {kind} step", cell.scenario, cell.version))
+}
