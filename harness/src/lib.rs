@@ -20,6 +20,7 @@ pub mod registry_log;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod soak;
 pub mod storage;
 pub mod toolchain;
 pub mod upgrade;

@@ -107,6 +107,28 @@ enum Command {
         #[arg(long)]
         scenario_dir: Option<PathBuf>,
     },
+    /// One registry under a fault profile for a fixed time, then the
+    /// invariants: operations done, faults injected by kind, violations (0 to pass).
+    Soak {
+        /// How long, e.g. `10m`, `90s`.
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Duration,
+        /// storage-flaky, identity-flaky, mixed, or a file with one fault rule per line.
+        #[arg(long)]
+        faults: String,
+        /// The registry version to soak.
+        #[arg(long, default_value = "v3.1.1")]
+        version: String,
+        /// Clients pushing and pulling at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Seed of every probability and of the workload (printed, so a run replays).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where soak.json is written.
+        #[arg(long, default_value = "reports/soak")]
+        out: PathBuf,
+    },
     /// Compare and combine matrix reports.
     Report {
         #[command(subcommand)]
@@ -176,6 +198,12 @@ fn usage_error(error: clap::Error) -> ExitCode {
         .to_string();
     eprintln!("regmatrix: error: {line} (see `regmatrix --help`)");
     ExitCode::from(2)
+}
+
+fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    regmatrix::scenario::model::parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{text:?}: use a number with ms, s, m or h, e.g. 10m"))
 }
 
 fn parse_workload(text: &str) -> Result<regmatrix::env::Workload, String> {
@@ -438,6 +466,82 @@ async fn run(cli: Cli) -> Result<u8> {
                 return Ok(2);
             }
             Ok(verdict.exit_code() as u8)
+        }
+        Command::Soak {
+            duration,
+            faults,
+            version,
+            concurrency,
+            seed,
+            out,
+        } => {
+            let seed = seed.unwrap_or_else(rand::random);
+            // Check the profile before building anything.
+            regmatrix::soak::profile_rules(&faults, seed)?;
+            let version: RegistryVersion = version.parse()?;
+            let installer = Installer::new(Cache::from_env()?);
+            let (azurite, columns) =
+                runner::prepare(&installer, std::slice::from_ref(&version), None, &progress)
+                    .await?;
+            let column = &columns[0];
+            let spec = regmatrix::env::EnvironmentSpec {
+                label: "soak".into(),
+                registry: column.registry.clone(),
+                dialect: version.dialect(),
+                azurite,
+                credentials: regmatrix::env::CredentialsMode::SharedKey,
+                identity: regmatrix::env::IdentitySetup::default(),
+                auth: None,
+                repository: "regmatrix/soak".into(),
+                disable_redirect: true,
+                storage_names: Default::default(),
+                azure_as_written: None,
+                registry_port: None,
+                ready_timeout: Duration::from_secs(30),
+                keep_run_dir: false,
+            };
+            let bar = progress.spinner(format!("soak {version} ({faults}, seed {seed})"));
+            let options = regmatrix::soak::SoakOptions {
+                duration,
+                concurrency: concurrency.max(1),
+                profile: faults,
+                seed,
+            };
+            let report = regmatrix::soak::run(&spec, &options, |ops| {
+                bar.set_message(format!("{ops} operations"));
+            })
+            .await;
+            bar.finish_and_clear();
+            let report = report?;
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let path = out.join("soak.json");
+            std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let o = &report.operations;
+            println!(
+                "soak {} for {:.0}s, {} clients, profile {}, seed {}",
+                report.version, report.duration_s, report.concurrency, report.profile, report.seed
+            );
+            println!(
+                "operations: {} pushes acknowledged, {} refused; {} pulls verified, {} failed",
+                o.pushes_acknowledged, o.pushes_refused, o.pulls_verified, o.pulls_failed
+            );
+            let kinds: Vec<String> = report
+                .faults_by_kind
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            println!("faults injected: {}", kinds.join(", "));
+            println!("invariant violations: {}", report.violations.len());
+            for v in &report.violations {
+                println!("  {v}");
+            }
+            if report.violations.is_empty() {
+                println!("invariants: {}", report.invariants);
+            }
+            println!("wrote {}", path.display());
+            Ok(u8::from(!report.violations.is_empty()))
         }
         Command::Report {
             command: ReportCommand::Diff { baseline, current },

@@ -145,3 +145,46 @@ fn bad_shards_and_baselines_are_one_line_and_exit_2() {
         );
     }
 }
+
+#[test]
+fn a_short_soak_reports_operations_faults_and_no_violation() {
+    let dir = tempfile::tempdir().unwrap();
+    let done = run(&[
+        "soak",
+        "--duration",
+        "12s",
+        "--faults",
+        "storage-flaky",
+        "--seed",
+        "7",
+        "--concurrency",
+        "2",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(done.status.code(), Some(0), "{done:?}");
+    let stdout = String::from_utf8(done.stdout).unwrap();
+    assert!(stdout.contains("seed 7"), "{stdout}");
+    assert!(stdout.contains("invariant violations: 0"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("soak.json")).unwrap())
+            .unwrap();
+    assert!(
+        report["operations"]["pushes_acknowledged"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{report}"
+    );
+    assert!(
+        report["faults_by_kind"]["latency"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    assert_eq!(report["rules"].as_array().unwrap().len(), 3);
+
+    let bad = run(&["soak", "--duration", "5s", "--faults", "no-such-profile"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8(bad.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("unknown fault profile"), "{stderr}");
+}

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::engine::{Pushed, StepError, Target};
-use crate::client::ClientError;
+use crate::client::{ClientError, RegistryClient};
 
 pub(super) async fn check(
     target: &Target<'_>,
@@ -14,15 +14,50 @@ pub(super) async fn check(
     pushed: &Pushed,
     recover_within: Duration,
 ) -> Result<String, StepError> {
+    let blobs: Vec<(String, String)> = pushed
+        .blobs
+        .iter()
+        .map(|(name, b)| (name.clone(), b.digest.clone()))
+        .collect();
+    let manifests: Vec<(String, String)> = pushed
+        .manifests
+        .iter()
+        .map(|(tag, digest)| (tag.clone(), digest.clone()))
+        .collect();
+    verify(
+        target.client,
+        repository,
+        &Acknowledged {
+            blobs: &blobs,
+            manifests: &manifests,
+            rejected: &pushed.rejected,
+        },
+        recover_within,
+    )
+    .await
+}
+
+/// What a client pushed: `(name, digest)` pairs.
+pub struct Acknowledged<'a> {
+    pub blobs: &'a [(String, String)],
+    /// `(tag, digest)`.
+    pub manifests: &'a [(String, String)],
+    /// Blobs whose push the registry refused.
+    pub rejected: &'a [(String, String)],
+}
+
+/// The invariants over plain lists, for scenarios and `regmatrix soak`.
+pub async fn verify(
+    client: &RegistryClient,
+    repository: &str,
+    pushed: &Acknowledged<'_>,
+    recover_within: Duration,
+) -> Result<String, StepError> {
     let started = Instant::now();
-    let recovered_after = wait_until_serving(target, recover_within).await?;
+    let recovered_after = wait_until_serving(client, recover_within).await?;
     let mut verified = 0usize;
-    for (name, blob) in &pushed.blobs {
-        match target
-            .client
-            .pull_blob_verified(repository, &blob.digest)
-            .await
-        {
+    for (name, digest) in pushed.blobs {
+        match client.pull_blob_verified(repository, digest).await {
             Ok(_) => verified += 1,
             Err(e @ (ClientError::DigestMismatch { .. } | ClientError::Registry(_))) => {
                 if let ClientError::Registry(r) = &e {
@@ -35,19 +70,14 @@ pub(super) async fn check(
                     }
                 }
                 return Err(StepError::DataLoss(format!(
-                    "the registry acknowledged blob {name} ({}) but does not return it intact: {e}",
-                    blob.digest
+                    "the registry acknowledged blob {name} ({digest}) but does not return it intact: {e}"
                 )));
             }
             Err(other) => return Err(StepError::Client(other)),
         }
     }
-    for (tag, digest) in &pushed.manifests {
-        match target
-            .client
-            .get_manifest_verified(repository, tag, digest)
-            .await
-        {
+    for (tag, digest) in pushed.manifests {
+        match client.get_manifest_verified(repository, tag, digest).await {
             Ok(_) => verified += 1,
             Err(e @ (ClientError::DigestMismatch { .. } | ClientError::Registry(_))) => {
                 return Err(StepError::DataLoss(format!(
@@ -57,14 +87,11 @@ pub(super) async fn check(
             Err(other) => return Err(StepError::Client(other)),
         }
     }
-    for (name, digest) in &pushed.rejected {
-        if pushed.blobs.values().any(|b| &b.digest == digest) {
+    for (name, digest) in pushed.rejected {
+        if pushed.blobs.iter().any(|(_, acked)| acked == digest) {
             continue;
         }
-        if matches!(
-            target.client.blob_size(repository, digest).await,
-            Ok(Some(_))
-        ) {
+        if matches!(client.blob_size(repository, digest).await, Ok(Some(_))) {
             return Err(StepError::DataLoss(format!(
                 "the registry refused the push of blob {name} ({digest}) yet serves it as complete"
             )));
@@ -80,10 +107,13 @@ pub(super) async fn check(
 }
 
 /// Polls `/v2/` until the registry answers (200, or 401 under token auth).
-async fn wait_until_serving(target: &Target<'_>, bound: Duration) -> Result<Duration, StepError> {
+async fn wait_until_serving(
+    client: &RegistryClient,
+    bound: Duration,
+) -> Result<Duration, StepError> {
     let started = Instant::now();
     loop {
-        let last = match target.client.ping().await {
+        let last = match client.ping().await {
             Ok(_) => return Ok(started.elapsed()),
             // Under token auth an answered challenge is a serving registry.
             Err(ClientError::Registry(r)) if r.status == 401 => return Ok(started.elapsed()),

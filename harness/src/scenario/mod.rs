@@ -4,7 +4,7 @@
 
 pub mod engine;
 mod identity_steps;
-mod invariants;
+pub mod invariants;
 mod load;
 pub mod model;
 mod process_steps;
