@@ -276,7 +276,7 @@ fn combine_runs(mut runs: Vec<Cell>, scenario: &Scenario, column: &Column) -> Ce
         for o in &observations {
             *counts.entry(o.outcome.as_str()).or_default() += 1;
         }
-        let tally: Vec<String> = counts.iter().map(|(k, v)| format!("{k} x{v}")).collect();
+        let tally = times(counts.iter());
         cell.evidence = format!(
             "flaky over {} runs ({}); run {}: {}",
             observations.len(),
@@ -560,6 +560,13 @@ pub fn summarize_identity(
     summary
 }
 
+/// `name xN` for each counted name, the form every evidence line uses.
+fn times<K: std::fmt::Display, V: std::fmt::Display>(
+    counts: impl Iterator<Item = (K, V)>,
+) -> Vec<String> {
+    counts.map(|(k, v)| format!("{k} x{v}")).collect()
+}
+
 /// `token server: token basic 200 x3, oauth2/exchange access_token 200 x1`.
 fn token_server_note(calls: &[regmatrix_mocks::token_server::TokenCall]) -> String {
     let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
@@ -576,7 +583,7 @@ fn token_server_note(calls: &[regmatrix_mocks::token_server::TokenCall]) -> Stri
     if counts.is_empty() {
         return "token server: no call".into();
     }
-    let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} x{v}")).collect();
+    let parts = times(counts.iter());
     format!("token server: {}", parts.join(", "))
 }
 
@@ -591,13 +598,8 @@ fn identity_note(identity: &IdentitySummary) -> Option<String> {
             .iter()
             .any(|m| k.starts_with(m))
     };
-    let mut parts: Vec<String> = identity
-        .calls
-        .iter()
-        .filter(|(k, _)| !is_metadata(k))
-        .map(|(k, v)| format!("{k} x{v}"))
-        .collect();
-    parts.extend(identity.unanswered.iter().map(|(k, v)| format!("{k} x{v}")));
+    let mut parts = times(identity.calls.iter().filter(|(k, _)| !is_metadata(k)));
+    parts.extend(times(identity.unanswered.iter()));
     if parts.is_empty() {
         let metadata: u64 = identity.calls.values().sum();
         parts.push(format!("{metadata} metadata requests, no token request"));
@@ -616,10 +618,7 @@ pub fn summarize(records: &[TrafficRecord]) -> TrafficSummary {
         summary.requests += 1;
         summary.bytes_up += r.request_bytes;
         summary.bytes_down += r.response_bytes;
-        let scheme = serde_json::to_value(r.auth_scheme)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| "unknown".into());
+        let scheme = r.auth_scheme.as_str().to_string();
         *summary.by_auth_scheme.entry(scheme).or_default() += 1;
         *summary.by_status.entry(r.status.to_string()).or_default() += 1;
         for rewrite in &r.rewrites {

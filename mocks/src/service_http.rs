@@ -44,6 +44,17 @@ pub(crate) fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a s
         .filter(|v| !v.is_empty())
 }
 
+/// Every non-empty value of `name` (repeated `scope` parameters).
+pub(crate) fn get_all<'a>(
+    pairs: &'a [(String, String)],
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> {
+    pairs
+        .iter()
+        .filter(move |(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<ProxyBody> {
     let mut response = Response::new(full(body.to_string()));
     *response.status_mut() = status;

@@ -20,6 +20,15 @@ pub enum Change {
 }
 
 impl Change {
+    /// How `after` compares with `before`: worse, better, or the same.
+    pub fn between(before: Outcome, after: Outcome) -> Change {
+        match after.severity().cmp(&before.severity()) {
+            std::cmp::Ordering::Greater => Change::Regression,
+            std::cmp::Ordering::Less => Change::Fixed,
+            std::cmp::Ordering::Equal => Change::Unchanged,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Change::Regression => "regression",
@@ -63,13 +72,8 @@ impl ReportDiff {
                 let change = match (before, after) {
                     (None, Some(_)) => Change::New,
                     (Some(_), None) => Change::Removed,
-                    (Some(b), Some(a)) if a.outcome.severity() > b.outcome.severity() => {
-                        Change::Regression
-                    }
-                    (Some(b), Some(a)) if a.outcome.severity() < b.outcome.severity() => {
-                        Change::Fixed
-                    }
-                    _ => Change::Unchanged,
+                    (Some(b), Some(a)) => Change::between(b.outcome, a.outcome),
+                    (None, None) => Change::Unchanged,
                 };
                 CellChange {
                     evidence: after

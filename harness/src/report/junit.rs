@@ -284,33 +284,27 @@ fn xml_char(c: char) -> bool {
 /// Element content: `&`, `<` and `>` escaped (`>` so `]]>` cannot appear);
 /// a carriage return as a reference, so parsers do not turn it into `\n`.
 fn text(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars().filter(|c| xml_char(*c)) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(raw, false)
 }
 
 /// Attribute values (always double-quoted): as [`text`], plus quotes, and
 /// tab and newlines as references, which attribute normalization keeps.
 fn attr(raw: &str) -> String {
+    escape(raw, true)
+}
+
+fn escape(raw: &str, attribute: bool) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars().filter(|c| xml_char(*c)) {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\'' if attribute => out.push_str("&apos;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' if attribute => out.push_str("&#10;"),
             c => out.push(c),
         }
     }

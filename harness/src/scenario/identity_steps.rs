@@ -115,15 +115,10 @@ pub(super) fn check_credentials(
         .into_iter()
         .filter(|r| is_storage_host(&r.host))
         .collect();
-    let name = |s: AuthScheme| {
-        serde_json::to_value(s)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
-    };
+    let name = |s: AuthScheme| s.as_str();
     let offending: Vec<&TrafficRecord> = storage
         .iter()
-        .filter(|r| !schemes.contains(&name(r.auth_scheme)))
+        .filter(|r| !schemes.iter().any(|s| s == name(r.auth_scheme)))
         .collect();
     if let Some(first) = offending.first() {
         return Err(StepError::Unmet(format!(

@@ -17,16 +17,7 @@ pub struct Row {
 
 impl Row {
     fn change(&self) -> Change {
-        match self
-            .after
-            .outcome
-            .severity()
-            .cmp(&self.before.outcome.severity())
-        {
-            std::cmp::Ordering::Greater => Change::Regression,
-            std::cmp::Ordering::Less => Change::Fixed,
-            std::cmp::Ordering::Equal => Change::Unchanged,
-        }
+        Change::between(self.before.outcome, self.after.outcome)
     }
 }
 

@@ -29,6 +29,18 @@ pub enum AuthScheme {
 }
 
 impl AuthScheme {
+    /// The name reports use, the same as its serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SharedKey => "shared_key",
+            Self::Bearer => "bearer",
+            Self::Sas => "sas",
+            Self::Basic => "basic",
+            Self::Other => "other",
+            Self::None => "none",
+        }
+    }
+
     /// Classifies a request by its `Authorization` header, then by its query.
     pub fn of_request(headers: &HeaderMap, query: Option<&str>) -> Self {
         if let Some(value) = headers.get(AUTHORIZATION) {

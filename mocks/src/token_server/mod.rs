@@ -25,7 +25,7 @@ pub use scope::{grant, parse_scopes, AccessRule, GrantedAccess, RequestedScope};
 
 use crate::front_door::{ProxyBody, Service, ServiceFuture, ServiceRequest};
 use crate::identity::IdentityPlane;
-use crate::service_http::{json_response, query_pairs, read_form};
+use crate::service_http::{get, get_all, json_response, query_pairs, read_form};
 
 /// The user name ACR expects with a refresh token as the password.
 pub const ACR_REFRESH_USER: &str = "00000000-0000-0000-0000-000000000000";
@@ -147,20 +147,6 @@ fn basic_credentials(headers: &hyper::HeaderMap) -> Option<(String, String)> {
     Some((user.to_string(), password.to_string()))
 }
 
-fn pairs_get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-fn pairs_all<'a>(pairs: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
-    pairs
-        .iter()
-        .filter(move |(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 impl TokenServer {
     async fn answer(self: Arc<Self>, request: ServiceRequest) -> Response<ProxyBody> {
         let (parts, body) = request.request.into_parts();
@@ -265,7 +251,7 @@ impl TokenServer {
         query: &[(String, String)],
         basic: Option<(String, String)>,
     ) -> Result<(TokenCall, serde_json::Value), Refusal> {
-        self.check_service(pairs_get(query, "service"))?;
+        self.check_service(get(query, "service"))?;
         let (subject, rules, grant_kind) = match basic {
             Some((user, password)) if user == ACR_REFRESH_USER => {
                 let (subject, rules) = self.redeem(&password, "unauthorized")?;
@@ -277,13 +263,13 @@ impl TokenServer {
             }
             None => ("".to_string(), Vec::new(), "anonymous"),
         };
-        let offline = pairs_get(query, "offline_token") == Some("true");
+        let offline = get(query, "offline_token") == Some("true");
         let refresh =
             (offline && grant_kind == "basic").then(|| self.new_refresh_token(&subject, &rules));
         self.issue(
             &subject,
             &rules,
-            pairs_all(query, "scope"),
+            get_all(query, "scope"),
             grant_kind,
             refresh,
             true,
@@ -295,19 +281,19 @@ impl TokenServer {
         &self,
         form: &[(String, String)],
     ) -> Result<(TokenCall, serde_json::Value), Refusal> {
-        self.check_service(pairs_get(form, "service"))?;
-        let grant_type = pairs_get(form, "grant_type").unwrap_or_default();
+        self.check_service(get(form, "service"))?;
+        let grant_type = get(form, "grant_type").unwrap_or_default();
         let (subject, rules, refresh) = match grant_type {
             "password" => {
-                let user = pairs_get(form, "username").unwrap_or_default();
-                let password = pairs_get(form, "password").unwrap_or_default();
+                let user = get(form, "username").unwrap_or_default();
+                let password = get(form, "password").unwrap_or_default();
                 let found = self.authenticate(user, password)?;
-                let refresh = (pairs_get(form, "access_type") == Some("offline"))
+                let refresh = (get(form, "access_type") == Some("offline"))
                     .then(|| self.new_refresh_token(&found.name, &found.rules));
                 (found.name.clone(), found.rules.clone(), refresh)
             }
             "refresh_token" => {
-                let token = pairs_get(form, "refresh_token").unwrap_or_default();
+                let token = get(form, "refresh_token").unwrap_or_default();
                 let (subject, rules) = self.redeem(token, "invalid_grant")?;
                 (subject, rules, None)
             }
@@ -322,7 +308,7 @@ impl TokenServer {
         self.issue(
             &subject,
             &rules,
-            pairs_all(form, "scope"),
+            get_all(form, "scope"),
             grant_type,
             refresh,
             false,
@@ -381,8 +367,8 @@ impl TokenServer {
         &self,
         form: &[(String, String)],
     ) -> Result<(TokenCall, serde_json::Value), Refusal> {
-        self.check_service(pairs_get(form, "service"))?;
-        if pairs_get(form, "grant_type") != Some("access_token") {
+        self.check_service(get(form, "service"))?;
+        if get(form, "grant_type") != Some("access_token") {
             return Err(Refusal(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
@@ -396,11 +382,11 @@ impl TokenServer {
                 "no Entra ID trust configured".into(),
             ));
         };
-        let token = pairs_get(form, "access_token").unwrap_or_default();
+        let token = get(form, "access_token").unwrap_or_default();
         let claims = plane
             .verify_access_token(token)
             .map_err(|e| Refusal(StatusCode::UNAUTHORIZED, "unauthorized", e))?;
-        if let Some(tenant) = pairs_get(form, "tenant") {
+        if let Some(tenant) = get(form, "tenant") {
             if claims.get("tid").and_then(|v| v.as_str()) != Some(tenant) {
                 return Err(Refusal(
                     StatusCode::UNAUTHORIZED,
