@@ -200,6 +200,20 @@ fn usage_error(error: clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// A cell the harness could not run says why on stderr, whatever command ran it.
+fn print_harness_errors(report: &report::MatrixReport) {
+    for cell in report
+        .cells
+        .iter()
+        .filter(|c| c.outcome == report::Outcome::Error)
+    {
+        eprintln!(
+            "regmatrix: error: {} on {}: {}",
+            cell.scenario, cell.version, cell.evidence
+        );
+    }
+}
+
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     regmatrix::scenario::model::parse_duration(text)
         .filter(|d| !d.is_zero())
@@ -368,16 +382,7 @@ async fn run(cli: Cli) -> Result<u8> {
             for path in written {
                 println!("wrote {}", path.display());
             }
-            for cell in report
-                .cells
-                .iter()
-                .filter(|c| c.outcome == report::Outcome::Error)
-            {
-                eprintln!(
-                    "regmatrix: error: {} on {}: {}",
-                    cell.scenario, cell.version, cell.evidence
-                );
-            }
+            print_harness_errors(&report);
             let Some(baseline) = baseline else {
                 return Ok(report.exit_code() as u8);
             };
@@ -462,6 +467,7 @@ async fn run(cli: Cli) -> Result<u8> {
                 rows,
             };
             print!("{}", regmatrix::upgrade::render(&verdict));
+            print_harness_errors(&report);
             if report.exit_code() == 2 {
                 return Ok(2);
             }
