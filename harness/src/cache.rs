@@ -49,6 +49,11 @@ impl Cache {
         self.root.join("registry").join(tag)
     }
 
+    /// A peer client (oras, crane) built from its Go module.
+    pub fn tool_dir(&self, name: &str, version: &str) -> PathBuf {
+        self.root.join("tools").join(format!("{name}-{version}"))
+    }
+
     pub fn azurite_dir(&self, version: &str) -> PathBuf {
         self.root.join("azurite").join(version)
     }

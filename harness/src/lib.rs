@@ -6,6 +6,7 @@
 //! storage/identity -> observations (`scenario::engine`) -> `report`.
 //! `runner` wires those together for the CLI.
 
+pub mod bench;
 pub mod cache;
 pub mod cleanup;
 pub mod client;

@@ -129,6 +129,46 @@ enum Command {
         #[arg(long, default_value = "reports/soak")]
         out: PathBuf,
     },
+    /// Blob throughput through each registry version on Azurite, side by
+    /// side with Azurite direct, loopback TCP, the filesystem driver and the
+    /// peer clients oras and crane; writes bench.json, bench.md and bench.html.
+    Bench {
+        #[command(flatten)]
+        versions: VersionArgs,
+        /// Blob sizes (binary units).
+        #[arg(long, default_value = "1MiB,16MiB,128MiB,1GiB")]
+        sizes: String,
+        /// Upload modes: monolithic, chunked:<chunk size>.
+        #[arg(long, default_value = "monolithic,chunked:5MiB,chunked:32MiB")]
+        modes: String,
+        /// Operations in flight at once.
+        #[arg(long, default_value = "1,4,16")]
+        concurrency: String,
+        /// What to measure: limit (Azurite direct), shared-key, oauth, filesystem.
+        #[arg(long, default_value = "limit,shared-key,oauth,filesystem")]
+        paths: String,
+        /// Peer clients to compare with: oras, crane, or none.
+        #[arg(long, default_value = "oras,crane")]
+        peers: String,
+        /// Bytes each row aims to move each way (more operations for small blobs).
+        #[arg(long, default_value = "256MiB")]
+        row_bytes: String,
+        /// Skip rows with more bytes than this in flight (size x concurrency).
+        #[arg(long, default_value = "1GiB")]
+        max_inflight: String,
+        /// Operations per row at most.
+        #[arg(long, default_value_t = 64)]
+        max_ops: usize,
+        /// Serve blob GETs from the registry instead of redirecting to Azurite.
+        #[arg(long)]
+        no_redirect: bool,
+        /// Seconds a registry may take to turn healthy.
+        #[arg(long, default_value_t = 30)]
+        ready_timeout: u64,
+        /// Where bench.json, bench.md and bench.html are written.
+        #[arg(long, default_value = "reports/bench")]
+        out: PathBuf,
+    },
     /// Compare and combine matrix reports.
     Report {
         #[command(subcommand)]
@@ -502,6 +542,7 @@ async fn run(cli: Cli) -> Result<u8> {
                 disable_redirect: true,
                 storage_names: Default::default(),
                 azure_as_written: None,
+                backend: Default::default(),
                 registry_port: None,
                 ready_timeout: Duration::from_secs(30),
                 keep_run_dir: false,
@@ -548,6 +589,85 @@ async fn run(cli: Cli) -> Result<u8> {
             }
             println!("wrote {}", path.display());
             Ok(u8::from(!report.violations.is_empty()))
+        }
+        Command::Bench {
+            versions,
+            sizes,
+            modes,
+            concurrency,
+            paths,
+            peers,
+            row_bytes,
+            max_inflight,
+            max_ops,
+            no_redirect,
+            ready_timeout,
+            out,
+        } => {
+            use regmatrix::bench::{self, plan};
+            // Check every option before building anything.
+            let plan = plan::BenchPlan {
+                sizes: plan::parse_list(&sizes, "--sizes", plan::parse_size)?,
+                modes: plan::parse_list(&modes, "--modes", |m| m.parse())?,
+                concurrency: plan::parse_list(
+                    &concurrency,
+                    "--concurrency",
+                    plan::parse_concurrency,
+                )?,
+                row_bytes: plan::parse_size(&row_bytes)?,
+                max_inflight: plan::parse_size(&max_inflight)?,
+                max_ops: max_ops.max(1),
+            };
+            let paths = parse_bench_paths(&paths)?;
+            let peer_tools = parse_peers(&peers)?;
+            let tags = resolve_versions(&versions)?;
+            let installer = Installer::new(Cache::from_env()?);
+            let (azurite, columns) = runner::prepare(
+                &installer,
+                &tags,
+                versions.registry_bin.as_deref(),
+                &progress,
+            )
+            .await?;
+            let mut installed_peers = Vec::new();
+            for tool in peer_tools {
+                let bar = progress.spinner(format!("{} {}", tool.name(), tool.version()));
+                let installed = installer.peer(tool, &bar).await;
+                bar.finish_and_clear();
+                installed_peers.push(installed?);
+            }
+            let setup = bench::BenchSetup {
+                azurite,
+                columns,
+                peers: installed_peers,
+            };
+            let options = bench::BenchOptions {
+                plan,
+                paths,
+                redirect: !no_redirect,
+                ready_timeout: Duration::from_secs(ready_timeout),
+                loopback_bytes: 1 << 30,
+            };
+            let report = bench::run(&setup, &options, &progress).await?;
+            let markdown = bench::render::markdown(&report);
+            print!("{markdown}");
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            for (name, text) in [
+                ("bench.json", serde_json::to_string_pretty(&report)? + "\n"),
+                ("bench.md", markdown),
+                ("bench.html", bench::render::html(&report)),
+            ] {
+                let path = out.join(name);
+                std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+            let failed = report
+                .rows
+                .iter()
+                .any(|r| r.status == bench::report::RowStatus::Failed);
+            Ok(u8::from(failed))
         }
         Command::Report {
             command: ReportCommand::Diff { baseline, current },
@@ -624,6 +744,40 @@ async fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn parse_bench_paths(list: &str) -> Result<Vec<regmatrix::bench::BenchPath>> {
+    use regmatrix::bench::BenchPath;
+    let mut paths = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        paths.push(match name {
+            "limit" => BenchPath::AzureDirect,
+            "shared-key" => BenchPath::RegistryAzureSharedKey,
+            "oauth" => BenchPath::RegistryAzureOauth,
+            "filesystem" => BenchPath::RegistryFilesystem,
+            other => bail!(
+                "unknown bench path {other:?}: expected limit, shared-key, oauth or filesystem"
+            ),
+        });
+    }
+    if paths.is_empty() {
+        bail!("--paths is empty: give at least one of limit, shared-key, oauth, filesystem");
+    }
+    Ok(paths)
+}
+
+fn parse_peers(list: &str) -> Result<Vec<regmatrix::install::PeerTool>> {
+    if list.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    let mut tools = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let tool: regmatrix::install::PeerTool = name.parse().map_err(anyhow::Error::msg)?;
+        if !tools.contains(&tool) {
+            tools.push(tool);
+        }
+    }
+    Ok(tools)
 }
 
 fn resolve_versions(args: &VersionArgs) -> Result<Vec<RegistryVersion>> {

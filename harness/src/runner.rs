@@ -102,6 +102,20 @@ impl Progress {
         bar
     }
 
+    /// A bar over bytes moved, with throughput and time left.
+    pub fn bytes(&self, total: u64, message: &str) -> ProgressBar {
+        let bar = self.multi.add(ProgressBar::new(total));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "[{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {elapsed:>4} (eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(message.to_string());
+        bar
+    }
+
     pub fn println(&self, line: &str) {
         let _ = self.multi.println(line);
     }
@@ -324,6 +338,7 @@ pub async fn run_cell(
             .map(|u| u.names.clone())
             .unwrap_or_default(),
         azure_as_written: scenario.user_storage.as_ref().map(|u| u.azure.clone()),
+        backend: Default::default(),
         registry_port: options.registry_port,
         ready_timeout: options.ready_timeout,
         keep_run_dir: options.keep_run_dirs,

@@ -133,16 +133,38 @@ pub struct RegistryConfig {
     /// A user's `storage.azure` section, rendered as is instead of from
     /// `storage` (which then only names the account for the environment).
     pub azure_as_written: Option<Mapping>,
+    pub driver: StorageDriver,
+}
+
+/// Which storage driver the registry writes through. The filesystem driver
+/// exists for benchmarks: the same binary without Azure in the path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StorageDriver {
+    #[default]
+    Azure,
+    Filesystem {
+        root: std::path::PathBuf,
+    },
 }
 
 impl RegistryConfig {
     pub fn render(&self, dialect: ConfigDialect) -> Result<String, Unsupported> {
         let mut storage = Mapping::new();
-        let azure = match &self.azure_as_written {
-            Some(written) => written.clone(),
-            None => self.azure_parameters(dialect)?,
-        };
-        storage.insert("azure".into(), Value::Mapping(azure));
+        match &self.driver {
+            StorageDriver::Filesystem { root } => {
+                storage.insert(
+                    "filesystem".into(),
+                    map([("rootdirectory", root.display().to_string().into())]),
+                );
+            }
+            StorageDriver::Azure => {
+                let azure = match &self.azure_as_written {
+                    Some(written) => written.clone(),
+                    None => self.azure_parameters(dialect)?,
+                };
+                storage.insert("azure".into(), Value::Mapping(azure));
+            }
+        }
         storage.insert("delete".into(), map([("enabled", true.into())]));
         storage.insert(
             "redirect".into(),
@@ -333,6 +355,29 @@ mod tests {
             http_secret: "s".into(),
             token_auth: None,
             azure_as_written: None,
+            driver: StorageDriver::Azure,
+        }
+    }
+
+    #[test]
+    fn filesystem_driver_replaces_azure_on_every_dialect() {
+        let mut c = config();
+        // Token credentials that 2.8 cannot express do not matter without Azure.
+        c.storage.credentials = StorageCredentials::DefaultCredentials { documented: None };
+        c.driver = StorageDriver::Filesystem {
+            root: "/r/blobs".into(),
+        };
+        for dialect in [
+            ConfigDialect::V2,
+            ConfigDialect::V3PreRelease,
+            ConfigDialect::V3,
+        ] {
+            let doc: Value = serde_yaml::from_str(&c.render(dialect).unwrap()).unwrap();
+            assert_eq!(
+                doc["storage"]["filesystem"]["rootdirectory"],
+                Value::from("/r/blobs")
+            );
+            assert!(doc["storage"].get("azure").is_none());
         }
     }
 

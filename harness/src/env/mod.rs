@@ -21,7 +21,7 @@ use regmatrix_mocks::pki::{CertificateAuthority, PkiError};
 pub use auth::{AuthSetup, TokenAuth};
 pub use config::{
     AzureStorage, CredentialsMode, RegistryConfig, ServicePrincipal, StorageCredentials,
-    Unsupported,
+    StorageDriver, Unsupported,
 };
 pub use identity::{FederatedToken, IdentityCloud, IdentitySetup, Workload};
 pub use ports::PortError;
@@ -154,6 +154,16 @@ impl ProcessControl for Environment {
     }
 }
 
+const CA_BUNDLE: &str = "ca.pem";
+
+/// Where the registry stores blobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageBackend {
+    #[default]
+    Azure,
+    Filesystem,
+}
+
 /// What to start.
 #[derive(Clone)]
 pub struct EnvironmentSpec {
@@ -171,6 +181,9 @@ pub struct EnvironmentSpec {
     pub storage_names: StorageNames,
     /// The user's azure section as written; replaces the rendered one.
     pub azure_as_written: Option<serde_yaml::Mapping>,
+    /// Azure (the default) or, for benchmarks, the filesystem driver in
+    /// the run directory.
+    pub backend: StorageBackend,
     /// A fixed registry port (debugging); `None` picks a free one.
     pub registry_port: Option<u16>,
     pub ready_timeout: Duration,
@@ -211,7 +224,7 @@ impl Environment {
         }
         let dir = run_dir.path().to_path_buf();
         let ca = Arc::new(CertificateAuthority::generate("regmatrix harness CA")?);
-        let ca_bundle = dir.join("ca.pem");
+        let ca_bundle = dir.join(CA_BUNDLE);
         ca.write_cert_pem(&ca_bundle)?;
         let names = &spec.storage_names;
         let account = match &names.account {
@@ -241,6 +254,12 @@ impl Environment {
                 .azure_as_written
                 .as_ref()
                 .map(|azure| config::fill_placeholders(azure, &account, &principal)),
+            driver: match spec.backend {
+                StorageBackend::Azure => StorageDriver::Azure,
+                StorageBackend::Filesystem => StorageDriver::Filesystem {
+                    root: dir.join("filesystem-storage"),
+                },
+            },
         };
         // Render before starting processes: a version that cannot express the
         // configuration is answered without spending a second on them. (Token
@@ -368,6 +387,19 @@ impl Environment {
 
     pub fn run_dir(&self) -> &std::path::Path {
         self.run_dir.path()
+    }
+
+    /// The registry's and Azurite's process ids, for reading their CPU time.
+    pub async fn process_ids(&self) -> (i32, i32) {
+        (
+            self.registry.lock().await.process.pid(),
+            self.azurite.lock().await.process.pid(),
+        )
+    }
+
+    /// The harness CA's certificate file, for clients that trust by file.
+    pub fn ca_bundle(&self) -> PathBuf {
+        self.run_dir.path().join(CA_BUNDLE)
     }
 
     /// Stops the processes (registry first, so it does not log storage errors

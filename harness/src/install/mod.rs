@@ -5,6 +5,7 @@
 
 mod azurite;
 mod go_module;
+mod peer_tool;
 mod tool_run;
 mod vendor_conf;
 
@@ -18,6 +19,7 @@ use crate::toolchain::MissingTool;
 use crate::versions::{BuildRecipe, RegistryVersion};
 
 pub use azurite::{InstalledAzurite, AZURITE_VERSION};
+pub use peer_tool::{InstalledPeer, PeerTool};
 pub use vendor_conf::{go_mod_from_vendor_conf, VendorConfError};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +31,12 @@ pub enum InstallError {
     #[error("building registry {tag} failed: {last_line} (full log: {log})")]
     Build {
         tag: String,
+        last_line: String,
+        log: PathBuf,
+    },
+    #[error("building {tool} failed: {last_line} (full log: {log})")]
+    PeerBuild {
+        tool: String,
         last_line: String,
         log: PathBuf,
     },
@@ -78,6 +86,17 @@ impl Installer {
         join_blocking(move || install_registry(&cache, &version, &progress)).await
     }
 
+    /// Builds a peer client (oras, crane) into the cache unless it is there.
+    pub async fn peer(
+        &self,
+        tool: PeerTool,
+        progress: &ProgressBar,
+    ) -> Result<InstalledPeer, InstallError> {
+        let cache = self.cache.clone();
+        let progress = progress.clone();
+        join_blocking(move || peer_tool::install(&cache, tool, &progress)).await
+    }
+
     pub async fn azurite(&self, progress: &ProgressBar) -> Result<InstalledAzurite, InstallError> {
         let cache = self.cache.clone();
         let progress = progress.clone();
@@ -114,13 +133,13 @@ fn install_registry(
     progress: &ProgressBar,
 ) -> Result<InstalledRegistry, InstallError> {
     let dir = cache.registry_dir(version.tag());
-    if let Some(done) = read_manifest(&dir) {
+    if let Some(done) = read_manifest::<InstalledRegistry>(&dir) {
         return Ok(done);
     }
     progress.set_message(format!("registry {version}: waiting for the cache lock"));
     let _lock = cache.lock(&format!("registry-{}", version.tag()))?;
     // Another process may have finished the build while we waited.
-    if let Some(done) = read_manifest(&dir) {
+    if let Some(done) = read_manifest::<InstalledRegistry>(&dir) {
         return Ok(done);
     }
     let scratch = cache.scratch_dir(&format!("build-{}", version.tag()))?;
@@ -147,13 +166,24 @@ fn install_registry(
     Ok(installed)
 }
 
-fn read_manifest(dir: &Path) -> Option<InstalledRegistry> {
-    let text = std::fs::read_to_string(dir.join(MANIFEST)).ok()?;
-    let installed: InstalledRegistry = serde_json::from_str(&text).ok()?;
-    installed.binary.is_file().then_some(installed)
+/// Something installed into the cache whose binary must still be there.
+pub(crate) trait Installed: Serialize + serde::de::DeserializeOwned {
+    fn binary(&self) -> &Path;
 }
 
-fn write_manifest(dir: &Path, installed: &InstalledRegistry) -> Result<(), CacheError> {
+impl Installed for InstalledRegistry {
+    fn binary(&self) -> &Path {
+        &self.binary
+    }
+}
+
+pub(crate) fn read_manifest<T: Installed>(dir: &Path) -> Option<T> {
+    let text = std::fs::read_to_string(dir.join(MANIFEST)).ok()?;
+    let installed: T = serde_json::from_str(&text).ok()?;
+    installed.binary().is_file().then_some(installed)
+}
+
+pub(crate) fn write_manifest<T: Installed>(dir: &Path, installed: &T) -> Result<(), CacheError> {
     let path = dir.join(MANIFEST);
     let tmp = dir.join(format!("{MANIFEST}.tmp"));
     let text = serde_json::to_string_pretty(installed).unwrap_or_default();

@@ -49,30 +49,39 @@ pub fn render(report: &MatrixReport) -> String {
          identity calls and registry log.</p></section>\n",
     );
     body.push_str("</main>\n");
-    // A benchmark chart (`bar_chart_svg`) goes here once the model carries
-    // benchmark series; until then the page has no chart section.
     body.push_str(&detail_store(report, &rows));
+    page(
+        &format!("regmatrix matrix, {}", report.generated_at),
+        STYLE,
+        &body,
+        Some(SCRIPT),
+    )
+}
 
+/// A self-contained page around `body`: its inline style and optional
+/// script are the only ones the Content-Security-Policy allows (by hash),
+/// and it may fetch nothing. The bench report uses it too.
+pub fn page(title: &str, style: &str, body: &str, script: Option<&str>) -> String {
+    let script_src = script.map_or("'none'".to_string(), |s| format!("'{}'", csp_hash(s)));
     let csp = format!(
-        "default-src 'none'; style-src '{}'; script-src '{}'; img-src 'none'; \
+        "default-src 'none'; style-src '{}'; script-src {script_src}; img-src 'none'; \
          base-uri 'none'; form-action 'none'",
-        csp_hash(STYLE),
-        csp_hash(SCRIPT)
+        csp_hash(style),
     );
-    let mut out = String::with_capacity(body.len() + STYLE.len() + SCRIPT.len() + 1024);
+    let mut out = String::with_capacity(body.len() + style.len() + 4096);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(&format!(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n",
         escape(&csp)
     ));
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!(
-        "<title>regmatrix matrix, {}</title>\n",
-        escape(&report.generated_at)
-    ));
-    out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
-    out.push_str(&body);
-    out.push_str(&format!("<script>{SCRIPT}</script>\n</body>\n</html>\n"));
+    out.push_str(&format!("<title>{}</title>\n", escape(title)));
+    out.push_str(&format!("<style>{style}</style>\n</head>\n<body>\n"));
+    out.push_str(body);
+    if let Some(script) = script {
+        out.push_str(&format!("<script>{script}</script>\n"));
+    }
+    out.push_str("</body>\n</html>\n");
     out
 }
 

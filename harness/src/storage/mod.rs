@@ -143,6 +143,32 @@ impl BlobStorageClient {
         }
     }
 
+    /// Deletes one blob; one that is already gone is fine.
+    pub async fn delete_blob(
+        &self,
+        container: &str,
+        blob: &str,
+        port: u16,
+    ) -> Result<(), StorageError> {
+        let path = format!("/{container}/{}", encode_blob_name(blob));
+        let response = self.send(reqwest::Method::DELETE, &path, port).await?;
+        match response.status().as_u16() {
+            202 | 404 => Ok(()),
+            status => Err(status_error("DELETE", &path, status, &response)),
+        }
+    }
+
+    /// Deletes every blob in `container` and returns how many there were
+    /// (the bench empties the store between rows, so Azurite's data
+    /// directory holds one row's blobs at a time).
+    pub async fn delete_all(&self, container: &str, port: u16) -> Result<usize, StorageError> {
+        let names = self.list_blob_names(container, port).await?;
+        for name in &names {
+            self.delete_blob(container, name, port).await?;
+        }
+        Ok(names.len())
+    }
+
     /// Reads a blob and returns its size and `sha256:` digest, streaming.
     pub async fn blob_digest(
         &self,

@@ -1,0 +1,131 @@
+//! Peer registry clients for the bench (oras, crane), built with
+//! `go install <module>/cmd/<tool>@<version>` into the cache, one directory
+//! per tool and version, as the registries are.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+
+use super::{read_manifest, tool_run, write_manifest, InstallError, Installed};
+use crate::cache::{Cache, CacheError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeerTool {
+    Oras,
+    Crane,
+}
+
+impl PeerTool {
+    pub const ALL: [PeerTool; 2] = [PeerTool::Oras, PeerTool::Crane];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PeerTool::Oras => "oras",
+            PeerTool::Crane => "crane",
+        }
+    }
+
+    /// The package `go install` builds, and the release it builds: pinned,
+    /// so two bench runs compare with the same peer.
+    fn package(self) -> (&'static str, &'static str) {
+        match self {
+            PeerTool::Oras => ("oras.land/oras/cmd/oras", "v1.3.6"),
+            PeerTool::Crane => (
+                "github.com/google/go-containerregistry/cmd/crane",
+                "v0.22.1",
+            ),
+        }
+    }
+
+    pub fn version(self) -> &'static str {
+        self.package().1
+    }
+}
+
+impl std::str::FromStr for PeerTool {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "oras" => Ok(PeerTool::Oras),
+            "crane" => Ok(PeerTool::Crane),
+            other => Err(format!(
+                "unknown peer client {other:?}: expected oras or crane"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledPeer {
+    pub tool: PeerTool,
+    pub version: String,
+    pub binary: PathBuf,
+}
+
+impl Installed for InstalledPeer {
+    fn binary(&self) -> &Path {
+        &self.binary
+    }
+}
+
+pub fn install(
+    cache: &Cache,
+    tool: PeerTool,
+    progress: &ProgressBar,
+) -> Result<InstalledPeer, InstallError> {
+    let (package, version) = tool.package();
+    let dir = cache.tool_dir(tool.name(), version);
+    if let Some(done) = read_manifest::<InstalledPeer>(&dir) {
+        return Ok(done);
+    }
+    progress.set_message(format!(
+        "{} {version}: waiting for the cache lock",
+        tool.name()
+    ));
+    let _lock = cache.lock(&format!("tool-{}-{version}", tool.name()))?;
+    if let Some(done) = read_manifest::<InstalledPeer>(&dir) {
+        return Ok(done);
+    }
+    progress.set_message(format!(
+        "{} {version}: building from its Go module",
+        tool.name()
+    ));
+    let go = crate::toolchain::require("go", &format!("to build the peer client {}", tool.name()))?;
+    let scratch = cache.scratch_dir(&format!("build-{}", tool.name()))?;
+    let log_path = cache.log_path(&format!("build-{}-{version}", tool.name()))?;
+    let bin_dir = scratch.path().join("bin");
+    let mut command = Command::new(go);
+    command
+        .arg("install")
+        .arg(format!("{package}@{version}"))
+        .env("GOBIN", &bin_dir)
+        .env("CGO_ENABLED", "0")
+        .env("GOFLAGS", "-mod=mod -buildvcs=false");
+    let failed = |last_line: String| InstallError::PeerBuild {
+        tool: format!("{}@{version}", tool.name()),
+        last_line,
+        log: log_path.clone(),
+    };
+    let outcome = tool_run::run(command, &log_path).map_err(|e| failed(e.to_string()))?;
+    if !outcome.status.success() {
+        return Err(failed(outcome.last_line()));
+    }
+    crate::cache::create_dir(&dir)?;
+    let binary = dir.join(tool.name());
+    let built = bin_dir.join(tool.name());
+    std::fs::rename(&built, &binary).map_err(|source| CacheError::Io {
+        path: binary.clone(),
+        source,
+    })?;
+    let installed = InstalledPeer {
+        tool,
+        version: version.to_string(),
+        binary,
+    };
+    write_manifest(&dir, &installed)?;
+    Ok(installed)
+}
