@@ -151,13 +151,13 @@ enum Command {
         #[arg(long, default_value = "oras,crane")]
         peers: String,
         /// Bytes each row aims to move each way (more operations for small blobs).
-        #[arg(long, default_value = "256MiB")]
+        #[arg(long, default_value = "128MiB")]
         row_bytes: String,
         /// Skip rows with more bytes than this in flight (size x concurrency).
         #[arg(long, default_value = "1GiB")]
         max_inflight: String,
         /// Operations per row at most.
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = 32)]
         max_ops: usize,
         /// Serve blob GETs from the registry instead of redirecting to Azurite.
         #[arg(long)]

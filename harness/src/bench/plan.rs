@@ -168,9 +168,9 @@ impl Default for BenchPlan {
                 },
             ],
             concurrency: vec![1, 4, 16],
-            row_bytes: 256 * MIB,
+            row_bytes: 128 * MIB,
             max_inflight: GIB,
-            max_ops: 64,
+            max_ops: 32,
         }
     }
 }
@@ -293,9 +293,9 @@ mod tests {
     fn rows_scale_operations_to_the_size_and_skip_what_does_not_fit() {
         let plan = BenchPlan::default();
         let row = |size, c| plan.plan_row(size, UploadMode::Monolithic, c);
-        // 1 MiB: capped at max_ops; 16 MiB: 256 MiB worth.
-        assert!(matches!(row(MIB, 1), PlannedRow::Run(s) if s.ops == 64));
-        assert!(matches!(row(16 * MIB, 4), PlannedRow::Run(s) if s.ops == 16));
+        // 1 MiB: capped at max_ops; 16 MiB: 128 MiB worth.
+        assert!(matches!(row(MIB, 1), PlannedRow::Run(s) if s.ops == 32));
+        assert!(matches!(row(16 * MIB, 4), PlannedRow::Run(s) if s.ops == 8));
         // Never fewer operations than workers, and a whole number per worker.
         assert!(matches!(row(128 * MIB, 4), PlannedRow::Run(s) if s.ops == 4));
         assert!(matches!(row(16 * MIB, 16), PlannedRow::Run(s) if s.ops == 16));
