@@ -168,6 +168,9 @@ enum Command {
         /// Where bench.json, bench.md and bench.html are written.
         #[arg(long, default_value = "reports/bench")]
         out: PathBuf,
+        /// Keep each environment's run directory (configs, registry and Azurite logs).
+        #[arg(long)]
+        keep: bool,
     },
     /// Compare and combine matrix reports.
     Report {
@@ -202,6 +205,13 @@ enum ReportCommand {
         #[arg(required = true)]
         reports: Vec<PathBuf>,
         #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+    /// Render bench.md and bench.html again from a bench.json (a CI
+    /// artifact, or after a renderer change) into --out.
+    Bench {
+        json: PathBuf,
+        #[arg(long, default_value = "reports/bench")]
         out: PathBuf,
     },
 }
@@ -603,6 +613,7 @@ async fn run(cli: Cli) -> Result<u8> {
             no_redirect,
             ready_timeout,
             out,
+            keep,
         } => {
             use regmatrix::bench::{self, plan};
             // Check every option before building anything.
@@ -647,20 +658,11 @@ async fn run(cli: Cli) -> Result<u8> {
                 redirect: !no_redirect,
                 ready_timeout: Duration::from_secs(ready_timeout),
                 loopback_bytes: 1 << 30,
+                keep_run_dirs: keep,
             };
             let report = bench::run(&setup, &options, &progress).await?;
-            let markdown = bench::render::markdown(&report);
-            print!("{markdown}");
-            std::fs::create_dir_all(&out)
-                .with_context(|| format!("cannot create {}", out.display()))?;
-            for (name, text) in [
-                ("bench.json", serde_json::to_string_pretty(&report)? + "\n"),
-                ("bench.md", markdown),
-                ("bench.html", bench::render::html(&report)),
-            ] {
-                let path = out.join(name);
-                std::fs::write(&path, text)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+            print!("{}", bench::render::markdown(&report));
+            for path in bench::render::write_all(&report, &out)? {
                 println!("wrote {}", path.display());
             }
             let failed = report
@@ -690,6 +692,18 @@ async fn run(cli: Cli) -> Result<u8> {
                 println!("wrote {}", path.display());
             }
             Ok(merged.exit_code() as u8)
+        }
+        Command::Report {
+            command: ReportCommand::Bench { json, out },
+        } => {
+            let text = std::fs::read_to_string(&json)
+                .with_context(|| format!("cannot read {}", json.display()))?;
+            let report: regmatrix::bench::BenchReport = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a bench report", json.display()))?;
+            for path in regmatrix::bench::render::write_all(&report, &out)? {
+                println!("wrote {}", path.display());
+            }
+            Ok(0)
         }
         Command::Jwks {
             command: JwksCommand::FromCert { pems, kid, out },

@@ -133,8 +133,6 @@ impl Drop for ManagedProcess {
     }
 }
 
-/// The last non-blank line, trimmed: the most telling line of a log or of a
-/// failed build's output.
 /// The line that says why a process stopped: a Go `panic:` or `fatal`
 /// line when there is one (the stack trace after it says less), else the
 /// last non-empty line.

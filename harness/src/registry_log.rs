@@ -2,6 +2,8 @@
 //! the message and the error detail a reader needs, without the request
 //! ids, timings and dashed separators the Azure SDK writes into errors.
 
+use std::path::Path;
+
 /// The most telling part of one log line, on one line, at most `max` chars.
 pub fn condense(line: &str, max: usize) -> String {
     let fields = ["msg", "err.detail", "error", "err.message"];
@@ -40,6 +42,39 @@ pub fn most_telling(lines: &[String]) -> Option<&String> {
         .rev()
         .find(|l| explains_token_refusal(l))
         .or_else(|| lines.last())
+}
+
+/// Where the log ends now: read from here to see only what follows.
+pub fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The registry's warning and error lines written since `offset`, or its
+/// last lines when it logged none (at most 12).
+pub fn lines_since(path: &Path, offset: u64) -> Vec<String> {
+    let text = std::fs::read(path).unwrap_or_default();
+    let start = (offset as usize).min(text.len());
+    let fresh = String::from_utf8_lossy(&text[start..]);
+    let lines: Vec<&str> = fresh.lines().collect();
+    let important: Vec<String> = lines
+        .iter()
+        .filter(|l| {
+            l.contains("level=error")
+                || l.contains("level=warn")
+                || l.contains("panic")
+                || crate::registry_log::explains_token_refusal(l)
+        })
+        .map(|l| l.to_string())
+        .collect();
+    let chosen = if important.is_empty() {
+        lines[lines.len().saturating_sub(5)..]
+            .iter()
+            .map(|l| l.to_string())
+            .collect()
+    } else {
+        important
+    };
+    chosen.into_iter().rev().take(12).rev().collect()
 }
 
 /// A `key=value` or `key="quoted \"value\""` field of a logrus text line.

@@ -165,6 +165,14 @@ fn a_small_run_measures_every_path_and_writes_the_ratios() {
         }
     }
     assert!(json["loopback_tcp"][0]["mb_per_s"].as_f64().unwrap() > 0.0);
+    // The run's peak covers every phase's (each phase measures its own).
+    let run_peak = json["harness_peak_rss_mib"].as_f64().unwrap();
+    for row in rows.iter().filter(|r| r["status"] == "measured") {
+        for phase in ["push", "pull"] {
+            let peak = row[phase]["cpu"]["harness_peak_rss_mib"].as_f64().unwrap();
+            assert!(peak > 0.0 && peak <= run_peak, "{peak} > {run_peak}: {row}");
+        }
+    }
 
     let markdown = std::fs::read_to_string(out.path().join("bench.md")).unwrap();
     assert!(markdown.contains("## v3.1.1: registry on Azure (shared key), harness client"));

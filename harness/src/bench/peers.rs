@@ -215,10 +215,21 @@ impl PeerClient {
             tool: self.tool.name(),
             action,
             status: output.status,
-            last_line: crate::process::last_meaningful_line(stderr.lines())
-                .unwrap_or_else(|| "(no output)".into()),
+            last_line: error_line(&stderr),
         })
     }
+}
+
+/// The line of a peer's stderr that says what went wrong: both print an
+/// `Error:` line, which oras follows with a dashed box of details.
+fn error_line(stderr: &str) -> String {
+    stderr
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().to_ascii_lowercase().starts_with("error"))
+        .map(|l| l.trim().to_string())
+        .or_else(|| crate::process::last_meaningful_line(stderr.lines()))
+        .unwrap_or_else(|| "(no output)".into())
 }
 
 /// An OCI image layout whose one layer is `file` (hard-linked), with a
@@ -268,4 +279,18 @@ fn write_layout(dir: &Path, blob: &BenchBlob, file: &Path) -> std::io::Result<()
         .map_err(std::io::Error::other)?,
     )?;
     std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_line_wins_over_oras_dashed_box() {
+        let oras = "Error: failed to push: PUT \"http://127.0.0.1:5000/v2/x\": response status code 500\n\
+                    ----------------------------------------\nsome detail\n----------------------------------------\n";
+        assert!(error_line(oras).starts_with("Error: failed to push: PUT"));
+        assert_eq!(error_line("just this\n"), "just this");
+        assert_eq!(error_line(""), "(no output)");
+    }
 }

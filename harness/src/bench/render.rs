@@ -8,6 +8,37 @@ use super::report::{
 };
 use crate::report::html::{bar_chart_svg, escape};
 
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct WriteError {
+    path: std::path::PathBuf,
+    source: std::io::Error,
+}
+
+/// Writes bench.json, bench.md and bench.html into `dir`.
+pub fn write_all(
+    report: &BenchReport,
+    dir: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>, WriteError> {
+    let fail = |path: &std::path::Path, source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
+    let json = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
+    let mut written = Vec::new();
+    for (name, text) in [
+        ("bench.json", json),
+        ("bench.md", markdown(report)),
+        ("bench.html", html(report)),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| fail(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
 /// A table: headers and rows of already formatted cells.
 pub struct Grid {
     pub title: String,
@@ -381,9 +412,11 @@ fn cpu_grid(report: &BenchReport, tag: &str) -> Option<Grid> {
     })
 }
 
-/// One line per (version, path, client, status, note) that was not measured.
+/// One line per (status, version, path, client, note) that was not
+/// measured, naming the rows it covers: a version that cannot run a path
+/// says so once, not once per row.
 fn unmeasured_notes(report: &BenchReport) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for row in report
         .rows
         .iter()
@@ -395,30 +428,53 @@ fn unmeasured_notes(report: &BenchReport) -> Vec<String> {
             RowStatus::Failed => "failed",
             RowStatus::Measured => continue,
         };
-        let line = if row.status == RowStatus::Skipped {
-            format!(
-                "{status}: {} {} ({})",
-                format_size(row.size),
-                row.mode,
-                row.note
+        let (head, shape) = if row.status == RowStatus::Skipped {
+            (
+                format!("{status} ({})", row.note),
+                format!("{} {}", format_size(row.size), row.mode),
             )
         } else {
-            format!(
-                "{status}: {} {} {}, {} {} at {}: {}",
-                row.version.as_deref().unwrap_or("limit"),
-                row.path.label(),
-                row.client.name(),
-                format_size(row.size),
-                row.mode,
-                row.concurrency,
-                row.note
+            (
+                format!(
+                    "{status}: {} {}, {}: {}",
+                    row.version.as_deref().unwrap_or("limit"),
+                    row.path.label(),
+                    row.client.name(),
+                    without_queries(&row.note)
+                ),
+                format!(
+                    "{} {} x{}",
+                    format_size(row.size),
+                    row.mode,
+                    row.concurrency
+                ),
             )
         };
-        if !lines.contains(&line) {
-            lines.push(line);
+        match groups.iter_mut().find(|(h, _)| *h == head) {
+            Some((_, shapes)) => {
+                if !shapes.contains(&shape) {
+                    shapes.push(shape);
+                }
+            }
+            None => groups.push((head, vec![shape])),
         }
     }
-    lines
+    groups
+        .into_iter()
+        .map(|(head, shapes)| format!("{head} [{}]", shapes.join(", ")))
+        .collect()
+}
+
+/// A note with every URL's query cut (upload `_state` tokens and digests
+/// are long and say nothing to a reader).
+fn without_queries(note: &str) -> String {
+    note.split(' ')
+        .map(|word| match word.find('?') {
+            Some(at) if word.starts_with('/') || word.starts_with("http") => &word[..at],
+            _ => word,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Charts: per direction, the shared-key path by size and version, and per
@@ -519,3 +575,52 @@ th:first-child,td:first-child{text-align:left}
 .chart text{font-size:12px;fill:#1c1c1e}.chart .chart-title{font-weight:600}
 .chart rect{fill:#3b6fb6}
 "##;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::report::tests::row;
+
+    #[test]
+    fn queries_are_cut_from_notes_and_nothing_else() {
+        assert_eq!(
+            without_queries("push: PUT /v2/r/blobs/uploads/u?_state=abc&digest=sha256:1 answered 500 UNKNOWN: why?"),
+            "push: PUT /v2/r/blobs/uploads/u answered 500 UNKNOWN: why?"
+        );
+    }
+
+    #[test]
+    fn unmeasured_rows_are_grouped_by_reason() {
+        let mut a = row(
+            BenchPath::RegistryAzureOauth,
+            BenchClient::Regmatrix,
+            Some("v2.8.3"),
+            0.0,
+            0.0,
+        );
+        a.status = RowStatus::Unsupported;
+        a.note = "client-secret: no token support".into();
+        let mut b = a.clone();
+        b.concurrency = 4;
+        let notes = unmeasured_notes(&BenchReport {
+            schema_version: 1,
+            generated_at: "now".into(),
+            host: crate::bench::report::HostInfo {
+                cpus: 2,
+                azurite: "3.35.0".into(),
+            },
+            plan: crate::bench::BenchPlan::default(),
+            versions: vec![],
+            loopback_tcp: vec![],
+            rows: vec![a, b],
+            comparisons: vec![],
+            wall_s: 1.0,
+            harness_cpu_s: 1.0,
+            harness_peak_rss_mib: 1.0,
+        });
+        assert_eq!(
+            notes,
+            vec!["unsupported: v2.8.3 registry, Azure, OAuth, regmatrix: client-secret: no token support [16 MiB monolithic x1, 16 MiB monolithic x4]"]
+        );
+    }
+}

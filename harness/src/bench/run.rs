@@ -65,6 +65,8 @@ pub struct BenchOptions {
     pub ready_timeout: Duration,
     /// Bytes per loopback TCP measurement.
     pub loopback_bytes: u64,
+    /// Keep each environment's run directory (configs, registry and Azurite logs).
+    pub keep_run_dirs: bool,
 }
 
 pub async fn run(
@@ -141,6 +143,15 @@ pub async fn run(
 
     let used = cpu.since();
     let rows = bench.rows;
+    let comparisons = compare(&rows);
+    // Each phase resets the high-water mark to measure its own; the run's
+    // peak is the largest of theirs and of what followed the last one.
+    let harness_peak_rss_mib = rows
+        .iter()
+        .flat_map(|r| [&r.push, &r.pull])
+        .flatten()
+        .map(|p| p.cpu.harness_peak_rss_mib)
+        .fold(used.harness_peak_rss_mib, f64::max);
     Ok(BenchReport {
         schema_version: BENCH_SCHEMA_VERSION,
         generated_at: httpdate::fmt_http_date(std::time::SystemTime::now()),
@@ -158,11 +169,11 @@ pub async fn run(
             })
             .collect(),
         loopback_tcp,
-        comparisons: compare(&rows),
+        comparisons,
         rows,
         wall_s: started.elapsed().as_secs_f64(),
         harness_cpu_s: used.harness_client_s + used.mock_cloud_s,
-        harness_peak_rss_mib: used.harness_peak_rss_mib,
+        harness_peak_rss_mib,
     })
 }
 
@@ -341,7 +352,7 @@ impl Bench<'_> {
             },
             registry_port: None,
             ready_timeout: self.options.ready_timeout,
-            keep_run_dir: false,
+            keep_run_dir: self.options.keep_run_dirs,
         };
         match self
             .cloud
@@ -490,7 +501,9 @@ impl Bench<'_> {
             let (client, blobs) = (client.clone(), blobs.clone());
             Arc::new(move |i| client.pull(blobs[i].clone()))
         };
+        let registry_log = environment.registry_log_path();
         for (direction, operation) in [("push", push), ("pull", pull)] {
+            let log_offset = crate::registry_log::file_len(&registry_log);
             let meter = CpuMeter::start(registry_pid, azurite_pid);
             let bar = self.bar.clone();
             match run_phase(shape.ops, shape.concurrency, operation, move |bytes| {
@@ -512,6 +525,14 @@ impl Bench<'_> {
                 Err(failed) => {
                     row.status = RowStatus::Failed;
                     row.note = format!("{direction}: {failed}");
+                    // The registry's own account of it, as scenario cells carry.
+                    let lines = crate::registry_log::lines_since(&registry_log, log_offset);
+                    if let Some(line) = crate::registry_log::most_telling(&lines) {
+                        row.note.push_str(&format!(
+                            "; registry log: {}",
+                            crate::registry_log::condense(line, 400)
+                        ));
+                    }
                     break;
                 }
             }

@@ -14,7 +14,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use regmatrix_mocks::azure_storage::emulator_compat::AppendBlockBlobTypeHeader;
+use regmatrix_mocks::azure_storage::emulator_compat::{
+    AppendBlockBlobTypeHeader, BlobMetadataReadAsHead,
+};
 use regmatrix_mocks::front_door::{FrontDoor, FrontDoorConfig, Route, Target};
 use regmatrix_mocks::pki::{CertificateAuthority, PkiError};
 
@@ -316,6 +318,7 @@ impl Environment {
             )
             .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
         front_door.add_rewrite(AppendBlockBlobTypeHeader::new(account.clone()));
+        front_door.add_rewrite(BlobMetadataReadAsHead::new(account.clone()));
 
         let storage = BlobStorageClient::new(
             account.clone(),

@@ -143,7 +143,7 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
     let mut failure = None;
     let mut registry_log = Vec::new();
     for (index, step) in scenario.steps().enumerate() {
-        let log_offset = file_len(target.registry_log);
+        let log_offset = crate::registry_log::file_len(target.registry_log);
         let step_traffic = target.traffic.len();
         let started = Instant::now();
         let result = match step {
@@ -298,7 +298,7 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                     StepError::DataLoss(_) => StepFailure::DataLoss(line),
                     StepError::NoRecovery(_) => StepFailure::NoRecovery(line),
                 });
-                registry_log = log_lines_since(target.registry_log, log_offset);
+                registry_log = crate::registry_log::lines_since(target.registry_log, log_offset);
                 steps.push(observation);
                 break;
             }
@@ -576,7 +576,7 @@ async fn push_denied(
 ) -> Result<String, StepError> {
     let blob = RandomBlob::new(seed, 256 * 1024);
     let digest = blob.digest();
-    let offset = file_len(target.registry_log);
+    let offset = crate::registry_log::file_len(target.registry_log);
     let result = target
         .client
         .push_blob_monolithic(repository, &blob, &digest)
@@ -641,36 +641,4 @@ pub(super) fn seed_for(id: &str, index: usize) -> u64 {
     use sha2::{Digest, Sha256};
     let hash = Sha256::digest(format!("{id}#{index}").as_bytes());
     u64::from_le_bytes(hash[..8].try_into().unwrap_or_default())
-}
-
-fn file_len(path: &Path) -> u64 {
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
-}
-
-/// The registry's warning and error lines written since `offset`, or its
-/// last lines when it logged none (at most 12).
-fn log_lines_since(path: &Path, offset: u64) -> Vec<String> {
-    let text = std::fs::read(path).unwrap_or_default();
-    let start = (offset as usize).min(text.len());
-    let fresh = String::from_utf8_lossy(&text[start..]);
-    let lines: Vec<&str> = fresh.lines().collect();
-    let important: Vec<String> = lines
-        .iter()
-        .filter(|l| {
-            l.contains("level=error")
-                || l.contains("level=warn")
-                || l.contains("panic")
-                || crate::registry_log::explains_token_refusal(l)
-        })
-        .map(|l| l.to_string())
-        .collect();
-    let chosen = if important.is_empty() {
-        lines[lines.len().saturating_sub(5)..]
-            .iter()
-            .map(|l| l.to_string())
-            .collect()
-    } else {
-        important
-    };
-    chosen.into_iter().rev().take(12).rev().collect()
 }

@@ -12,6 +12,19 @@
 //! request is re-signed because `x-ms-*` headers are part of the Shared Key
 //! signature.
 
+//!
+//! Get Blob Metadata (`GET <blob>?comp=metadata`): Azure answers with the
+//! metadata headers and no body. Azurite 3.35 has no such operation for a
+//! blob and dispatches the request as Get Blob, sending every byte. Azurite
+//! itself sends that request to validate a SAS-signed copy source (BlobHandler
+//! `validateCopySource`, through axios, which buffers the body and turns it
+//! into a string): 3.0.0-alpha.1 signs the source of the copy that commits
+//! every upload, so each commit made Azurite read the whole blob back, and a
+//! source over 512 MiB failed with 500 ("Cannot create a string longer than
+//! 0x1fffffe8 characters"). Forwarding it as HEAD gives Azure's answer: the
+//! status and metadata headers, no body. Only SAS-authorised requests are
+//! rewritten: a Shared Key signature covers the method.
+
 use hyper::http::request::Parts;
 
 use super::shared_key::{sign_request, StorageAccount};
@@ -77,6 +90,49 @@ impl RequestRewrite for AppendBlockBlobTypeHeader {
     }
 }
 
+/// Forwards `GET <blob>?comp=metadata` under a SAS as HEAD.
+pub struct BlobMetadataReadAsHead {
+    account: StorageAccount,
+}
+
+impl BlobMetadataReadAsHead {
+    pub fn new(account: StorageAccount) -> Self {
+        BlobMetadataReadAsHead { account }
+    }
+}
+
+impl RequestRewrite for BlobMetadataReadAsHead {
+    fn name(&self) -> &'static str {
+        "azurite-get-blob-metadata"
+    }
+
+    fn rewrite(&self, host: &str, parts: &mut Parts) -> bool {
+        let query = parts.uri.query().unwrap_or_default();
+        let has = |pair: &str| query.split('&').any(|p| p.eq_ignore_ascii_case(pair));
+        // A blob path has a container and a name; a container's metadata
+        // (`restype=container`) Azurite does serve.
+        let is_blob = parts
+            .uri
+            .path()
+            .trim_start_matches('/')
+            .split_once('/')
+            .is_some_and(|(_, name)| !name.is_empty());
+        let sas = query.split('&').any(|p| p.starts_with("sig="));
+        if parts.method != hyper::Method::GET
+            || host != self.account.host()
+            || !has("comp=metadata")
+            || has("restype=container")
+            || !is_blob
+            || !sas
+            || parts.headers.contains_key(hyper::header::AUTHORIZATION)
+        {
+            return false;
+        }
+        parts.method = hyper::Method::HEAD;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +174,35 @@ mod tests {
             ],
         );
         assert_eq!(parts.headers["authorization"], expected.as_str());
+    }
+
+    fn get(uri: &str, authorization: Option<&str>) -> Parts {
+        let mut builder = hyper::Request::get(uri);
+        if let Some(value) = authorization {
+            builder = builder.header("authorization", value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn sas_blob_metadata_reads_go_as_head_and_nothing_else_does() {
+        let rewrite = BlobMetadataReadAsHead::new(account());
+        let host = "acct.blob.core.windows.net";
+        let mut validation = get("/c/docker/_uploads/u/data?se=x&sig=abc&comp=metadata", None);
+        assert!(rewrite.rewrite(host, &mut validation));
+        assert_eq!(validation.method, hyper::Method::HEAD);
+        for (uri, authorization) in [
+            ("/c/blob?sig=abc", None),
+            ("/c?restype=container&comp=metadata&sig=abc", None),
+            ("/c/blob?comp=metadata", Some("SharedKey acct:x")),
+            ("/c/blob?comp=metadata", Some("Bearer t")),
+        ] {
+            let mut other = get(uri, authorization);
+            assert!(!rewrite.rewrite(host, &mut other), "{uri}");
+            assert_eq!(other.method, hyper::Method::GET);
+        }
+        let mut elsewhere = get("/c/blob?comp=metadata&sig=abc", None);
+        assert!(!rewrite.rewrite("other.blob.core.windows.net", &mut elsewhere));
     }
 
     #[test]

@@ -52,9 +52,13 @@ pub(crate) async fn dispatch(
     // Rewrites see the request as the client sent it; the record keeps the
     // client's auth scheme and names the rewrites.
     let auth_scheme = AuthScheme::of_request(&parts.headers, parts.uri.query());
+    let asked = parts.method.clone();
     let rewrites = ctx
         .rewrites
         .apply(host.as_deref().unwrap_or_default(), &mut parts);
+    // A GET the front door forwarded as HEAD gets the HEAD's headers with an
+    // empty body: its Content-Length must not promise the blob's bytes.
+    let answered_as_head = asked == hyper::Method::GET && parts.method == hyper::Method::HEAD;
     let fault = ctx
         .faults
         .decide(host.as_deref().unwrap_or_default(), &parts.method, &path);
@@ -114,6 +118,12 @@ pub(crate) async fn dispatch(
             )
         )));
     };
+    let mut response = response;
+    if answered_as_head {
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, hyper::header::HeaderValue::from_static("0"));
+    }
     exchange.set_status(response.status().as_u16());
     exchange.expect_response_bytes(
         response
