@@ -47,7 +47,7 @@ impl BlobCatalog {
             shape.concurrency,
             shape.ops,
         );
-        if let Some(found) = lock(&self.known).get(&key) {
+        if let Some(found) = super::lock(&self.known).get(&key) {
             return found.clone();
         }
         let base = seed_of(&key);
@@ -64,7 +64,7 @@ impl BlobCatalog {
             blobs[index] = Some(blob);
         }
         let blobs: Arc<Vec<BenchBlob>> = Arc::new(blobs.into_iter().flatten().collect());
-        lock(&self.known).insert(key, blobs.clone());
+        super::lock(&self.known).insert(key, blobs.clone());
         blobs
     }
 }
@@ -74,10 +74,6 @@ fn seed_of(key: &Key) -> u64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     u64::from_le_bytes(first)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Writes each blob to `dir/<hex>` (peers push files), streaming the bytes.

@@ -20,3 +20,9 @@ pub mod workload;
 pub use plan::{BenchPlan, PlanError, UploadMode};
 pub use report::{BenchPath, BenchReport};
 pub use run::{run, BenchError, BenchOptions, BenchSetup};
+
+/// A lock whose holder panicked still guards plain data (samples, digests):
+/// the bench reads on rather than failing a run.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -57,13 +57,13 @@ pub async fn run_phase(
                 let began = Instant::now();
                 match operation(index).await {
                     Ok(bytes) => {
-                        lock(&latencies).push(began.elapsed());
+                        super::lock(&latencies).push(began.elapsed());
                         moved.fetch_add(bytes as usize, Ordering::SeqCst);
                         on_done(bytes);
                     }
                     Err(reason) => {
                         stop.store(true, Ordering::SeqCst);
-                        lock(&failure).get_or_insert(PhaseFailed { index, ops, reason });
+                        super::lock(&failure).get_or_insert(PhaseFailed { index, ops, reason });
                         return;
                     }
                 }
@@ -72,7 +72,7 @@ pub async fn run_phase(
     }
     while let Some(joined) = workers.join_next().await {
         if let Err(panic) = joined {
-            lock(&failure).get_or_insert(PhaseFailed {
+            super::lock(&failure).get_or_insert(PhaseFailed {
                 index: 0,
                 ops,
                 reason: format!("worker task ended abnormally: {panic}"),
@@ -80,19 +80,15 @@ pub async fn run_phase(
         }
     }
     let wall = started.elapsed();
-    if let Some(failed) = lock(&failure).take() {
+    if let Some(failed) = super::lock(&failure).take() {
         return Err(failed);
     }
-    let latencies: Vec<Duration> = lock(&latencies).clone();
+    let latencies: Vec<Duration> = super::lock(&latencies).clone();
     Ok(PhaseFigures::from_samples(
         &latencies,
         moved.load(Ordering::SeqCst) as u64,
         wall,
     ))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]
