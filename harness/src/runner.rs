@@ -92,25 +92,24 @@ impl Progress {
     }
 
     pub fn counter(&self, total: u64, message: &str) -> ProgressBar {
-        let bar = self.multi.add(ProgressBar::new(total));
-        bar.set_style(
-            ProgressStyle::with_template("[{bar:30}] {pos}/{len} {elapsed:>4} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(message.to_string());
-        bar
+        self.bar(total, "[{bar:30}] {pos}/{len} {elapsed:>4} {msg}", message)
     }
 
     /// A bar over bytes moved, with throughput and time left.
     pub fn bytes(&self, total: u64, message: &str) -> ProgressBar {
+        self.bar(
+            total,
+            "[{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {elapsed:>4} (eta {eta}) {msg}",
+            message,
+        )
+    }
+
+    fn bar(&self, total: u64, template: &str, message: &str) -> ProgressBar {
         let bar = self.multi.add(ProgressBar::new(total));
         bar.set_style(
-            ProgressStyle::with_template(
-                "[{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {elapsed:>4} (eta {eta}) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         bar.set_message(message.to_string());
         bar

@@ -14,14 +14,7 @@ fn one_line_error(args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("regmatrix: error:"))
-        .collect();
-    assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
-    errors[0].to_string()
+    common::one_line_error(&output)
 }
 
 #[test]

@@ -5,17 +5,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Bad input: exit code 2 and exactly one `regmatrix: error:` line, returned.
-fn one_line_error(output: &std::process::Output) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("regmatrix: error:"))
-        .collect();
-    assert_eq!(errors.len(), 1, "exactly one error line, got: {stderr}");
-    errors[0].to_string()
-}
+use common::one_line_error;
 
 #[test]
 fn malformed_scenario_names_file_line_and_column() {

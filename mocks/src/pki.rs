@@ -71,6 +71,17 @@ pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// A TLS client configuration on ring that trusts `roots` only (the harness
+/// CA): every client of the mock cloud and of Azurite builds it this way.
+pub fn client_tls(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, rustls::Error> {
+    Ok(
+        rustls::ClientConfig::builder_with_provider(crypto_provider())
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
 /// Makes ring the process-wide rustls provider, for third-party code that
 /// calls `ClientConfig::builder()` without naming one. Safe to call any
 /// number of times from anywhere: a provider already installed (by us or

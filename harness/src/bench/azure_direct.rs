@@ -24,10 +24,7 @@ use azure_core::http::{
     AsyncRawResponse, Body, ClientOptions, HttpClient, Request, Transport, Url,
 };
 use azure_storage_blob::models::{BlobClientDownloadOptions, BlockLookupList};
-use azure_storage_blob::{
-    BlobClient, BlobClientOptions, BlobContainerClient, BlobContainerClientOptions,
-    BlockBlobClient, BlockBlobClientOptions,
-};
+use azure_storage_blob::{BlobClient, BlobClientOptions, BlockBlobClient, BlockBlobClientOptions};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use bytes::Bytes;
@@ -120,13 +117,7 @@ impl DirectBlobClient {
                     account: account.name.clone(),
                     source,
                 })?;
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(DirectError::Tls)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let tls = regmatrix_mocks::pki::client_tls(roots).map_err(DirectError::Tls)?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .no_proxy()
@@ -176,26 +167,6 @@ impl DirectBlobClient {
         url.query_pairs_mut()
             .extend_pairs(sas.query_pairs(&self.account_name, &self.key));
         Ok(url)
-    }
-
-    /// Creates `container`; one that already exists is fine.
-    pub async fn ensure_container(&self, container: &str) -> Result<(), DirectError> {
-        let client = BlobContainerClient::new(
-            self.signed_url(container, None)?,
-            None,
-            Some(BlobContainerClientOptions {
-                client_options: self.client_options(),
-                ..Default::default()
-            }),
-        )
-        .map_err(|source| sdk_error("create container client", container, source))?;
-        match client.create(None).await {
-            Ok(_) => Ok(()),
-            Err(source) => match sdk_error("Create Container", container, source) {
-                DirectError::Service { code, .. } if code == "ContainerAlreadyExists" => Ok(()),
-                error => Err(error),
-            },
-        }
     }
 
     /// Stages each piece as a block, then commits the block list. Returns bytes written.
@@ -286,15 +257,6 @@ impl DirectBlobClient {
             hasher.update(&chunk);
         }
         Ok((size, crate::digest::finish(hasher)))
-    }
-
-    pub async fn delete(&self, container: &str, blob: &str) -> Result<(), DirectError> {
-        let target = format!("{container}/{blob}");
-        self.blob_client(container, blob, &target)?
-            .delete(None)
-            .await
-            .map_err(|source| sdk_error("Delete Blob", &target, source))?;
-        Ok(())
     }
 
     fn blob_client(
@@ -390,8 +352,8 @@ struct AccountSas<'a> {
 }
 
 impl<'a> AccountSas<'a> {
-    /// Blob service only; service, container and object level (`ensure_container` needs
-    /// container level); read, write, delete, list, add, create; HTTPS only.
+    /// Blob service only; service, container and object level; read, write,
+    /// delete, list, add, create; HTTPS only.
     fn read_write_blobs(expiry: &'a str) -> Self {
         AccountSas {
             permissions: "rwdlac",

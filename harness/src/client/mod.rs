@@ -68,13 +68,8 @@ pub struct RegistryClient {
 
 impl RegistryClient {
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ClientError::Setup(e.to_string()))?
-        .with_root_certificates(config.roots)
-        .with_no_client_auth();
+        let tls = regmatrix_mocks::pki::client_tls(config.roots)
+            .map_err(|e| ClientError::Setup(e.to_string()))?;
         let mut builder = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .timeout(config.timeout)

@@ -42,13 +42,8 @@ impl BlobStorageClient {
         endpoint: SocketAddr,
         roots: rustls::RootCertStore,
     ) -> Result<Self, StorageError> {
-        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| StorageError::Client(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let tls = regmatrix_mocks::pki::client_tls(roots)
+            .map_err(|e| StorageError::Client(e.to_string()))?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .no_proxy()

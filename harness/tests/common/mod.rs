@@ -83,3 +83,15 @@ pub fn step<'a>(
         .find(|s| s.kind == kind)
         .unwrap_or_else(|| panic!("{} on {} has no {kind} step", cell.scenario, cell.version))
 }
+
+/// Bad input: exit code 2 and exactly one `regmatrix: error:` line, returned.
+pub fn one_line_error(output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("regmatrix: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "exactly one error line, got: {stderr}");
+    errors[0].to_string()
+}

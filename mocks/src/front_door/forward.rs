@@ -14,13 +14,12 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::RootCertStore;
 use url::{Position, Url};
 
 use super::body::{error_chain, own_response, stream, ProxyBody};
 use super::error::RouteError;
 use super::headers;
-use crate::pki::crypto_provider;
 
 /// Loopback connects either succeed at once or never will.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -63,14 +62,10 @@ impl Upstream {
             base.path().trim_end_matches('/')
         );
 
-        let tls = ClientConfig::builder_with_provider(crypto_provider())
-            .with_safe_default_protocol_versions()
-            .map_err(|source| RouteError::Tls {
-                base: base.to_string(),
-                source,
-            })?
-            .with_root_certificates(tls_roots)
-            .with_no_client_auth();
+        let tls = crate::pki::client_tls(tls_roots).map_err(|source| RouteError::Tls {
+            base: base.to_string(),
+            source,
+        })?;
         let mut tcp = HttpConnector::new();
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
