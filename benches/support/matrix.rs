@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use regmatrix::client::{RegistryError, RegistryErrorEntry};
+use regmatrix::report::{RegistryErrorCode, RegistryErrorRecord};
 use regmatrix::report::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
     ScenarioInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
-use regmatrix::scenario::engine::{ExchangeRecord, StepObservation};
+use regmatrix::report::{ExchangeRecord, StepObservation};
 
 pub const VERSIONS: [(&str, &str); 4] = [
     ("v2.8.3", "github.com/docker/distribution v2.8.3"),
@@ -294,11 +294,11 @@ fn steps(repository: &str, failed: bool) -> Vec<StepObservation> {
                 requests,
                 storage_requests: 12,
                 error: fails_here.then(|| "authentication required".to_string()),
-                registry_error: fails_here.then(|| RegistryError {
+                registry_error: fails_here.then(|| RegistryErrorRecord {
                     method: "POST".into(),
                     path: upload.clone(),
                     status: 401,
-                    errors: vec![RegistryErrorEntry {
+                    errors: vec![RegistryErrorCode {
                         code: "UNAUTHORIZED".into(),
                         message: "authentication required".into(),
                     }],

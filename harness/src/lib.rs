@@ -21,6 +21,7 @@ pub mod registry_log;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod self_usage;
 pub mod soak;
 pub mod storage;
 pub mod toolchain;

@@ -17,8 +17,8 @@ use crate::env::{
 };
 use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
 use crate::report::{
-    Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
-    ScenarioInfo, ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
+    Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, ScenarioInfo,
+    ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
 use crate::scenario::Scenario;
@@ -230,7 +230,7 @@ pub async fn run_matrix(
             })
             .collect(),
         cells,
-        run: RunStats::of_this_process(started.elapsed().as_millis() as u64, options.jobs),
+        run: crate::self_usage::run_stats(started.elapsed().as_millis() as u64, options.jobs),
         shard: options.shard,
     }
 }

@@ -1,7 +1,7 @@
 //! The HTML report: one page that fetches nothing, names every scenario,
 //! escapes whatever the report says, and works in a real browser. The browser
 //! tests drive Debian's headless Chromium (`apt-get install -y chromium`;
-//! `.ci/run` installs it): a cell named in the URL fragment opens in the
+//! `ci/test` installs it): a cell named in the URL fragment opens in the
 //! detail panel, the area and outcome filters hide rows, and a screenshot is
 //! kept as `target/html-report-screenshot.png`.
 
@@ -247,7 +247,7 @@ fn chromium_binary() -> PathBuf {
     panic!(
         "the HTML report's browser tests need headless Chromium, and neither `chromium` nor \
          `chromium-browser` is on PATH. Install Debian's package: \
-         `apt-get install -y chromium` (as root; .ci/run does this)"
+         `apt-get install -y chromium` (as root; ci/test does this)"
     );
 }
 

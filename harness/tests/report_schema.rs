@@ -8,12 +8,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use regmatrix::client::{RegistryError, RegistryErrorEntry};
+use regmatrix::report::{RegistryErrorCode, RegistryErrorRecord};
 use regmatrix::report::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
     ScenarioInfo, ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
-use regmatrix::scenario::engine::{ExchangeRecord, StepObservation};
+use regmatrix::report::{ExchangeRecord, StepObservation};
 use serde_json::Value;
 
 fn schema() -> Value {
@@ -151,11 +151,11 @@ fn synthetic_report() -> MatrixReport {
     fail.steps.push(StepObservation {
         ok: false,
         error: Some("POST /v2/regmatrix/synthetic/blobs/uploads/ answered 401".into()),
-        registry_error: Some(RegistryError {
+        registry_error: Some(RegistryErrorRecord {
             method: "POST".into(),
             path: "/v2/regmatrix/synthetic/blobs/uploads/".into(),
             status: 401,
-            errors: vec![RegistryErrorEntry {
+            errors: vec![RegistryErrorCode {
                 code: "UNAUTHORIZED".into(),
                 message: "authentication required".into(),
             }],
@@ -168,7 +168,7 @@ fn synthetic_report() -> MatrixReport {
     });
     fail.steps.push(StepObservation {
         ok: false,
-        registry_error: Some(RegistryError {
+        registry_error: Some(RegistryErrorRecord {
             method: "GET".into(),
             path: "/v2/".into(),
             status: 502,

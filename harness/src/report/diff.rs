@@ -147,7 +147,7 @@ impl ReportDiff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::tests::{cell, report};
+    use crate::report::fixtures::{cell, report};
 
     #[test]
     fn classifies_each_cell() {

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::{Cell, MatrixReport, Outcome, ScenarioInfo, TrafficSummary};
-use crate::scenario::engine::StepObservation;
+use regmatrix_model::StepObservation;
 
 /// Every outcome, in legend and filter order: the loudest first.
 const OUTCOMES: [Outcome; 8] = [

@@ -314,9 +314,10 @@ fn escape(raw: &str, attribute: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{RegistryError, RegistryErrorEntry};
-    use crate::report::{Observation, ScenarioInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION};
-    use crate::scenario::engine::StepObservation;
+    use crate::report::{
+        Observation, RegistryErrorCode, RegistryErrorRecord, ScenarioInfo, StepObservation,
+        TrafficSummary, VersionInfo, SCHEMA_VERSION,
+    };
 
     fn cell(scenario: &str, version: &str, outcome: Outcome, expected: Outcome) -> Cell {
         Cell {
@@ -458,11 +459,11 @@ mod tests {
             requests: Vec::new(),
             storage_requests: 26,
             error: Some("the registry accepted a push".into()),
-            registry_error: Some(RegistryError {
+            registry_error: Some(RegistryErrorRecord {
                 method: "POST".into(),
                 path: "/v2/r/blobs/uploads/".into(),
                 status: 401,
-                errors: vec![RegistryErrorEntry {
+                errors: vec![RegistryErrorCode {
                     code: "UNAUTHORIZED".into(),
                     message: "authentication required".into(),
                 }],

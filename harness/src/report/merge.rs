@@ -90,7 +90,7 @@ fn check_schema(file: &str, report: &MatrixReport) -> Result<(), MergeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::tests::{cell, report};
+    use crate::report::fixtures::{cell, report};
     use crate::report::Outcome;
 
     #[test]

@@ -1,16 +1,22 @@
-//! Reports: the versioned model, and renderers that only read it.
+//! Reports: renderers (Markdown, HTML, JUnit, the terminal table) and
+//! comparisons (diff, merge) over the versioned model of the
+//! `regmatrix-model` crate. They only read the model; nothing here runs a
+//! registry or reaches back into the engine.
 
 pub mod diff;
 pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
-pub mod model;
 pub mod table;
 
-pub use model::{
-    Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
-    ScenarioInfo, ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+pub use regmatrix_model::{
+    Cell, ExchangeRecord, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome,
+    RegistryErrorCode, RegistryErrorRecord, RunStats, ScenarioInfo, ShardInfo, StepObservation,
+    TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 
 use std::path::{Path, PathBuf};

@@ -8,18 +8,17 @@ use std::path::Path;
 use std::time::Instant;
 
 use regmatrix_mocks::front_door::{FrontDoor, TrafficLog, TrafficRecord};
-use serde::{Deserialize, Serialize};
 
 use super::identity_steps;
 use super::model::{Step, UploadMode};
 use super::Scenario;
 use crate::client::{
-    image_manifest, ClientError, Exchange, ManifestDescriptor, RegistryClient, RegistryError,
-    OCI_MANIFEST,
+    image_manifest, ClientError, ManifestDescriptor, RegistryClient, OCI_MANIFEST,
 };
 use crate::env::IdentityCloud;
 use crate::payload::RandomBlob;
 use crate::storage::BlobStorageClient;
+use regmatrix_model::StepObservation;
 
 /// Everything the engine needs from a running environment.
 pub struct Target<'a> {
@@ -60,43 +59,6 @@ pub enum StepError {
     /// The harness could not do its part.
     #[error("{0}")]
     Harness(String),
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StepObservation {
-    pub index: usize,
-    pub kind: String,
-    /// What the step did, or tried to do.
-    pub summary: String,
-    pub ok: bool,
-    pub duration_ms: u64,
-    #[serde(default)]
-    pub requests: Vec<ExchangeRecord>,
-    /// Requests the registry made to Blob storage during this step.
-    pub storage_requests: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registry_error: Option<RegistryError>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ExchangeRecord {
-    pub method: String,
-    pub path: String,
-    pub status: Option<u16>,
-    pub duration_ms: u64,
-}
-
-impl From<Exchange> for ExchangeRecord {
-    fn from(e: Exchange) -> Self {
-        ExchangeRecord {
-            method: e.method,
-            path: e.path,
-            status: e.status,
-            duration_ms: e.duration_ms,
-        }
-    }
 }
 
 /// Why the run stopped early.
@@ -262,7 +224,7 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                 observation.summary = describe(step);
                 observation.error = Some(err.to_string());
                 if let StepError::Client(ClientError::Registry(e)) = &err {
-                    observation.registry_error = Some((**e).clone());
+                    observation.registry_error = Some(e.as_ref().into());
                 }
                 let tolerated = match step {
                     Step::PushBlob {

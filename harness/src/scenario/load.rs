@@ -9,8 +9,8 @@ use super::model::{Expectation, FederatedToken, ScenarioFile, Step, UploadMode, 
 
 /// The credential schemes the front door tells apart (its `AuthScheme`).
 const AUTH_SCHEMES: [&str; 6] = ["shared_key", "bearer", "sas", "basic", "other", "none"];
-use crate::report::Outcome;
 use crate::versions::{RegistryVersion, VersionSelector};
+use regmatrix_model::Outcome;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {

@@ -8,5 +8,6 @@ pub mod invariants;
 mod load;
 pub mod model;
 mod process_steps;
+mod record;
 
 pub use load::{discover, load_file, parse_text, Scenario, ScenarioError};

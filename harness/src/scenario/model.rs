@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::report::Outcome;
+use regmatrix_model::Outcome;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -77,7 +77,7 @@ pub async fn run_committed_scenario(id: &str, tag: &str) -> regmatrix::report::C
 pub fn step<'a>(
     cell: &'a regmatrix::report::Cell,
     kind: &str,
-) -> &'a regmatrix::scenario::engine::StepObservation {
+) -> &'a regmatrix::report::StepObservation {
     cell.steps
         .iter()
         .find(|s| s.kind == kind)

@@ -15,7 +15,7 @@ use tokio_rustls::LazyConfigAcceptor;
 
 use super::body::{empty, error_chain, own_response, ProxyBody};
 use super::dispatch::{dispatch, Origin};
-use super::listener::http1_server;
+use super::http1_server::http1_server;
 use super::routing::normalize_host;
 use super::ProxyContext;
 use crate::pki::PkiError;

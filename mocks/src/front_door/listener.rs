@@ -5,15 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::Method;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::body::error_chain;
 use super::connect::open_tunnel;
 use super::dispatch::{dispatch, Origin};
+use super::http1_server::http1_server;
 use super::ProxyContext;
 
 /// After a failed accept (out of file descriptors, usually) wait a moment
@@ -33,19 +33,6 @@ pub(crate) async fn accept_loop(ctx: Arc<ProxyContext>, listener: TcpListener) {
             }
         }
     }
-}
-
-/// The HTTP/1.1 server settings for client connections, outside and inside
-/// tunnels. Clients own the idle timeout: Go keeps idle connections for 90 s,
-/// and a server that closed them sooner (hyper's default 30 s header timeout
-/// also runs while idle) would race Go's reuse and fail non-replayable PUTs.
-pub(crate) fn http1_server() -> http1::Builder {
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .keep_alive(true)
-        .header_read_timeout(None);
-    builder
 }
 
 async fn serve_client(ctx: Arc<ProxyContext>, stream: TcpStream) {

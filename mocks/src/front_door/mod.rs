@@ -16,6 +16,7 @@ mod error;
 mod fault;
 mod forward;
 mod headers;
+mod http1_server;
 mod listener;
 mod metered;
 mod rewrite;

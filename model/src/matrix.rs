@@ -1,76 +1,12 @@
-//! The versioned report model every renderer reads. `schema_version` changes
-//! whenever a field changes meaning or goes away; adding fields does not.
+//! The matrix report: versions, scenarios and one cell per scenario and
+//! version, with the run's own cost.
 
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::engine::StepObservation;
+use crate::outcome::Outcome;
+use crate::step::StepObservation;
 
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// What a registry did in one cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// The registry accepted a token it must refuse (an attack, an expired
-    /// or foreign token). Listed first in every report.
-    Security,
-    /// The scenario's operations succeeded.
-    Pass,
-    /// The registry refused them.
-    Fail,
-    /// The version cannot express the scenario.
-    Unsupported,
-    /// The harness could not run it.
-    Error,
-    /// Repeated runs (`--repeat`) disagreed; every observation is kept.
-    Flaky,
-    /// The registry acknowledged data (2xx) it then could not return intact.
-    /// Listed first in every report, with the fault seed.
-    DataLoss,
-    /// After the faults stopped, the registry did not serve again within the
-    /// scenario's bound.
-    NoRecovery,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Security => "security",
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Unsupported => "unsupported",
-            Outcome::Error => "error",
-            Outcome::Flaky => "flaky",
-            Outcome::DataLoss => "data-loss",
-            Outcome::NoRecovery => "no-recovery",
-        }
-    }
-
-    /// How bad an outcome is; a rise between two runs is a regression.
-    pub fn severity(self) -> u8 {
-        match self {
-            Outcome::Pass => 0,
-            Outcome::Unsupported => 1,
-            Outcome::Flaky => 2,
-            Outcome::Fail => 3,
-            Outcome::Error => 4,
-            Outcome::NoRecovery => 5,
-            Outcome::Security => 6,
-            Outcome::DataLoss => 7,
-        }
-    }
-
-    /// Outcomes that fail a run even when expected, and lead every report.
-    pub fn is_alarm(self) -> bool {
-        matches!(self, Outcome::Security | Outcome::DataLoss)
-    }
-}
-
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MatrixReport {
@@ -113,32 +49,6 @@ pub struct RunStats {
     pub harness_peak_rss_kib: u64,
     /// User + system CPU time of the harness process, in ms.
     pub harness_cpu_ms: u64,
-}
-
-impl RunStats {
-    /// Reads this process's own peak RSS and CPU time (Linux `/proc/self`).
-    pub fn of_this_process(wall_ms: u64, jobs: usize) -> Self {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let harness_peak_rss_kib = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0);
-        // Fields 14 and 15 of /proc/self/stat: utime and stime in clock ticks (100 Hz on Linux).
-        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        let after_name = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or("");
-        let fields: Vec<&str> = after_name.split_whitespace().collect();
-        let ticks: u64 = [11, 12]
-            .iter()
-            .filter_map(|i| fields.get(*i).and_then(|f| f.parse::<u64>().ok()))
-            .sum();
-        RunStats {
-            wall_ms,
-            jobs,
-            harness_peak_rss_kib,
-            harness_cpu_ms: ticks * 10,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -256,62 +166,6 @@ impl MatrixReport {
             1
         } else {
             0
-        }
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// A minimal cell for renderer and diff tests.
-    pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
-        Cell {
-            scenario: scenario.into(),
-            version: version.into(),
-            outcome,
-            expected: Outcome::Pass,
-            evidence: format!("{scenario} on {version}: {outcome}"),
-            expected_because: None,
-            duration_ms: 1,
-            steps: Vec::new(),
-            registry_log: Vec::new(),
-            storage_traffic: TrafficSummary::default(),
-            identity: IdentitySummary::default(),
-            observations: Vec::new(),
-            faults: Vec::new(),
-        }
-    }
-
-    /// A report holding `cells`, its versions and scenarios taken from them.
-    pub(crate) fn report(cells: Vec<Cell>) -> MatrixReport {
-        let mut versions: Vec<String> = cells.iter().map(|c| c.version.clone()).collect();
-        versions.dedup();
-        let mut scenarios: Vec<String> = cells.iter().map(|c| c.scenario.clone()).collect();
-        scenarios.sort();
-        scenarios.dedup();
-        MatrixReport {
-            schema_version: SCHEMA_VERSION,
-            generated_at: "now".into(),
-            harness_version: "test".into(),
-            versions: versions
-                .into_iter()
-                .map(|tag| VersionInfo {
-                    version_line: format!("registry {tag}"),
-                    tag,
-                })
-                .collect(),
-            scenarios: scenarios
-                .into_iter()
-                .map(|id| ScenarioInfo {
-                    title: id.clone(),
-                    file: format!("{id}.toml"),
-                    id,
-                })
-                .collect(),
-            cells,
-            run: RunStats::default(),
-            shard: None,
         }
     }
 }

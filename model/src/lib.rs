@@ -1,0 +1,20 @@
+//! regmatrix's machine-readable results, as `matrix.json` holds them:
+//! outcomes, cells, step observations and the matrix report.
+//!
+//! This crate is the bottom of the report side: it depends on serde alone and
+//! knows nothing of scenarios, environments, registries or renderers. The
+//! engine fills it, renderers and comparisons only read it, so a peer tool
+//! can read a matrix with this crate and nothing else. `SCHEMA_VERSION`
+//! changes whenever a field changes meaning or goes away; adding fields does
+//! not.
+
+mod matrix;
+mod outcome;
+mod step;
+
+pub use matrix::{
+    Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, RunStats, ScenarioInfo,
+    ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
+};
+pub use outcome::Outcome;
+pub use step::{ExchangeRecord, RegistryErrorCode, RegistryErrorRecord, StepObservation};
