@@ -10,3 +10,6 @@ pub mod model;
 mod process_steps;
 
 pub use load::{discover, load_file, parse_text, Scenario, ScenarioError};
+
+#[cfg(test)]
+mod tests;
