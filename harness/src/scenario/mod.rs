@@ -8,6 +8,7 @@ pub mod invariants;
 mod load;
 pub mod model;
 mod process_steps;
+pub mod values;
 
 pub use load::{discover, load_file, parse_text, Scenario, ScenarioError};
 
