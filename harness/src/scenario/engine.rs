@@ -152,3 +152,41 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
         storage_traffic: target.traffic.since(cx.traffic_start),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(err: StepError) -> &'static str {
+        match StepFailure::of(&err, String::new()) {
+            StepFailure::Registry(_) => "registry",
+            StepFailure::Harness(_) => "harness",
+            StepFailure::Security(_) => "security",
+            StepFailure::DataLoss(_) => "data-loss",
+            StepFailure::NoRecovery(_) => "no-recovery",
+        }
+    }
+
+    #[test]
+    fn each_error_maps_to_the_failure_it_always_did() {
+        let accepted = |security| StepError::Accepted {
+            message: "in".into(),
+            security,
+        };
+        assert_eq!(outcome(accepted(true)), "security");
+        assert_eq!(outcome(accepted(false)), "registry");
+        assert_eq!(outcome(StepError::Unmet("x".into())), "registry");
+        assert_eq!(outcome(StepError::Harness("x".into())), "harness");
+        let protocol = StepError::Client(ClientError::Protocol("x".into()));
+        assert_eq!(outcome(protocol), "harness");
+        assert_eq!(outcome(StepError::DataLoss("x".into())), "data-loss");
+        assert_eq!(outcome(StepError::NoRecovery("x".into())), "no-recovery");
+    }
+
+    #[test]
+    fn a_tolerated_refusal_reads_as_the_refusal_itself() {
+        let err = StepError::Tolerated(Box::new(StepError::Unmet("503 from storage".into())));
+        assert_eq!(err.to_string(), "503 from storage");
+        assert!(matches!(err.cause(), StepError::Unmet(_)));
+    }
+}
