@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use regmatrix::report::{RegistryErrorCode, RegistryErrorRecord};
 use regmatrix::report::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
     ScenarioInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 use regmatrix::report::{ExchangeRecord, StepObservation};
+use regmatrix::report::{RegistryErrorCode, RegistryErrorRecord};
 
 pub const VERSIONS: [(&str, &str); 4] = [
     ("v2.8.3", "github.com/docker/distribution v2.8.3"),

@@ -21,6 +21,7 @@ use crate::report::{
     ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
+use crate::scenario::steps::StepKind;
 use crate::scenario::Scenario;
 use crate::versions::RegistryVersion;
 
@@ -463,12 +464,12 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
                 .iter()
                 .filter(|s| {
                     matches!(
-                        s.kind.as_str(),
-                        "identity-outage"
-                            | "check-credentials"
-                            | "check-invariants"
-                            | "push-across-restart"
-                            | "restart"
+                        s.kind.parse(),
+                        Ok(StepKind::IdentityOutage
+                            | StepKind::CheckCredentials
+                            | StepKind::CheckInvariants
+                            | StepKind::PushAcrossRestart
+                            | StepKind::Restart)
                     )
                 })
                 .map(|s| s.summary.as_str())

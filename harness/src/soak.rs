@@ -13,8 +13,7 @@ use serde::Serialize;
 use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{Environment, EnvironmentSpec};
 use crate::payload::RandomBlob;
-use crate::scenario::engine::StepError;
-use crate::scenario::invariants::{verify, Acknowledged};
+use crate::scenario::steps::{verify, Acknowledged, StepError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SoakError {

@@ -8,12 +8,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use regmatrix::report::{RegistryErrorCode, RegistryErrorRecord};
 use regmatrix::report::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
     ScenarioInfo, ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 use regmatrix::report::{ExchangeRecord, StepObservation};
+use regmatrix::report::{RegistryErrorCode, RegistryErrorRecord};
 use serde_json::Value;
 
 fn schema() -> Value {

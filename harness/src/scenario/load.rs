@@ -1,14 +1,11 @@
 //! Loading scenario files. Every problem names `file:line:column`, whether
 //! TOML syntax, an unknown key, or a step that names a blob never pushed.
 
-use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::model::{Expectation, FederatedToken, ScenarioFile, Step, UploadMode, Workload};
-
-/// The credential schemes the front door tells apart (its `AuthScheme`).
-const AUTH_SCHEMES: [&str; 6] = ["shared_key", "bearer", "sas", "basic", "other", "none"];
+use super::model::{Expectation, FederatedToken, ScenarioFile, Step, Workload};
+use super::steps::LoadContext;
 use crate::versions::{RegistryVersion, VersionSelector};
 use regmatrix_model::Outcome;
 
@@ -92,60 +89,11 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     if spec.steps.is_empty() {
         return Err(at(None, "a scenario needs at least one [[step]]".into()));
     }
-    let mut blobs = HashSet::new();
+    let mut steps = LoadContext::new(spec.identity.workload);
     for step in &spec.steps {
-        let fail = |message: String| at(Some(step.span()), message);
-        let known = |name: &String, blobs: &HashSet<String>| {
-            if blobs.contains(name) {
-                Ok(())
-            } else {
-                Err(fail(format!(
-                    "blob {name:?} is used before a push-blob step defines it"
-                )))
-            }
-        };
-        match step.get_ref() {
-            Step::PushBlob {
-                blob, mode, chunk, ..
-            } => {
-                if *mode == UploadMode::Chunked && chunk.is_none_or(|c| c.0 == 0) {
-                    return Err(fail(
-                        "a chunked push-blob needs a non-zero `chunk` size".into(),
-                    ));
-                }
-                if !blobs.insert(blob.clone()) {
-                    return Err(fail(format!("blob {blob:?} is pushed twice")));
-                }
-            }
-            Step::PushManifest { layers: names, .. }
-            | Step::PullBlobs { blobs: names }
-            | Step::ReadStorage { blobs: names } => {
-                for name in names {
-                    known(name, &blobs)?;
-                }
-            }
-            Step::MountBlob { blob, .. } => known(blob, &blobs)?,
-            Step::RotateFederatedToken if spec.identity.workload != Workload::WorkloadIdentity => {
-                return Err(fail(
-                    "rotate-federated-token needs `[identity] workload = \"workload-identity\"`"
-                        .into(),
-                ));
-            }
-            Step::InjectFault { rule } => {
-                if let Err(e) = rule.parse::<regmatrix_mocks::front_door::FaultRule>() {
-                    return Err(fail(format!("fault rule: {e}")));
-                }
-            }
-            Step::CheckCredentials { schemes, .. } => {
-                if let Some(bad) = schemes.iter().find(|s| !AUTH_SCHEMES.contains(&s.as_str())) {
-                    return Err(fail(format!(
-                        "unknown credential scheme {bad:?}: use {}",
-                        AUTH_SCHEMES.join(", ")
-                    )));
-                }
-            }
-            _ => {}
-        }
+        step.get_ref()
+            .validate(&mut steps)
+            .map_err(|message| at(Some(step.span()), message))?;
     }
     if spec.identity.federated_token != FederatedToken::Valid
         && spec.identity.workload != Workload::WorkloadIdentity

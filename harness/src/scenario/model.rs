@@ -2,10 +2,15 @@
 //! registry is configured with, the steps a client performs, and what each
 //! version is expected to do, with the evidence for every expected failure.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::Spanned;
 
 use regmatrix_model::Outcome;
+
+pub use super::steps::{Step, StepKind};
+pub use super::values::{
+    parse_duration, parse_size, ByteSize, HumanDuration, ProcessName, UploadMode,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,167 +63,6 @@ pub struct IdentitySection {
     pub token_lifetime: Option<HumanDuration>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProcessName {
-    Azurite,
-    Registry,
-}
-
-/// A duration written as `90s`, `5m`, `1h` or `250ms`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HumanDuration(pub std::time::Duration);
-
-impl<'de> Deserialize<'de> for HumanDuration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_duration(&text).map(HumanDuration).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "invalid duration {text:?}: use a number with ms, s, m or h (`90s`)"
-            ))
-        })
-    }
-}
-
-pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let millis = match unit.trim() {
-        "ms" => number,
-        "s" => number.checked_mul(1000)?,
-        "m" => number.checked_mul(60_000)?,
-        "h" => number.checked_mul(3_600_000)?,
-        _ => return None,
-    };
-    Some(std::time::Duration::from_millis(millis))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UploadMode {
-    Monolithic,
-    Chunked,
-}
-
-/// One client operation.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Step {
-    /// Push a pseudo-random blob named `blob` (the name is local to the scenario).
-    PushBlob {
-        blob: String,
-        size: ByteSize,
-        mode: UploadMode,
-        #[serde(default)]
-        chunk: Option<ByteSize>,
-        /// Under injected faults a refusal is an observation, not the end of
-        /// the run; the blob then counts as rejected for `check-invariants`.
-        #[serde(default, rename = "may-fail")]
-        may_fail: bool,
-    },
-    /// Push an OCI image manifest referencing `layers` (a config blob is made for it).
-    PushManifest { tag: String, layers: Vec<String> },
-    /// Pull the manifest by tag and verify its digest.
-    PullManifest { tag: String },
-    /// Pull blobs, verifying each digest while streaming.
-    PullBlobs { blobs: Vec<String> },
-    /// Read blobs straight from Blob storage (not through the registry).
-    ReadStorage { blobs: Vec<String> },
-    /// Mount a blob from the scenario repository into `into`.
-    MountBlob { blob: String, into: String },
-    /// List tags and require exactly `expect` (order ignored).
-    ListTags { expect: Vec<String> },
-    /// The catalog must contain the scenario repository.
-    Catalog,
-    /// Delete the manifest pushed under `tag`, then check it is gone.
-    DeleteManifest { tag: String },
-    /// Push a blob that the registry must refuse (401/403): to `repository`
-    /// when given, else the scenario's. If it is accepted instead, the cell is
-    /// `security` when `security = true` (an attack or an invalid token
-    /// got in), else `fail`.
-    PushDenied {
-        #[serde(default)]
-        repository: Option<String>,
-        #[serde(default)]
-        security: bool,
-    },
-    /// After faults: every blob and manifest the registry acknowledged is
-    /// pullable and matches its digest (else `data-loss`), no rejected blob
-    /// appears complete (else `data-loss`), and the registry serves again
-    /// within `recover-within` (else `no-recovery`).
-    CheckInvariants {
-        #[serde(rename = "recover-within")]
-        recover_within: HumanDuration,
-    },
-    /// Add a fault rule at the front door, in its text syntax
-    /// (`host=*.blob.core.windows.net method=PUT action=status:503 schedule=first:3`).
-    InjectFault { rule: String },
-    /// Remove every fault rule this scenario added.
-    ClearFaults,
-    /// Crash (SIGKILL) a process and start it again: Azurite on the same
-    /// data directory and port, or the registry with the same config.
-    Restart { process: ProcessName },
-    /// A chunked push with `process` crashed and restarted after
-    /// `after-chunks` chunks; the upload continues where it was. A refusal
-    /// is an observation (the blob counts as rejected), not the end.
-    PushAcrossRestart {
-        blob: String,
-        size: ByteSize,
-        chunk: ByteSize,
-        process: ProcessName,
-        #[serde(rename = "after-chunks")]
-        after_chunks: usize,
-    },
-    /// Let time pass (token lifetimes, refresh windows).
-    Wait { duration: HumanDuration },
-    /// Replace the projected service-account token file with a fresh token.
-    RotateFederatedToken,
-    /// Every token endpoint answers 500 for `duration`. Small pushes probe
-    /// the registry during the window and after it, until one succeeds or
-    /// `recover-within` passes (the step fails then).
-    IdentityOutage {
-        duration: HumanDuration,
-        #[serde(rename = "recover-within")]
-        recover_within: HumanDuration,
-    },
-    /// Every request to Blob storage so far carried one of `schemes`
-    /// (`bearer`, `sas`, `shared_key`, `none`) and at least `min-token-grants`
-    /// tokens were issued by the identity endpoints.
-    CheckCredentials {
-        schemes: Vec<String>,
-        #[serde(rename = "min-token-grants", default)]
-        min_token_grants: usize,
-    },
-}
-
-impl Step {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Step::PushBlob { .. } => "push-blob",
-            Step::PushManifest { .. } => "push-manifest",
-            Step::PullManifest { .. } => "pull-manifest",
-            Step::PullBlobs { .. } => "pull-blobs",
-            Step::ReadStorage { .. } => "read-storage",
-            Step::MountBlob { .. } => "mount-blob",
-            Step::ListTags { .. } => "list-tags",
-            Step::Catalog => "catalog",
-            Step::DeleteManifest { .. } => "delete-manifest",
-            Step::PushDenied { .. } => "push-denied",
-            Step::CheckInvariants { .. } => "check-invariants",
-            Step::Restart { .. } => "restart",
-            Step::InjectFault { .. } => "inject-fault",
-            Step::ClearFaults => "clear-faults",
-            Step::PushAcrossRestart { .. } => "push-across-restart",
-            Step::Wait { .. } => "wait",
-            Step::RotateFederatedToken => "rotate-federated-token",
-            Step::IdentityOutage { .. } => "identity-outage",
-            Step::CheckCredentials { .. } => "check-credentials",
-        }
-    }
-}
-
 /// What a set of versions is expected to do. The last entry that matches a
 /// version wins, so a file states a default first and exceptions after it.
 #[derive(Debug, Clone, Deserialize)]
@@ -233,44 +77,4 @@ pub struct Expectation {
     /// Required for `fail`: the upstream issue, PR or code that explains it.
     #[serde(default)]
     pub reference: Option<String>,
-}
-
-/// A size written as `5MiB`, `512KiB`, `1GiB` or a plain byte count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteSize(pub u64);
-
-impl<'de> Deserialize<'de> for ByteSize {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(u64),
-            Text(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Number(n) => Ok(ByteSize(n)),
-            Raw::Text(t) => parse_size(&t).map(ByteSize).ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "invalid size {t:?}: use a byte count or a number with KiB, MiB or GiB"
-                ))
-            }),
-        }
-    }
-}
-
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let factor = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        _ => return None,
-    };
-    number.checked_mul(factor)
 }

@@ -1,40 +1,64 @@
-//! The invariants after a fault scenario, once the faults stop: the registry
-//! serves again within the stated bound (else `no-recovery`); every blob and
-//! manifest it acknowledged with 2xx comes back and matches its digest, and
-//! no blob it refused appears complete (else `data-loss`).
+//! `check-invariants`, and the invariants themselves over plain lists for
+//! `regmatrix soak`: once the faults stop, the registry serves again within
+//! the stated bound (else `no-recovery`); every blob and manifest it
+//! acknowledged with 2xx comes back and matches its digest, and no blob it
+//! refused appears complete (else `data-loss`). It must not push anything.
 
 use std::time::{Duration, Instant};
 
-use super::engine::{Pushed, StepError, Target};
-use crate::client::{ClientError, RegistryClient};
+use serde::Deserialize;
 
-pub(super) async fn check(
-    target: &Target<'_>,
-    repository: &str,
-    pushed: &Pushed,
-    recover_within: Duration,
-) -> Result<String, StepError> {
-    let blobs: Vec<(String, String)> = pushed
-        .blobs
-        .iter()
-        .map(|(name, b)| (name.clone(), b.digest.clone()))
-        .collect();
-    let manifests: Vec<(String, String)> = pushed
-        .manifests
-        .iter()
-        .map(|(tag, digest)| (tag.clone(), digest.clone()))
-        .collect();
-    verify(
-        target.client,
-        repository,
-        &Acknowledged {
-            blobs: &blobs,
-            manifests: &manifests,
-            rejected: &pushed.rejected,
-        },
-        recover_within,
-    )
-    .await
+use super::{StepAction, StepContext, StepError, StepKind};
+use crate::client::{ClientError, RegistryClient};
+use crate::scenario::values::HumanDuration;
+
+/// After faults: every blob and manifest the registry acknowledged is
+/// pullable and matches its digest (else `data-loss`), no rejected blob
+/// appears complete (else `data-loss`), and the registry serves again
+/// within `recover-within` (else `no-recovery`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInvariants {
+    #[serde(rename = "recover-within")]
+    pub recover_within: HumanDuration,
+}
+
+impl StepAction for CheckInvariants {
+    fn kind(&self) -> StepKind {
+        StepKind::CheckInvariants
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "acknowledged data intact, registry serving within {:?}",
+            self.recover_within.0
+        )
+    }
+
+    async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
+        let pushed = &cx.pushed;
+        let blobs: Vec<(String, String)> = pushed
+            .blobs
+            .iter()
+            .map(|(name, b)| (name.clone(), b.digest.clone()))
+            .collect();
+        let manifests: Vec<(String, String)> = pushed
+            .manifests
+            .iter()
+            .map(|(tag, digest)| (tag.clone(), digest.clone()))
+            .collect();
+        verify(
+            cx.target.client,
+            cx.repository(),
+            &Acknowledged {
+                blobs: &blobs,
+                manifests: &manifests,
+                rejected: &pushed.rejected,
+            },
+            self.recover_within.0,
+        )
+        .await
+    }
 }
 
 /// What a client pushed: `(name, digest)` pairs.

@@ -1,0 +1,239 @@
+//! What steps share: the running environment (`Target`), the state one run
+//! builds up (`StepContext`, `Pushed`), the state loading builds up
+//! (`LoadContext`) and why a step failed (`StepError`). It sits below both
+//! the step files and the engine, so it must not import either of them.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use regmatrix_mocks::front_door::{FaultId, FrontDoor, TrafficLog};
+
+use crate::client::{ClientError, RegistryClient};
+use crate::env::IdentityCloud;
+use crate::env::Workload;
+use crate::payload::RandomBlob;
+use crate::storage::BlobStorageClient;
+
+/// Everything the steps need from a running environment.
+pub struct Target<'a> {
+    pub client: &'a RegistryClient,
+    pub storage: &'a BlobStorageClient,
+    pub storage_port: u16,
+    pub container: &'a str,
+    pub traffic: &'a TrafficLog,
+    pub registry_log: &'a Path,
+    pub identity: &'a IdentityCloud,
+    pub front_door: &'a FrontDoor,
+    pub processes: &'a dyn crate::env::ProcessControl,
+}
+
+/// Requests to Blob storage, as opposed to identity endpoints, in the traffic log.
+pub fn is_storage_host(host: &str) -> bool {
+    // Any cloud's realm: core.windows.net, core.chinacloudapi.cn, ...
+    host.contains(".blob.")
+}
+
+/// Why a step did not do what it should.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The registry answered, but not as the step requires.
+    #[error("{0}")]
+    Unmet(String),
+    /// The registry accepted what it must refuse; `security` when that lets
+    /// an attack or an invalid token in.
+    #[error("{message}")]
+    Accepted { message: String, security: bool },
+    /// Acknowledged data is gone or corrupt, or refused data appeared.
+    #[error("{0}")]
+    DataLoss(String),
+    /// The registry did not serve again within the bound.
+    #[error("{0}")]
+    NoRecovery(String),
+    /// The harness could not do its part.
+    #[error("{0}")]
+    Harness(String),
+    /// A refusal the step allows under faults: the step has recorded the
+    /// blob as rejected and the run goes on. Shows as the refusal itself.
+    #[error(transparent)]
+    Tolerated(Box<StepError>),
+}
+
+impl StepError {
+    /// The harness, not the registry, failed: never a tolerated refusal.
+    pub fn is_harness(&self) -> bool {
+        matches!(
+            self,
+            StepError::Harness(_) | StepError::Client(ClientError::Setup(_))
+        )
+    }
+
+    /// The error under a `Tolerated` wrapper.
+    pub fn cause(&self) -> &StepError {
+        match self {
+            StepError::Tolerated(inner) => inner.cause(),
+            other => other,
+        }
+    }
+}
+
+pub struct PushedBlob {
+    pub blob: RandomBlob,
+    pub digest: String,
+}
+
+/// State shared between steps: what was pushed, under which names, and
+/// what the registry refused (for the invariants after faults).
+#[derive(Default)]
+pub struct Pushed {
+    pub blobs: HashMap<String, PushedBlob>,
+    pub manifests: HashMap<String, String>,
+    /// Blob names and digests whose push the registry refused.
+    pub rejected: Vec<(String, String)>,
+}
+
+impl Pushed {
+    /// The blob an earlier step stored under `name`. Loading guarantees a
+    /// step defined the name, but a push that may fail can leave it unset.
+    pub fn blob(&self, name: &str) -> Result<&PushedBlob, StepError> {
+        if let Some(blob) = self.blobs.get(name) {
+            return Ok(blob);
+        }
+        let why = match self.rejected.iter().find(|(n, _)| n == name) {
+            Some((_, digest)) => {
+                format!("the registry refused its push ({digest}), which the scenario allowed")
+            }
+            None => "no earlier step stored it".to_string(),
+        };
+        Err(StepError::Unmet(format!(
+            "blob {name:?} is not in the registry: {why}"
+        )))
+    }
+
+    /// The digest a manifest was pushed as; empty when none was, so the
+    /// registry answers for an unknown manifest.
+    pub fn manifest_digest(&self, tag: &str) -> String {
+        self.manifests.get(tag).cloned().unwrap_or_default()
+    }
+
+    /// Records a successful push under its scenario name.
+    pub fn store(&mut self, name: &str, blob: RandomBlob, digest: String) {
+        self.blobs
+            .insert(name.to_string(), PushedBlob { blob, digest });
+    }
+
+    /// Turns a refused push the step allows into a tolerated error, recording
+    /// the blob as rejected for `check-invariants`. Harness failures pass.
+    pub fn refused(&mut self, name: &str, digest: String, err: StepError) -> StepError {
+        if err.is_harness() {
+            return err;
+        }
+        self.rejected.push((name.to_string(), digest));
+        StepError::Tolerated(Box::new(err))
+    }
+}
+
+/// One run of one scenario, as the steps see it.
+pub struct StepContext<'a> {
+    pub target: &'a Target<'a>,
+    pub scenario_id: &'a str,
+    /// The repository the steps push to unless they name another.
+    pub repository: &'a str,
+    /// The step running now (0-based), for its seed.
+    pub index: usize,
+    /// Where this run's traffic starts in the shared log.
+    pub traffic_start: usize,
+    pub pushed: Pushed,
+    /// Rules this run added, removed by `clear-faults` and at the end.
+    pub injected: Vec<FaultId>,
+}
+
+impl<'a> StepContext<'a> {
+    pub fn new(target: &'a Target<'a>, scenario_id: &'a str, repository: &'a str) -> Self {
+        StepContext {
+            target,
+            scenario_id,
+            repository,
+            index: 0,
+            traffic_start: target.traffic.len(),
+            pushed: Pushed::default(),
+            injected: Vec::new(),
+        }
+    }
+
+    pub fn repository(&self) -> &'a str {
+        self.repository
+    }
+
+    /// This step's bytes: the same on every run, different per step.
+    pub fn seed(&self) -> u64 {
+        seed_for(self.scenario_id, self.index)
+    }
+}
+
+/// Different bytes per scenario and step, the same bytes on every run, so a
+/// report can be reproduced; a fresh run dir per cell keeps runs apart.
+pub fn seed_for(id: &str, index: usize) -> u64 {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(format!("{id}#{index}").as_bytes());
+    u64::from_le_bytes(hash[..8].try_into().unwrap_or_default())
+}
+
+/// What loading has seen so far, for the checks of the steps after it.
+pub struct LoadContext {
+    pub workload: Workload,
+    /// Blob names earlier `push-blob` steps define.
+    pub blobs: HashSet<String>,
+}
+
+impl LoadContext {
+    pub fn new(workload: Workload) -> Self {
+        LoadContext {
+            workload,
+            blobs: HashSet::new(),
+        }
+    }
+
+    pub fn known(&self, name: &str) -> Result<(), String> {
+        if self.blobs.contains(name) {
+            Ok(())
+        } else {
+            Err(format!(
+                "blob {name:?} is used before a push-blob step defines it"
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_blob_is_an_error_naming_it_not_a_panic() {
+        let mut pushed = Pushed::default();
+        let refused = pushed.refused(
+            "during",
+            "sha256:abc".into(),
+            StepError::Unmet("503".into()),
+        );
+        assert!(matches!(refused, StepError::Tolerated(_)));
+        let err = pushed.blob("during").err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(err.contains("\"during\""), "{err}");
+        assert!(err.contains("refused its push (sha256:abc)"), "{err}");
+        let never = pushed.blob("never").err().map(|e| e.to_string());
+        assert!(never
+            .unwrap_or_default()
+            .contains("no earlier step stored it"));
+    }
+
+    #[test]
+    fn a_harness_failure_is_not_recorded_as_a_refusal() {
+        let mut pushed = Pushed::default();
+        let err = pushed.refused("b", "sha256:0".into(), StepError::Harness("x".into()));
+        assert!(matches!(err, StepError::Harness(_)));
+        assert!(pushed.rejected.is_empty());
+    }
+}

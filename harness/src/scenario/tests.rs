@@ -1,0 +1,165 @@
+//! Load-time behaviour frozen as text: each case is some `[[step]]` tables
+//! and the exact result (with `file:line:column`) loading them gave before
+//! the steps moved to one file each. It only parses; it must not run anything.
+
+use std::path::Path;
+
+use super::parse_text;
+
+const HEAD: &str = "id = \"storage/x\"\ntitle = \"x\"\nrepository = \"r/x\"\n\n";
+const TAIL: &str = "\n[[expect]]\nversions = \"*\"\noutcome = \"pass\"\n";
+
+fn load(steps: &str) -> Result<(), String> {
+    parse_text(Path::new("s.toml"), &format!("{HEAD}{steps}{TAIL}"))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// `(steps, result)`. Keys on kinds without fields (`catalog`,
+/// `clear-faults`, `rotate-federated-token`) were always ignored, so they still are.
+const CASES: &[(&str, Result<(), &str>)] = &[
+    (
+        "[[step]]\nkind = \"catalog\"\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"catalog\"\nfoo = 1\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"clear-faults\"\nfoo = 1\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\nsise = 3\n",
+        Err("s.toml:5:1: unknown field `sise`, expected one of `blob`, `size`, `mode`, `chunk`, `may-fail`"),
+    ),
+    (
+        "[[step]]\nkind = \"pull-blobs\"\nblobs = []\nextra = 1\n",
+        Err("s.toml:5:1: unknown field `extra`, expected `blobs`"),
+    ),
+    (
+        "[[step]]\nkind = \"check-invariants\"\nrecover_within = \"1s\"\n",
+        Err("s.toml:5:1: unknown field `recover_within`, expected `recover-within`"),
+    ),
+    (
+        "[[step]]\nkind = \"nope\"\n",
+        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `push-denied`, `check-invariants`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
+    ),
+    (
+        "[[step]]\nblob = \"a\"\n",
+        Err("s.toml:5:1: missing field `kind`"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nmode = \"monolithic\"\n",
+        Err("s.toml:5:1: missing field `size`"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = true\nmode = \"monolithic\"\n",
+        Err("s.toml:5:1: data did not match any variant of untagged enum Raw"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 5\nmode = \"chunked\"\n",
+        Err("s.toml:5:1: a chunked push-blob needs a non-zero `chunk` size"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 5\nmode = \"chunked\"\nchunk = 0\n",
+        Err("s.toml:5:1: a chunked push-blob needs a non-zero `chunk` size"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 5\nmode = \"chunked\"\nchunk = 2\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n",
+        Err("s.toml:10:1: blob \"a\" is pushed twice"),
+    ),
+    (
+        "[[step]]\nkind = \"pull-blobs\"\nblobs = [\"nope\"]\n",
+        Err("s.toml:5:1: blob \"nope\" is used before a push-blob step defines it"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"pull-blobs\"\nblobs = [\"a\", \"b\"]\n",
+        Err("s.toml:10:1: blob \"b\" is used before a push-blob step defines it"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"read-storage\"\nblobs = [\"b\"]\n",
+        Err("s.toml:10:1: blob \"b\" is used before a push-blob step defines it"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"push-manifest\"\ntag = \"t\"\nlayers = [\"a\", \"z\"]\n",
+        Err("s.toml:10:1: blob \"z\" is used before a push-blob step defines it"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"mount-blob\"\nblob = \"q\"\ninto = \"o\"\n",
+        Err("s.toml:10:1: blob \"q\" is used before a push-blob step defines it"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"mount-blob\"\nblob = \"a\"\ninto = \"o\"\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"rotate-federated-token\"\n",
+        Err("s.toml:5:1: rotate-federated-token needs `[identity] workload = \"workload-identity\"`"),
+    ),
+    (
+        "[[step]]\nkind = \"inject-fault\"\nrule = \"bogus\"\n",
+        Err("s.toml:5:1: fault rule: fault rule: `bogus`: expected key=value, e.g. `action=status:503`"),
+    ),
+    (
+        "[[step]]\nkind = \"inject-fault\"\nrule = \"host=* action=status:503\"\n",
+        Err("s.toml:5:1: fault rule: fault rule: `*`: invalid host pattern: invalid host pattern `*`: `*` is only allowed as the first label (use `host.example` or `*.example`)"),
+    ),
+    (
+        "[[step]]\nkind = \"check-credentials\"\nschemes = [\"bearer\", \"magic\"]\n",
+        Err("s.toml:5:1: unknown credential scheme \"magic\": use shared_key, bearer, sas, basic, other, none"),
+    ),
+    (
+        "[[step]]\nkind = \"check-credentials\"\nschemes = [\"bearer\"]\nmin-token-grants = 2\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"push-across-restart\"\nblob = \"p\"\nsize = 10\nchunk = 2\nprocess = \"azurite\"\nafter-chunks = 1\n[[step]]\nkind = \"pull-blobs\"\nblobs = [\"p\"]\n",
+        Err("s.toml:12:1: blob \"p\" is used before a push-blob step defines it"),
+    ),
+    (
+        "[[step]]\nkind = \"restart\"\nprocess = \"kernel\"\n",
+        Err("s.toml:5:1: unknown variant `kernel`, expected `azurite` or `registry`"),
+    ),
+    (
+        "[[step]]\nkind = \"wait\"\nduration = \"3 fortnights\"\n",
+        Err("s.toml:5:1: invalid duration \"3 fortnights\": use a number with ms, s, m or h (`90s`)"),
+    ),
+    (
+        "[[step]]\nkind = \"push-denied\"\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"push-denied\"\nrepository = \"o\"\nsecurity = true\nx = 1\n",
+        Err("s.toml:5:1: unknown field `x`, expected `repository` or `security`"),
+    ),
+    (
+        "[[step]]\nkind = \"identity-outage\"\nduration = \"1s\"\n",
+        Err("s.toml:5:1: missing field `recover-within`"),
+    ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = [\"a\"]\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"delete-manifest\"\ntag = \"t\"\ntag2 = 1\n",
+        Err("s.toml:5:1: unknown field `tag2`, expected `tag`"),
+    ),
+    (
+        "[[step]]\nkind = \"pull-manifest\"\n",
+        Err("s.toml:5:1: missing field `tag`"),
+    ),
+];
+
+#[test]
+fn steps_load_as_they_did() {
+    for (steps, expected) in CASES {
+        let expected = expected.map_err(str::to_string);
+        assert_eq!(load(steps), expected, "{steps}");
+    }
+}
