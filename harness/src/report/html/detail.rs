@@ -1,0 +1,291 @@
+//! One cell's detail panel: its evidence, expectation, steps with their HTTP
+//! exchanges, storage traffic, identity calls and registry log, rendered
+//! ahead of time so the page's script only copies it into place.
+
+use std::collections::BTreeMap;
+
+use super::page::escape;
+use super::{badge, detail_id};
+use crate::report::{Cell, MatrixReport, Outcome, ScenarioInfo, StepObservation, TrafficSummary};
+
+/// HTTP exchanges listed per step; the rest are counted, not shown.
+const REQUESTS_PER_STEP: usize = 20;
+
+/// Request paths longer than this (upload `_state` tokens) are cut.
+const PATH_CHARS: usize = 160;
+
+/// `2 pass, 1 fail` over a repeated cell's runs.
+pub(super) fn tally(cell: &Cell) -> String {
+    let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
+    for o in &cell.observations {
+        *counts.entry(o.outcome).or_insert(0) += 1;
+    }
+    counts
+        .iter()
+        .map(|(o, n)| format!("{n} {o}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every cell's detail, rendered once and hidden; the script copies the
+/// clicked one into `#details`.
+pub(super) fn detail_store(report: &MatrixReport, rows: &[&ScenarioInfo]) -> String {
+    let mut out = String::from("<div id=\"cell-details\" hidden>\n");
+    for (row, s) in rows.iter().enumerate() {
+        for (col, v) in report.versions.iter().enumerate() {
+            if let Some(cell) = report.cell(&s.id, &v.tag) {
+                out.push_str(&detail(s, cell, &detail_id(row, col)));
+            }
+        }
+    }
+    out.push_str("</div>\n");
+    out
+}
+
+fn detail(scenario: &ScenarioInfo, cell: &Cell, id: &str) -> String {
+    let mut out = format!(
+        "<article class=\"cell-detail\" id=\"{id}\" data-scenario=\"{}\" data-version=\"{}\">\n\
+         <h2><code>{}</code> on <code>{}</code></h2>\n<p class=\"scenario-title\">{}</p>\n\
+         <p class=\"file\"><code>{}</code></p>\n",
+        escape(&cell.scenario),
+        escape(&cell.version),
+        escape(&cell.scenario),
+        escape(&cell.version),
+        escape(&scenario.title),
+        escape(&scenario.file)
+    );
+    out.push_str("<dl class=\"facts\">");
+    out.push_str(&format!("<dt>outcome</dt><dd>{}", badge(cell.outcome)));
+    if !cell.as_expected() {
+        out.push_str(" <strong class=\"unexpected-note\">unexpected</strong>");
+    }
+    out.push_str("</dd>");
+    out.push_str(&format!(
+        "<dt>expected</dt><dd>{}</dd>",
+        badge(cell.expected)
+    ));
+    if let Some(because) = &cell.expected_because {
+        out.push_str(&format!(
+            "<dt>because</dt><dd class=\"because\">{}</dd>",
+            escape(because)
+        ));
+    }
+    out.push_str(&format!(
+        "<dt>duration</dt><dd>{}</dd></dl>\n",
+        duration(cell.duration_ms)
+    ));
+    out.push_str(&format!(
+        "<h3>Evidence</h3>\n<p class=\"evidence\">{}</p>\n",
+        escape(&cell.evidence)
+    ));
+    if !cell.observations.is_empty() {
+        out.push_str(&format!(
+            "<h3>Observations ({} runs: {})</h3>\n<table class=\"observations\"><thead><tr>\
+             <th>run</th><th>outcome</th><th>duration</th><th>evidence</th></tr></thead><tbody>",
+            cell.observations.len(),
+            tally(cell)
+        ));
+        for (i, o) in cell.observations.iter().enumerate() {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                i + 1,
+                badge(o.outcome),
+                duration(o.duration_ms),
+                escape(&o.evidence)
+            ));
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    out.push_str(&steps(&cell.steps));
+    out.push_str(&traffic(&cell.storage_traffic));
+    out.push_str(&identity(cell));
+    out.push_str("<h3>Registry log</h3>\n");
+    if cell.registry_log.is_empty() {
+        out.push_str("<p class=\"muted\">No lines kept (the log is kept around a failure).</p>\n");
+    } else {
+        out.push_str(&format!(
+            "<pre class=\"log\">{}</pre>\n",
+            escape(&cell.registry_log.join("\n"))
+        ));
+    }
+    out.push_str("</article>\n");
+    out
+}
+
+fn steps(steps: &[StepObservation]) -> String {
+    if steps.is_empty() {
+        return "<h3>Steps</h3>\n<p class=\"muted\">No steps ran.</p>\n".into();
+    }
+    let mut out = String::from(
+        "<h3>Steps</h3>\n<table class=\"steps\"><thead><tr><th>#</th><th>kind</th>\
+         <th>summary</th><th>ok</th><th>duration</th><th title=\"requests to Blob storage\">\
+         storage</th></tr></thead><tbody>\n",
+    );
+    for s in steps {
+        out.push_str(&format!(
+            "<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}",
+            if s.ok { "ok" } else { "not-ok" },
+            s.index + 1,
+            escape(&s.kind),
+            escape(&s.summary)
+        ));
+        if let Some(error) = &s.error {
+            out.push_str(&format!(
+                "<div class=\"step-error\">{}</div>",
+                escape(error)
+            ));
+        }
+        // The step's error already carries the registry's codes and challenge;
+        // its structured form is shown only when there is no message.
+        if let (None, Some(e)) = (&s.error, &s.registry_error) {
+            out.push_str(&format!(
+                "<div class=\"step-error\">{} {} answered {}",
+                escape(&e.method),
+                escape(&e.path),
+                e.status
+            ));
+            for entry in &e.errors {
+                out.push_str(&format!(
+                    "; <code>{}</code> {}",
+                    escape(&entry.code),
+                    escape(&entry.message)
+                ));
+            }
+            if let Some(challenge) = &e.www_authenticate {
+                out.push_str(&format!(
+                    "; WWW-Authenticate: <code>{}</code>",
+                    escape(challenge)
+                ));
+            }
+            out.push_str("</div>");
+        }
+        if !s.requests.is_empty() {
+            out.push_str(&format!(
+                "<details class=\"requests\"><summary>{} HTTP {}</summary><ol>",
+                s.requests.len(),
+                if s.requests.len() == 1 {
+                    "exchange"
+                } else {
+                    "exchanges"
+                }
+            ));
+            for r in s.requests.iter().take(REQUESTS_PER_STEP) {
+                out.push_str(&format!(
+                    "<li><code>{} {} &rarr; {}</code> {}</li>",
+                    escape(&r.method),
+                    escape(&truncate(&r.path, PATH_CHARS)),
+                    r.status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "no answer".into()),
+                    duration(r.duration_ms)
+                ));
+            }
+            out.push_str("</ol>");
+            if s.requests.len() > REQUESTS_PER_STEP {
+                out.push_str(&format!(
+                    "<p class=\"muted\">&hellip; and {} more.</p>",
+                    s.requests.len() - REQUESTS_PER_STEP
+                ));
+            }
+            out.push_str("</details>");
+        }
+        out.push_str(&format!(
+            "</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            if s.ok { "&#10003;" } else { "&#10007;" },
+            duration(s.duration_ms),
+            s.storage_requests
+        ));
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
+fn traffic(t: &TrafficSummary) -> String {
+    let mut out = String::from("<h3>Storage traffic</h3>\n<dl class=\"facts\">");
+    out.push_str(&format!(
+        "<dt>requests</dt><dd>{}</dd><dt>bytes</dt><dd>{} up, {} down</dd>",
+        t.requests,
+        bytes(t.bytes_up),
+        bytes(t.bytes_down)
+    ));
+    out.push_str(&format!(
+        "<dt>by auth scheme</dt><dd>{}</dd><dt>by status</dt><dd>{}</dd>",
+        counts(&t.by_auth_scheme),
+        counts(&t.by_status)
+    ));
+    if !t.emulator_rewrites.is_empty() {
+        out.push_str(&format!(
+            "<dt>emulator rewrites</dt><dd>{}</dd>",
+            counts(&t.emulator_rewrites)
+        ));
+    }
+    out.push_str("</dl>\n");
+    out
+}
+
+fn identity(cell: &Cell) -> String {
+    let id = &cell.identity;
+    let mut out = String::from("<h3>Identity</h3>\n");
+    if id.is_empty() && id.errors.is_empty() {
+        out.push_str("<p class=\"muted\">No calls to identity endpoints.</p>\n");
+        return out;
+    }
+    out.push_str("<dl class=\"facts\">");
+    out.push_str(&format!("<dt>calls</dt><dd>{}</dd>", counts(&id.calls)));
+    if !id.errors.is_empty() {
+        out.push_str(&format!(
+            "<dt>refusals</dt><dd>{}</dd>",
+            id.errors
+                .iter()
+                .map(|e| format!("<code>{}</code>", escape(e)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !id.unanswered.is_empty() {
+        out.push_str(&format!(
+            "<dt>unanswered</dt><dd>{}</dd>",
+            counts(&id.unanswered)
+        ));
+    }
+    out.push_str("</dl>\n");
+    out
+}
+
+/// `shared_key &times; 90, bearer &times; 3`, escaped.
+fn counts(map: &BTreeMap<String, u64>) -> String {
+    if map.is_empty() {
+        return "none".into();
+    }
+    map.iter()
+        .map(|(k, n)| format!("<code>{}</code>&nbsp;&times;&nbsp;{n}", escape(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(super) fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+fn duration(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.2} s", ms as f64 / 1000.0)
+    }
+}
+
+fn bytes(n: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let f = n as f64;
+    if f < KIB {
+        format!("{n} B")
+    } else if f < KIB * KIB {
+        format!("{:.1} KiB", f / KIB)
+    } else {
+        format!("{:.1} MiB", f / KIB / KIB)
+    }
+}
