@@ -8,9 +8,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use regmatrix::cache::Cache;
-use regmatrix::install::Installer;
+use regmatrix::install::{self, Installer};
+use regmatrix::progress::Progress;
 use regmatrix::report;
-use regmatrix::runner::{self, Progress, RunOptions};
+use regmatrix::runner::{self, RunOptions};
 use regmatrix::scenario;
 use regmatrix::versions::{parse_version_list, RegistryVersion, DEFAULT_VERSIONS};
 
@@ -365,7 +366,7 @@ async fn run(cli: Cli) -> Result<u8> {
             let versions = resolve_versions(&versions)?;
             let installer = Installer::new(Cache::from_env()?);
             let (azurite, columns) =
-                runner::prepare(&installer, &versions, None, &progress).await?;
+                install::prepare(&installer, &versions, None, &progress).await?;
             println!(
                 "azurite {} ({})",
                 azurite.version,
@@ -418,7 +419,7 @@ async fn run(cli: Cli) -> Result<u8> {
                 regmatrix::env::ports::requested_port(port)?;
             }
             let installer = Installer::new(Cache::from_env()?);
-            let (azurite, columns) = runner::prepare(
+            let (azurite, columns) = install::prepare(
                 &installer,
                 &tags,
                 versions.registry_bin.as_deref(),
@@ -486,7 +487,7 @@ async fn run(cli: Cli) -> Result<u8> {
             }
             let installer = Installer::new(Cache::from_env()?);
             let (azurite, columns) =
-                runner::prepare(&installer, &[from_version, to_version], None, &progress).await?;
+                install::prepare(&installer, &[from_version, to_version], None, &progress).await?;
             let options = RunOptions::default();
             let mut scenarios = vec![plan.user];
             scenarios.extend(plan.related);
@@ -537,7 +538,7 @@ async fn run(cli: Cli) -> Result<u8> {
             let version: RegistryVersion = version.parse()?;
             let installer = Installer::new(Cache::from_env()?);
             let (azurite, columns) =
-                runner::prepare(&installer, std::slice::from_ref(&version), None, &progress)
+                install::prepare(&installer, std::slice::from_ref(&version), None, &progress)
                     .await?;
             let column = &columns[0];
             let spec = regmatrix::env::EnvironmentSpec {
@@ -633,7 +634,7 @@ async fn run(cli: Cli) -> Result<u8> {
             let peer_tools = parse_peers(&peers)?;
             let tags = resolve_versions(&versions)?;
             let installer = Installer::new(Cache::from_env()?);
-            let (azurite, columns) = runner::prepare(
+            let (azurite, columns) = install::prepare(
                 &installer,
                 &tags,
                 versions.registry_bin.as_deref(),

@@ -1,13 +1,12 @@
-//! The matrix runner: installs what the run needs, then runs every scenario
-//! on every version (bounded parallelism, one environment per cell), and
-//! turns each run into a report cell. It judges outcomes against the
+//! The matrix runner: runs every scenario on every installed version
+//! (bounded parallelism, one environment per cell), and turns each run into
+//! a report cell. It judges outcomes against the
 //! scenario's expectations; the renderers only read the result.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use regmatrix_mocks::front_door::TrafficRecord;
 use tokio::sync::Semaphore;
 
@@ -15,21 +14,14 @@ use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{
     CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Workload,
 };
-use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
+use crate::install::{Column, InstalledAzurite};
+use crate::progress::Progress;
 use crate::report::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, RunStats,
     ScenarioInfo, ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
 use crate::scenario::Scenario;
-use crate::versions::RegistryVersion;
-
-/// One column of the matrix: the version it claims to be and the binary.
-#[derive(Debug, Clone)]
-pub struct Column {
-    pub version: RegistryVersion,
-    pub registry: InstalledRegistry,
-}
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -56,112 +48,6 @@ impl Default for RunOptions {
             repeat: 1,
         }
     }
-}
-
-/// Progress display: bars on a terminal, nothing when quiet or piped.
-#[derive(Clone)]
-pub struct Progress {
-    multi: MultiProgress,
-}
-
-impl Progress {
-    pub fn new(quiet: bool) -> Self {
-        let target = if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        Progress {
-            multi: MultiProgress::with_draw_target(target),
-        }
-    }
-
-    pub fn hidden() -> Self {
-        Self::new(true)
-    }
-
-    pub fn spinner(&self, message: String) -> ProgressBar {
-        let bar = self.multi.add(ProgressBar::new_spinner());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar.set_message(message);
-        bar
-    }
-
-    pub fn counter(&self, total: u64, message: &str) -> ProgressBar {
-        self.bar(total, "[{bar:30}] {pos}/{len} {elapsed:>4} {msg}", message)
-    }
-
-    /// A bar over bytes moved, with throughput and time left.
-    pub fn bytes(&self, total: u64, message: &str) -> ProgressBar {
-        self.bar(
-            total,
-            "[{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {elapsed:>4} (eta {eta}) {msg}",
-            message,
-        )
-    }
-
-    fn bar(&self, total: u64, template: &str, message: &str) -> ProgressBar {
-        let bar = self.multi.add(ProgressBar::new(total));
-        bar.set_style(
-            ProgressStyle::with_template(template)
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(message.to_string());
-        bar
-    }
-
-    pub fn println(&self, line: &str) {
-        let _ = self.multi.println(line);
-    }
-}
-
-/// Builds (or finds) Azurite and every requested registry.
-pub async fn prepare(
-    installer: &Installer,
-    versions: &[RegistryVersion],
-    registry_bin: Option<&std::path::Path>,
-    progress: &Progress,
-) -> Result<(InstalledAzurite, Vec<Column>), InstallError> {
-    let bar = progress.spinner(format!("azurite {}", install::AZURITE_VERSION));
-    let azurite = installer.azurite(&bar).await;
-    bar.finish_and_clear();
-    let azurite = azurite?;
-    let mut columns = Vec::new();
-    if let Some(binary) = registry_bin {
-        let registry = install::custom_registry(binary)?;
-        for version in versions {
-            columns.push(Column {
-                version: version.clone(),
-                registry: InstalledRegistry {
-                    tag: version.tag().to_string(),
-                    ..registry.clone()
-                },
-            });
-        }
-        return Ok((azurite, columns));
-    }
-    for version in versions {
-        let bar = progress.spinner(format!("registry {version}"));
-        let started = Instant::now();
-        let registry = installer.registry(version, &bar).await;
-        bar.finish_and_clear();
-        let registry = registry?;
-        progress.println(&format!(
-            "registry {version}: {} ({:.1}s)",
-            registry.version_line,
-            started.elapsed().as_secs_f64()
-        ));
-        columns.push(Column {
-            version: version.clone(),
-            registry,
-        });
-    }
-    Ok((azurite, columns))
 }
 
 /// Runs every scenario on every column and assembles the report.

@@ -30,8 +30,8 @@ use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{
     CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, RunDir, StorageBackend,
 };
-use crate::install::{InstalledAzurite, InstalledPeer};
-use crate::runner::{Column, Progress};
+use crate::install::{Column, InstalledAzurite, InstalledPeer};
+use crate::progress::Progress;
 
 const REPOSITORY: &str = "regmatrix/bench";
 /// The container the Azure SDK writes to, beside the registry's.
