@@ -542,21 +542,14 @@ async fn run(cli: Cli) -> Result<u8> {
                     .await?;
             let column = &columns[0];
             let spec = regmatrix::env::EnvironmentSpec {
-                label: "soak".into(),
-                registry: column.registry.clone(),
-                dialect: version.dialect(),
-                azurite,
-                credentials: regmatrix::env::CredentialsMode::SharedKey,
-                identity: regmatrix::env::IdentitySetup::default(),
-                auth: None,
                 repository: "regmatrix/soak".into(),
                 disable_redirect: true,
-                storage_names: Default::default(),
-                azure_as_written: None,
-                backend: Default::default(),
-                registry_port: None,
-                ready_timeout: Duration::from_secs(30),
-                keep_run_dir: false,
+                ..regmatrix::env::EnvironmentSpec::new(
+                    "soak",
+                    column.registry.clone(),
+                    version.dialect(),
+                    azurite,
+                )
             };
             let bar = progress.spinner(format!("soak {version} ({faults}, seed {seed})"));
             let options = regmatrix::soak::SoakOptions {

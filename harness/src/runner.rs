@@ -41,7 +41,7 @@ impl Default for RunOptions {
             // Each cell runs Node (Azurite) and Go (the registry); two cells
             // keep two cores busy without starving either.
             jobs: 2,
-            ready_timeout: Duration::from_secs(30),
+            ready_timeout: crate::env::DEFAULT_READY_TIMEOUT,
             registry_port: None,
             keep_run_dirs: false,
             shard: None,
@@ -200,10 +200,6 @@ pub async fn run_cell(
     let started = Instant::now();
     let mut cell = harness_error_cell(scenario, column, String::new());
     let spec = EnvironmentSpec {
-        label: scenario.id().replace('/', "-"),
-        registry: column.registry.clone(),
-        dialect: column.version.dialect(),
-        azurite: azurite.clone(),
         credentials: scenario.spec.registry.credentials,
         identity: IdentitySetup {
             workload: scenario.spec.identity.workload,
@@ -223,10 +219,15 @@ pub async fn run_cell(
             .map(|u| u.names.clone())
             .unwrap_or_default(),
         azure_as_written: scenario.user_storage.as_ref().map(|u| u.azure.clone()),
-        backend: Default::default(),
         registry_port: options.registry_port,
         ready_timeout: options.ready_timeout,
         keep_run_dir: options.keep_run_dirs,
+        ..EnvironmentSpec::new(
+            scenario.id().replace('/', "-"),
+            column.registry.clone(),
+            column.version.dialect(),
+            azurite.clone(),
+        )
     };
     match Environment::start(&spec).await {
         Err(EnvError::Unsupported(reason)) => {

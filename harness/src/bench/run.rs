@@ -27,9 +27,7 @@ use super::report::{
 use super::resources::{CpuMeter, CLOUD_THREAD_PREFIX};
 use super::workload::{run_phase, Operation};
 use crate::client::{ClientConfig, RegistryClient};
-use crate::env::{
-    CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, RunDir, StorageBackend,
-};
+use crate::env::{CredentialsMode, EnvError, Environment, EnvironmentSpec, RunDir, StorageBackend};
 use crate::install::{Column, InstalledAzurite, InstalledPeer};
 use crate::progress::Progress;
 
@@ -332,27 +330,24 @@ impl Bench<'_> {
         path: BenchPath,
     ) -> Result<Arc<Environment>, (RowStatus, String)> {
         let spec = EnvironmentSpec {
-            label: format!("bench-{}", column.version.tag()),
-            registry: column.registry.clone(),
-            dialect: column.version.dialect(),
-            azurite: azurite.clone(),
             credentials: match path {
                 BenchPath::RegistryAzureOauth => CredentialsMode::ClientSecret,
                 _ => CredentialsMode::SharedKey,
             },
-            identity: IdentitySetup::default(),
-            auth: None,
             repository: REPOSITORY.into(),
             disable_redirect: !self.options.redirect,
-            storage_names: Default::default(),
-            azure_as_written: None,
             backend: match path {
                 BenchPath::RegistryFilesystem => StorageBackend::Filesystem,
                 _ => StorageBackend::Azure,
             },
-            registry_port: None,
             ready_timeout: self.options.ready_timeout,
             keep_run_dir: self.options.keep_run_dirs,
+            ..EnvironmentSpec::new(
+                format!("bench-{}", column.version.tag()),
+                column.registry.clone(),
+                column.version.dialect(),
+                azurite.clone(),
+            )
         };
         match self
             .cloud
