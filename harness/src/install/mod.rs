@@ -21,7 +21,7 @@ use crate::versions::{BuildRecipe, RegistryVersion};
 
 pub use azurite::{InstalledAzurite, AZURITE_VERSION};
 pub use columns::{prepare, Column};
-pub use peer_tool::{InstalledPeer, PeerTool};
+pub use peer_tool::{InstalledPeer, PeerTool, UnknownPeer};
 pub use vendor_conf::{go_mod_from_vendor_conf, VendorConfError};
 
 #[derive(Debug, thiserror::Error)]
