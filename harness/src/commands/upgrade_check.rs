@@ -65,8 +65,8 @@ impl TokenKid {
         }
     }
 
-    /// The form of a token the user's server issued; certificates in the
-    /// header decide over the kid, as they do for the registry.
+    /// The form of a token the user's server issued: with certificates in
+    /// its header it is an x5c token, whatever its kid.
     fn of(shape: &inspect::TokenShape) -> Self {
         match shape.kid_shape {
             _ if shape.x5c_certificates > 0 => TokenKid::X5c,
@@ -130,4 +130,18 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
         return Ok(2);
     }
     Ok(verdict.exit_code() as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn token_kid_words_are_the_ones_upgrade_plan_takes() {
+        for kid in TokenKid::value_variants() {
+            assert_eq!(TokenKid::from_str(kid.as_str(), false), Ok(*kid));
+        }
+        assert!(TokenKid::from_str("X5C", false).is_err());
+    }
 }
