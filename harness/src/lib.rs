@@ -17,6 +17,7 @@ pub mod install;
 pub mod migrate;
 pub mod payload;
 pub mod process;
+pub mod progress;
 pub mod registry_log;
 pub mod report;
 pub mod runner;

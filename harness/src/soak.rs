@@ -101,6 +101,38 @@ pub struct SoakReport {
     pub invariants: String,
 }
 
+/// The summary `regmatrix soak` prints: the run, operations, faults by
+/// kind, then the violations (or, with none, what the invariants checked).
+pub fn render(report: &SoakReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let o = &report.operations;
+    let _ = writeln!(
+        out,
+        "soak {} for {:.0}s, {} clients, profile {}, seed {}",
+        report.version, report.duration_s, report.concurrency, report.profile, report.seed
+    );
+    let _ = writeln!(
+        out,
+        "operations: {} pushes acknowledged, {} refused; {} pulls verified, {} failed",
+        o.pushes_acknowledged, o.pushes_refused, o.pulls_verified, o.pulls_failed
+    );
+    let kinds: Vec<String> = report
+        .faults_by_kind
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let _ = writeln!(out, "faults injected: {}", kinds.join(", "));
+    let _ = writeln!(out, "invariant violations: {}", report.violations.len());
+    for v in &report.violations {
+        let _ = writeln!(out, "  {v}");
+    }
+    if report.violations.is_empty() {
+        let _ = writeln!(out, "invariants: {}", report.invariants);
+    }
+    out
+}
+
 #[derive(Default)]
 struct Ledger {
     acknowledged: Vec<(String, String)>,
@@ -288,5 +320,41 @@ mod tests {
         std::fs::write(&file, "# comment\n\nhost=x.example action=bogus\n").unwrap();
         let err = profile_rules(file.to_str().unwrap(), 1).unwrap_err();
         assert!(err.to_string().contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn render_lists_violations_or_what_the_invariants_checked() {
+        let mut report = SoakReport {
+            version: "v3.1.1".into(),
+            profile: "mixed".into(),
+            seed: 7,
+            duration_s: 90.4,
+            concurrency: 4,
+            operations: Operations {
+                pushes_acknowledged: 10,
+                pushes_refused: 2,
+                pulls_verified: 9,
+                pulls_failed: 1,
+            },
+            faults_by_kind: [("status".to_string(), 3), ("reset".to_string(), 1)].into(),
+            rules: Vec::new(),
+            violations: Vec::new(),
+            invariants: "every acknowledged push pulls back".into(),
+        };
+        let text = render(&report);
+        assert_eq!(
+            text,
+            "soak v3.1.1 for 90s, 4 clients, profile mixed, seed 7\n\
+             operations: 10 pushes acknowledged, 2 refused; 9 pulls verified, 1 failed\n\
+             faults injected: reset 1, status 3\n\
+             invariant violations: 0\n\
+             invariants: every acknowledged push pulls back\n"
+        );
+        report.violations.push("blob lost".into());
+        let text = render(&report);
+        assert!(
+            text.ends_with("invariant violations: 1\n  blob lost\n"),
+            "{text}"
+        );
     }
 }

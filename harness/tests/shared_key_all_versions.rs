@@ -4,16 +4,17 @@
 mod common;
 
 use regmatrix::cache::Cache;
-use regmatrix::install::Installer;
+use regmatrix::install::{Column, Installer};
+use regmatrix::progress::Progress;
 use regmatrix::report::Outcome;
-use regmatrix::runner::{self, Column, Progress, RunOptions};
+use regmatrix::runner::{self, RunOptions};
 use regmatrix::scenario;
 
 async fn shared_key_passes_on(tag: &str) {
     let version = tag.parse().unwrap();
     let installer = Installer::new(Cache::from_env().unwrap());
     let progress = Progress::hidden();
-    let (azurite, columns) = runner::prepare(&installer, &[version], None, &progress)
+    let (azurite, columns) = regmatrix::install::prepare(&installer, &[version], None, &progress)
         .await
         .unwrap();
     let column: &Column = &columns[0];

@@ -23,6 +23,10 @@ pub enum PlanError {
     Concurrency(String),
     #[error("{0} is empty: give at least one value")]
     Empty(&'static str),
+    #[error("unknown bench path {0:?}: expected limit, shared-key, oauth or filesystem")]
+    Path(String),
+    #[error("--paths is empty: give at least one of limit, shared-key, oauth, filesystem")]
+    NoPath,
 }
 
 /// Parses `16MiB`, `1GiB`, `512KiB`, `1048576` (bytes). Binary units only:

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{BenchPlan, UploadMode};
+use super::plan::{BenchPlan, PlanError, UploadMode};
 use super::resources::CpuUse;
 use super::stats::{ratio, PhaseFigures};
 
@@ -26,6 +26,13 @@ pub struct BenchReport {
     pub wall_s: f64,
     pub harness_cpu_s: f64,
     pub harness_peak_rss_mib: f64,
+}
+
+impl BenchReport {
+    /// A failed row fails the run (exit 1); skipped and unsupported rows do not.
+    pub fn any_failed(&self) -> bool {
+        self.rows.iter().any(|r| r.status == RowStatus::Failed)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +75,35 @@ impl BenchPath {
             BenchPath::RegistryAzureSharedKey => "registry, Azure, shared key",
             BenchPath::RegistryAzureOauth => "registry, Azure, OAuth",
             BenchPath::RegistryFilesystem => "registry, filesystem",
+        }
+    }
+
+    /// `--paths`: comma-separated words, at least one.
+    pub fn parse_list(text: &str) -> Result<Vec<BenchPath>, PlanError> {
+        let paths = text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        if paths.is_empty() {
+            return Err(PlanError::NoPath);
+        }
+        Ok(paths)
+    }
+}
+
+/// The short words of `--paths`; the serialized names are the report's own.
+impl std::str::FromStr for BenchPath {
+    type Err = PlanError;
+
+    fn from_str(text: &str) -> Result<Self, PlanError> {
+        match text.trim() {
+            "limit" => Ok(BenchPath::AzureDirect),
+            "shared-key" => Ok(BenchPath::RegistryAzureSharedKey),
+            "oauth" => Ok(BenchPath::RegistryAzureOauth),
+            "filesystem" => Ok(BenchPath::RegistryFilesystem),
+            other => Err(PlanError::Path(other.to_string())),
         }
     }
 }
@@ -349,5 +385,24 @@ pub(crate) mod tests {
             "no filesystem pull measured"
         );
         assert_eq!(pull.regmatrix_vs_oras, Some(1.0));
+    }
+
+    #[test]
+    fn paths_parse_from_their_short_words() {
+        assert_eq!(
+            BenchPath::parse_list(" limit,oauth ,,filesystem").unwrap(),
+            [
+                BenchPath::AzureDirect,
+                BenchPath::RegistryAzureOauth,
+                BenchPath::RegistryFilesystem
+            ]
+        );
+        assert_eq!(
+            BenchPath::parse_list("shared-key,s3")
+                .unwrap_err()
+                .to_string(),
+            "unknown bench path \"s3\": expected limit, shared-key, oauth or filesystem"
+        );
+        assert_eq!(BenchPath::parse_list(" , ").unwrap_err(), PlanError::NoPath);
     }
 }

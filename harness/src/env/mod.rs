@@ -192,6 +192,46 @@ pub struct EnvironmentSpec {
     pub keep_run_dir: bool,
 }
 
+impl EnvironmentSpec {
+    /// The spec every caller starts from: what only the caller knows (a
+    /// label for the run directory, the registry and its config dialect,
+    /// Azurite), and for the rest a plain environment: shared key, no
+    /// workload identity, no token auth, redirects on, the scenario storage
+    /// names, Azure storage, a free port, 30 s to turn healthy, the run
+    /// directory removed afterwards. Callers change the fields they differ
+    /// in with struct update syntax.
+    pub fn new(
+        label: impl Into<String>,
+        registry: InstalledRegistry,
+        dialect: ConfigDialect,
+        azurite: InstalledAzurite,
+    ) -> Self {
+        EnvironmentSpec {
+            label: label.into(),
+            registry,
+            dialect,
+            azurite,
+            credentials: CredentialsMode::default(),
+            identity: IdentitySetup::default(),
+            auth: None,
+            repository: DEFAULT_REPOSITORY.into(),
+            disable_redirect: false,
+            storage_names: StorageNames::default(),
+            azure_as_written: None,
+            backend: StorageBackend::default(),
+            registry_port: None,
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+            keep_run_dir: false,
+        }
+    }
+}
+
+/// The repository token users get rights on when the caller names none.
+pub const DEFAULT_REPOSITORY: &str = "regmatrix/test";
+/// Long enough for a cold Go binary on a busy runner, short enough to fail a
+/// wedged registry quickly.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub struct Environment {
     pub ca: Arc<CertificateAuthority>,
     pub account: StorageAccount,

@@ -4,6 +4,7 @@
 //! serialised across processes by a cache lock.
 
 mod azurite;
+mod columns;
 mod go_module;
 mod peer_tool;
 mod tool_run;
@@ -19,7 +20,8 @@ use crate::toolchain::MissingTool;
 use crate::versions::{BuildRecipe, RegistryVersion};
 
 pub use azurite::{InstalledAzurite, AZURITE_VERSION};
-pub use peer_tool::{InstalledPeer, PeerTool};
+pub use columns::{prepare, Column};
+pub use peer_tool::{InstalledPeer, PeerTool, UnknownPeer};
 pub use vendor_conf::{go_mod_from_vendor_conf, VendorConfError};
 
 #[derive(Debug, thiserror::Error)]

@@ -45,17 +45,36 @@ impl PeerTool {
     }
 }
 
-impl std::str::FromStr for PeerTool {
-    type Err = String;
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown peer client {0:?}: expected oras or crane")]
+pub struct UnknownPeer(pub String);
 
-    fn from_str(text: &str) -> Result<Self, String> {
+impl std::str::FromStr for PeerTool {
+    type Err = UnknownPeer;
+
+    fn from_str(text: &str) -> Result<Self, UnknownPeer> {
         match text.trim() {
             "oras" => Ok(PeerTool::Oras),
             "crane" => Ok(PeerTool::Crane),
-            other => Err(format!(
-                "unknown peer client {other:?}: expected oras or crane"
-            )),
+            other => Err(UnknownPeer(other.to_string())),
         }
+    }
+}
+
+impl PeerTool {
+    /// `--peers`: comma-separated tools, each once, or `none` for no peer.
+    pub fn parse_list(text: &str) -> Result<Vec<PeerTool>, UnknownPeer> {
+        if text.trim() == "none" {
+            return Ok(Vec::new());
+        }
+        let mut tools = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let tool: PeerTool = name.parse()?;
+            if !tools.contains(&tool) {
+                tools.push(tool);
+            }
+        }
+        Ok(tools)
     }
 }
 
@@ -128,4 +147,22 @@ pub fn install(
     };
     write_manifest(&dir, &installed)?;
     Ok(installed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_parse_once_each_or_none() {
+        assert_eq!(
+            PeerTool::parse_list("crane, oras,crane").unwrap(),
+            [PeerTool::Crane, PeerTool::Oras]
+        );
+        assert!(PeerTool::parse_list(" none ").unwrap().is_empty());
+        assert_eq!(
+            PeerTool::parse_list("oras,docker").unwrap_err().to_string(),
+            "unknown peer client \"docker\": expected oras or crane"
+        );
+    }
 }

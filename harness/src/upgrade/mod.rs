@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_yaml::{Mapping, Value};
 
 pub use keys::{findings, KeyFinding};
-pub use verdict::{render, Row, Verdict};
+pub use verdict::{render, verdict_from, Row, Verdict};
 
 /// A verdict row for `scenario` from its cells on the two versions.
 pub fn verdict_row(
@@ -53,6 +53,13 @@ pub struct Plan {
     pub token: Option<Mapping>,
     /// The config's storage.azure, secrets redacted, for the report.
     pub redacted: String,
+}
+
+impl Plan {
+    /// What the check runs, the user's config first.
+    pub fn scenarios(&self) -> impl Iterator<Item = &Scenario> {
+        std::iter::once(&self.user).chain(&self.related)
+    }
 }
 
 const SECRET_KEYS: [&str; 3] = ["accountkey", "secret", "connectionstring"];

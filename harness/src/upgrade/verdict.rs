@@ -4,9 +4,12 @@
 
 use std::fmt::Write as _;
 
-use super::KeyFinding;
+use std::path::Path;
+
+use super::{findings, verdict_row, KeyFinding, Plan};
 use crate::report::diff::Change;
-use crate::report::{Cell, Outcome};
+use crate::report::{Cell, MatrixReport, Outcome};
+use crate::versions::RegistryVersion;
 
 pub struct Row {
     pub scenario: String,
@@ -39,6 +42,36 @@ impl Verdict {
                 .iter()
                 .any(|r| r.change() == Change::Regression || r.after.outcome.is_alarm()),
         )
+    }
+}
+
+/// The verdict on moving `config` from `from` to `to`, from the run of the
+/// plan's scenarios: a row for each scenario with a cell on both versions,
+/// and what each version makes of the config's keys.
+pub fn verdict_from(
+    report: &MatrixReport,
+    plan: &Plan,
+    from: &RegistryVersion,
+    to: &RegistryVersion,
+    config: &Path,
+) -> Verdict {
+    let rows = plan
+        .scenarios()
+        .filter_map(|s| {
+            let before = report.cell(s.id(), from.tag())?;
+            let after = report.cell(s.id(), to.tag())?;
+            Some(verdict_row(s, before, after))
+        })
+        .collect();
+    let mut key_findings = findings(from, &plan.azure, plan.token.as_ref());
+    key_findings.extend(findings(to, &plan.azure, plan.token.as_ref()));
+    Verdict {
+        from: from.tag().to_string(),
+        to: to.tag().to_string(),
+        config: config.display().to_string(),
+        redacted_azure: plan.redacted.clone(),
+        findings: key_findings,
+        rows,
     }
 }
 

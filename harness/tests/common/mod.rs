@@ -61,13 +61,15 @@ pub fn processes_mentioning(needle: &str) -> Vec<i32> {
 /// Runs the committed scenario `id` on the real registry `tag` (built into
 /// the cache if needed) and returns its cell.
 pub async fn run_committed_scenario(id: &str, tag: &str) -> regmatrix::report::Cell {
-    use regmatrix::runner::{self, Progress, RunOptions};
+    use regmatrix::progress::Progress;
+    use regmatrix::runner::{self, RunOptions};
     let version = tag.parse().unwrap();
     let installer =
         regmatrix::install::Installer::new(regmatrix::cache::Cache::from_env().unwrap());
-    let (azurite, columns) = runner::prepare(&installer, &[version], None, &Progress::hidden())
-        .await
-        .unwrap();
+    let (azurite, columns) =
+        regmatrix::install::prepare(&installer, &[version], None, &Progress::hidden())
+            .await
+            .unwrap();
     let scenario =
         regmatrix::scenario::load_file(&scenario_dir().join(format!("{id}.toml"))).unwrap();
     runner::run_cell(&scenario, &columns[0], &azurite, &RunOptions::default()).await

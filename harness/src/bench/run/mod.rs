@@ -14,11 +14,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 
-use super::azure_direct::DirectBlobClient;
-use super::blobs::{BenchBlob, BlobCatalog, Family};
+use super::blobs::{BlobCatalog, Family};
 use super::clients::BlobClient;
 use super::loopback::{self, LoopbackError};
-use super::peers::PeerClient;
 use super::plan::{BenchPlan, PlannedRow, RowShape, UploadMode};
 use super::report::{
     compare, BenchClient, BenchPath, BenchReport, BenchRow, BenchVersion, HostInfo, Phase,
@@ -26,12 +24,11 @@ use super::report::{
 };
 use super::resources::{CpuMeter, CLOUD_THREAD_PREFIX};
 use super::workload::{run_phase, Operation};
-use crate::client::{ClientConfig, RegistryClient};
-use crate::env::{
-    CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, RunDir, StorageBackend,
-};
-use crate::install::{InstalledAzurite, InstalledPeer};
-use crate::runner::{Column, Progress};
+use crate::env::{Environment, RunDir};
+use crate::install::{Column, InstalledAzurite, InstalledPeer};
+use crate::progress::Progress;
+
+mod environments;
 
 const REPOSITORY: &str = "regmatrix/bench";
 /// The container the Azure SDK writes to, beside the registry's.
@@ -323,98 +320,6 @@ impl Bench<'_> {
         }
     }
 
-    /// Starts an environment on the cloud runtime (the front door and
-    /// identity tasks run there). An error is the rows' status and note.
-    async fn start(
-        &self,
-        column: &Column,
-        azurite: &InstalledAzurite,
-        path: BenchPath,
-    ) -> Result<Arc<Environment>, (RowStatus, String)> {
-        let spec = EnvironmentSpec {
-            label: format!("bench-{}", column.version.tag()),
-            registry: column.registry.clone(),
-            dialect: column.version.dialect(),
-            azurite: azurite.clone(),
-            credentials: match path {
-                BenchPath::RegistryAzureOauth => CredentialsMode::ClientSecret,
-                _ => CredentialsMode::SharedKey,
-            },
-            identity: IdentitySetup::default(),
-            auth: None,
-            repository: REPOSITORY.into(),
-            disable_redirect: !self.options.redirect,
-            storage_names: Default::default(),
-            azure_as_written: None,
-            backend: match path {
-                BenchPath::RegistryFilesystem => StorageBackend::Filesystem,
-                _ => StorageBackend::Azure,
-            },
-            registry_port: None,
-            ready_timeout: self.options.ready_timeout,
-            keep_run_dir: self.options.keep_run_dirs,
-        };
-        match self
-            .cloud
-            .spawn(async move { Environment::start(&spec).await })
-            .await
-        {
-            Ok(Ok(environment)) => Ok(Arc::new(environment)),
-            Ok(Err(EnvError::Unsupported(reason))) => Err((RowStatus::Unsupported, reason.0)),
-            Ok(Err(other)) => Err((
-                RowStatus::Failed,
-                format!("the environment did not start: {other}"),
-            )),
-            Err(join) => Err((
-                RowStatus::Failed,
-                format!("the environment did not start: {join}"),
-            )),
-        }
-    }
-
-    async fn client_for(
-        &self,
-        driver: Driver<'_>,
-        environment: &Arc<Environment>,
-    ) -> Result<BlobClient, String> {
-        match driver {
-            Driver::Harness => {
-                let client = RegistryClient::new(ClientConfig {
-                    base_url: environment.registry_url().to_string(),
-                    proxy_url: Some(environment.front_door.proxy_url()),
-                    roots: environment.ca.rustls_root_store(),
-                    credentials: None,
-                    timeout: Duration::from_secs(1800),
-                })
-                .map_err(|e| e.to_string())?;
-                Ok(BlobClient::Regmatrix {
-                    client,
-                    repository: REPOSITORY.into(),
-                })
-            }
-            Driver::Peer(peer) => PeerClient::new(peer, environment, REPOSITORY, &self.scratch)
-                .map(|client| BlobClient::Peer(Arc::new(client)))
-                .map_err(|e| e.to_string()),
-            Driver::Limit => {
-                environment
-                    .storage
-                    .create_container(LIMIT_CONTAINER, environment.azurite_port())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let client = DirectBlobClient::new(
-                    &environment.account,
-                    crate::env::ports::loopback(environment.azurite_port()),
-                    environment.ca.rustls_root_store(),
-                )
-                .map_err(|e| e.to_string())?;
-                Ok(BlobClient::AzureSdk {
-                    client: Arc::new(client),
-                    container: LIMIT_CONTAINER.into(),
-                })
-            }
-        }
-    }
-
     fn record_unmeasured(
         &mut self,
         path: BenchPath,
@@ -540,7 +445,7 @@ impl Bench<'_> {
         if let BlobClient::Peer(peer) = client {
             peer.unstage(&blobs);
         }
-        if let Err(e) = empty_store(environment, path, &blobs).await {
+        if let Err(e) = environments::empty_store(environment, path, &blobs).await {
             // The next row still runs; its figures may include a fuller store.
             row.note = [
                 row.note.as_str(),
@@ -589,43 +494,5 @@ fn unmeasured_row(
         note: note.to_string(),
         push: None,
         pull: None,
-    }
-}
-
-/// Empties what a row wrote, so the next row starts from the same state
-/// and a 1 GiB row does not leave its bytes on disk for the rest of the run.
-async fn empty_store(
-    environment: &Environment,
-    path: BenchPath,
-    blobs: &[BenchBlob],
-) -> Result<(), String> {
-    match path {
-        BenchPath::RegistryFilesystem => {
-            let root = environment
-                .run_dir()
-                .join("filesystem-storage")
-                .join("docker");
-            match std::fs::remove_dir_all(&root) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(format!("{}: {e}", root.display())),
-            }
-        }
-        BenchPath::AzureDirect => {
-            for blob in blobs {
-                environment
-                    .storage
-                    .delete_blob(LIMIT_CONTAINER, blob.hex(), environment.azurite_port())
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            Ok(())
-        }
-        BenchPath::RegistryAzureSharedKey | BenchPath::RegistryAzureOauth => environment
-            .storage
-            .delete_all(&environment.container, environment.azurite_port())
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
     }
 }

@@ -1,13 +1,12 @@
-//! The matrix runner: installs what the run needs, then runs every scenario
-//! on every version (bounded parallelism, one environment per cell), and
-//! turns each run into a report cell. It judges outcomes against the
-//! scenario's expectations; the renderers only read the result.
+//! The matrix runner: runs every scenario on every installed version
+//! (bounded parallelism, one environment per cell), and turns each run into
+//! a report cell. It judges outcomes against the scenario's expectations;
+//! the renderers only read the result.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use regmatrix_mocks::front_door::TrafficRecord;
 use tokio::sync::Semaphore;
 
@@ -15,7 +14,8 @@ use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{
     CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Workload,
 };
-use crate::install::{self, InstallError, InstalledAzurite, InstalledRegistry, Installer};
+use crate::install::{Column, InstalledAzurite};
+use crate::progress::Progress;
 use crate::report::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, ScenarioInfo,
     ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
@@ -23,14 +23,11 @@ use crate::report::{
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
 use crate::scenario::steps::StepKind;
 use crate::scenario::Scenario;
-use crate::versions::RegistryVersion;
 
-/// One column of the matrix: the version it claims to be and the binary.
-#[derive(Debug, Clone)]
-pub struct Column {
-    pub version: RegistryVersion,
-    pub registry: InstalledRegistry,
-}
+mod evidence;
+
+use evidence::{identity_note, times, token_server_note, traffic_note};
+pub use evidence::{summarize, summarize_identity};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -50,119 +47,13 @@ impl Default for RunOptions {
             // Each cell runs Node (Azurite) and Go (the registry); two cells
             // keep two cores busy without starving either.
             jobs: 2,
-            ready_timeout: Duration::from_secs(30),
+            ready_timeout: crate::env::DEFAULT_READY_TIMEOUT,
             registry_port: None,
             keep_run_dirs: false,
             shard: None,
             repeat: 1,
         }
     }
-}
-
-/// Progress display: bars on a terminal, nothing when quiet or piped.
-#[derive(Clone)]
-pub struct Progress {
-    multi: MultiProgress,
-}
-
-impl Progress {
-    pub fn new(quiet: bool) -> Self {
-        let target = if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        Progress {
-            multi: MultiProgress::with_draw_target(target),
-        }
-    }
-
-    pub fn hidden() -> Self {
-        Self::new(true)
-    }
-
-    pub fn spinner(&self, message: String) -> ProgressBar {
-        let bar = self.multi.add(ProgressBar::new_spinner());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar.set_message(message);
-        bar
-    }
-
-    pub fn counter(&self, total: u64, message: &str) -> ProgressBar {
-        self.bar(total, "[{bar:30}] {pos}/{len} {elapsed:>4} {msg}", message)
-    }
-
-    /// A bar over bytes moved, with throughput and time left.
-    pub fn bytes(&self, total: u64, message: &str) -> ProgressBar {
-        self.bar(
-            total,
-            "[{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {elapsed:>4} (eta {eta}) {msg}",
-            message,
-        )
-    }
-
-    fn bar(&self, total: u64, template: &str, message: &str) -> ProgressBar {
-        let bar = self.multi.add(ProgressBar::new(total));
-        bar.set_style(
-            ProgressStyle::with_template(template)
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(message.to_string());
-        bar
-    }
-
-    pub fn println(&self, line: &str) {
-        let _ = self.multi.println(line);
-    }
-}
-
-/// Builds (or finds) Azurite and every requested registry.
-pub async fn prepare(
-    installer: &Installer,
-    versions: &[RegistryVersion],
-    registry_bin: Option<&std::path::Path>,
-    progress: &Progress,
-) -> Result<(InstalledAzurite, Vec<Column>), InstallError> {
-    let bar = progress.spinner(format!("azurite {}", install::AZURITE_VERSION));
-    let azurite = installer.azurite(&bar).await;
-    bar.finish_and_clear();
-    let azurite = azurite?;
-    let mut columns = Vec::new();
-    if let Some(binary) = registry_bin {
-        let registry = install::custom_registry(binary)?;
-        for version in versions {
-            columns.push(Column {
-                version: version.clone(),
-                registry: InstalledRegistry {
-                    tag: version.tag().to_string(),
-                    ..registry.clone()
-                },
-            });
-        }
-        return Ok((azurite, columns));
-    }
-    for version in versions {
-        let bar = progress.spinner(format!("registry {version}"));
-        let started = Instant::now();
-        let registry = installer.registry(version, &bar).await;
-        bar.finish_and_clear();
-        let registry = registry?;
-        progress.println(&format!(
-            "registry {version}: {} ({:.1}s)",
-            registry.version_line,
-            started.elapsed().as_secs_f64()
-        ));
-        columns.push(Column {
-            version: version.clone(),
-            registry,
-        });
-    }
-    Ok((azurite, columns))
 }
 
 /// Runs every scenario on every column and assembles the report.
@@ -315,10 +206,6 @@ pub async fn run_cell(
     let started = Instant::now();
     let mut cell = harness_error_cell(scenario, column, String::new());
     let spec = EnvironmentSpec {
-        label: scenario.id().replace('/', "-"),
-        registry: column.registry.clone(),
-        dialect: column.version.dialect(),
-        azurite: azurite.clone(),
         credentials: scenario.spec.registry.credentials,
         identity: IdentitySetup {
             workload: scenario.spec.identity.workload,
@@ -338,10 +225,15 @@ pub async fn run_cell(
             .map(|u| u.names.clone())
             .unwrap_or_default(),
         azure_as_written: scenario.user_storage.as_ref().map(|u| u.azure.clone()),
-        backend: Default::default(),
         registry_port: options.registry_port,
         ready_timeout: options.ready_timeout,
         keep_run_dir: options.keep_run_dirs,
+        ..EnvironmentSpec::new(
+            scenario.id().replace('/', "-"),
+            column.registry.clone(),
+            column.version.dialect(),
+            azurite.clone(),
+        )
     };
     match Environment::start(&spec).await {
         Err(EnvError::Unsupported(reason)) => {
@@ -531,150 +423,6 @@ fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) ->
         observations: Vec::new(),
         faults: Vec::new(),
     }
-}
-
-/// The identity plane's own log, plus identity-host requests nobody answered
-/// (an unreachable IMDS, an outage fault).
-pub fn summarize_identity(
-    calls: &[regmatrix_mocks::identity::IdentityCall],
-    identity_traffic: &[TrafficRecord],
-) -> IdentitySummary {
-    let mut summary = IdentitySummary::default();
-    for call in calls {
-        let grant = if call.grant.is_empty() {
-            "-"
-        } else {
-            call.grant.as_str()
-        };
-        *summary
-            .calls
-            .entry(format!(
-                "{} {grant} {}",
-                call.endpoint.as_str(),
-                call.status
-            ))
-            .or_default() += 1;
-        // A probe's 400 is IMDS saying "I am here", not a refusal.
-        if let Some(error) = call.error.as_ref().filter(|_| call.grant != "probe") {
-            if !summary.errors.contains(error) {
-                summary.errors.push(error.clone());
-            }
-        }
-    }
-    for record in identity_traffic {
-        let reason = match (&record.fault, record.status) {
-            (Some(fault), status) => format!("{fault} {status}"),
-            (None, 0) => "unreachable".to_string(),
-            _ => continue,
-        };
-        *summary
-            .unanswered
-            .entry(format!("{} {reason}", record.host))
-            .or_default() += 1;
-    }
-    summary
-}
-
-/// `name xN` for each counted name, the form every evidence line uses.
-fn times<K: std::fmt::Display, V: std::fmt::Display>(
-    counts: impl Iterator<Item = (K, V)>,
-) -> Vec<String> {
-    counts.map(|(k, v)| format!("{k} x{v}")).collect()
-}
-
-/// `token server: token basic 200 x3, oauth2/exchange access_token 200 x1`.
-fn token_server_note(calls: &[regmatrix_mocks::token_server::TokenCall]) -> String {
-    let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    for call in calls {
-        let grant = if call.grant.is_empty() {
-            "-"
-        } else {
-            call.grant.as_str()
-        };
-        *counts
-            .entry(format!("{} {grant} {}", call.endpoint, call.status))
-            .or_default() += 1;
-    }
-    if counts.is_empty() {
-        return "token server: no call".into();
-    }
-    let parts = times(counts.iter());
-    format!("token server: {}", parts.join(", "))
-}
-
-fn identity_note(identity: &IdentitySummary) -> Option<String> {
-    if identity.is_empty() {
-        return None;
-    }
-    // Discovery and metadata calls precede every first token request; they
-    // only matter when nothing else happened.
-    let is_metadata = |k: &str| {
-        ["instance-discovery", "openid-configuration", "keys"]
-            .iter()
-            .any(|m| k.starts_with(m))
-    };
-    let mut parts = times(identity.calls.iter().filter(|(k, _)| !is_metadata(k)));
-    parts.extend(times(identity.unanswered.iter()));
-    if parts.is_empty() {
-        let metadata: u64 = identity.calls.values().sum();
-        parts.push(format!("{metadata} metadata requests, no token request"));
-    }
-    let errors = if identity.errors.is_empty() {
-        String::new()
-    } else {
-        format!(" (refusals: {})", identity.errors.join(", "))
-    };
-    Some(format!("identity: {}{errors}", parts.join(", ")))
-}
-
-pub fn summarize(records: &[TrafficRecord]) -> TrafficSummary {
-    let mut summary = TrafficSummary::default();
-    for r in records {
-        summary.requests += 1;
-        summary.bytes_up += r.request_bytes;
-        summary.bytes_down += r.response_bytes;
-        let scheme = r.auth_scheme.as_str().to_string();
-        *summary.by_auth_scheme.entry(scheme).or_default() += 1;
-        *summary.by_status.entry(r.status.to_string()).or_default() += 1;
-        for rewrite in &r.rewrites {
-            *summary
-                .emulator_rewrites
-                .entry(rewrite.to_string())
-                .or_default() += 1;
-        }
-    }
-    summary
-}
-
-fn traffic_note(t: &TrafficSummary) -> String {
-    if t.requests == 0 {
-        return "Blob storage saw no request".into();
-    }
-    let schemes: Vec<String> = t
-        .by_auth_scheme
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    let statuses: Vec<String> = t
-        .by_status
-        .iter()
-        .map(|(k, v)| format!("{k}x{v}"))
-        .collect();
-    let rewrites: Vec<String> = t
-        .emulator_rewrites
-        .iter()
-        .map(|(k, v)| format!("; {v} rewritten by {k}"))
-        .collect();
-    format!(
-        "Blob storage saw {} request{} (auth: {}; status: {}), {:.1} MiB up, {:.1} MiB down{}",
-        t.requests,
-        if t.requests == 1 { "" } else { "s" },
-        schemes.join(", "),
-        statuses.join(", "),
-        t.bytes_up as f64 / 1048576.0,
-        t.bytes_down as f64 / 1048576.0,
-        rewrites.concat()
-    )
 }
 
 /// Where scenario files live when the user does not say: `./scenarios`, else

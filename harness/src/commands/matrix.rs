@@ -1,0 +1,117 @@
+//! `regmatrix matrix`: runs scenarios x versions, writes the matrix and,
+//! against a baseline, the diff. Running and judging are `regmatrix::runner`'s;
+//! this only checks the options, prints and picks the exit code.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use regmatrix::cache::Cache;
+use regmatrix::install::{self, Installer};
+use regmatrix::progress::Progress;
+use regmatrix::report::{self, ShardInfo};
+use regmatrix::runner::{self, RunOptions};
+use regmatrix::scenario;
+
+use super::shared::{
+    parse_shard, print_harness_errors, read_report, resolve_versions, VersionArgs,
+};
+
+#[derive(clap::Args)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    versions: VersionArgs,
+    /// Scenario ids to run: a glob, or several separated by commas (`storage/*,auth/jwks-*`).
+    #[arg(long, default_value = "*")]
+    scenarios: String,
+    /// Directory of scenario files (default: ./scenarios).
+    #[arg(long)]
+    scenario_dir: Option<PathBuf>,
+    /// Where matrix.json and matrix.md are written.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// Environments running at once.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Seconds a registry may take to turn healthy.
+    #[arg(long, default_value_t = 30)]
+    ready_timeout: u64,
+    /// Run the registry on this loopback port (one job at a time then).
+    #[arg(long)]
+    registry_port: Option<u16>,
+    /// Keep each cell's run directory (configs, logs) for inspection.
+    #[arg(long)]
+    keep: bool,
+    /// Compare with a previous matrix.json: exit 1 only for regressions
+    /// and `security` outcomes.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Run one shard of the matrix, `INDEX/COUNT` (1-based), for CI runners.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<ShardInfo>,
+    /// Run each cell N times; cells whose outcomes differ are `flaky`.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+}
+
+pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    if args.repeat == 0 {
+        bail!("--repeat must be at least 1");
+    }
+    // Read the baseline first: a bad path should not cost a run.
+    let baseline = args.baseline.as_deref().map(read_report).transpose()?;
+    let dir = args
+        .scenario_dir
+        .unwrap_or_else(runner::default_scenario_dir);
+    let scenarios = scenario::discover(&dir, &args.scenarios)?;
+    let tags = resolve_versions(&args.versions)?;
+    let options = RunOptions {
+        // A fixed port can serve one registry at a time.
+        jobs: if args.registry_port.is_some() {
+            1
+        } else {
+            args.jobs
+        },
+        ready_timeout: Duration::from_secs(args.ready_timeout),
+        registry_port: args.registry_port,
+        keep_run_dirs: args.keep,
+        shard: args.shard,
+        repeat: args.repeat,
+    };
+    if let Some(port) = args.registry_port {
+        regmatrix::env::ports::requested_port(port)?;
+    }
+    let installer = Installer::new(Cache::from_env()?);
+    let (azurite, columns) = install::prepare(
+        &installer,
+        &tags,
+        args.versions.registry_bin.as_deref(),
+        progress,
+    )
+    .await?;
+    let report = runner::run_matrix(&azurite, &columns, &scenarios, &options, progress).await;
+    print!("{}", report::table::render(&report));
+    for path in report::write_all(&report, &args.out)? {
+        println!("wrote {}", path.display());
+    }
+    print_harness_errors(&report);
+    let Some(baseline) = baseline else {
+        return Ok(report.exit_code() as u8);
+    };
+    let diff = report::diff::ReportDiff::between(&baseline, &report);
+    let text = diff.render_markdown();
+    print!("{text}");
+    let diff_path = args.out.join("diff.md");
+    std::fs::write(&diff_path, &text)
+        .with_context(|| format!("cannot write {}", diff_path.display()))?;
+    println!("wrote {}", diff_path.display());
+    // A harness error outranks whatever the diff says.
+    if report.exit_code() == 2 {
+        return Ok(2);
+    }
+    Ok(diff.exit_code(&report) as u8)
+}

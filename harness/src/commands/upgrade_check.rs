@@ -1,0 +1,147 @@
+//! `regmatrix upgrade-check`: the user's own config on the version they run
+//! and the one they move to, with the scenarios that apply to it. Planning
+//! and the verdict are `regmatrix::upgrade`'s; this checks the options, runs
+//! the plan and prints.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use regmatrix::cache::Cache;
+use regmatrix::env::Workload;
+use regmatrix::inspect::{self, KidShape};
+use regmatrix::install::{self, Installer};
+use regmatrix::progress::Progress;
+use regmatrix::runner::{self, RunOptions};
+use regmatrix::scenario::Scenario;
+use regmatrix::upgrade;
+use regmatrix::versions::RegistryVersion;
+
+use super::shared::print_harness_errors;
+
+#[derive(clap::Args)]
+pub struct UpgradeCheckArgs {
+    /// Your registry config.yml (its storage.azure and auth.token sections
+    /// are used; secrets are replaced by mock ones and never printed).
+    #[arg(long)]
+    config: PathBuf,
+    #[arg(long)]
+    from: String,
+    #[arg(long)]
+    to: String,
+    /// How the registry gets its Azure identity: none, workload-identity,
+    /// managed-identity-imds, managed-identity-app-service, environment-secret.
+    #[arg(long, default_value = "none", value_parser = parse_workload)]
+    workload: Workload,
+    /// The kid form your token server writes: libtrust, thumbprint, arbitrary or x5c.
+    // A String, parsed after --from and --to: as clap's value parser it
+    // would change the error line and the help text.
+    #[arg(long, default_value = "libtrust")]
+    token_kid: String,
+    /// A token your server issued: its kid form replaces --token-kid.
+    #[arg(long)]
+    token: Option<PathBuf>,
+    /// Directory of scenario files (default: ./scenarios).
+    #[arg(long)]
+    scenario_dir: Option<PathBuf>,
+}
+
+/// The kid form a token server writes, in the words `upgrade::plan` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TokenKid {
+    Libtrust,
+    Thumbprint,
+    Arbitrary,
+    X5c,
+}
+
+impl TokenKid {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenKid::Libtrust => "libtrust",
+            TokenKid::Thumbprint => "thumbprint",
+            TokenKid::Arbitrary => "arbitrary",
+            TokenKid::X5c => "x5c",
+        }
+    }
+
+    /// The form of a token the user's server issued: with certificates in
+    /// its header it is an x5c token, whatever its kid.
+    fn of(shape: &inspect::TokenShape) -> Self {
+        match shape.kid_shape {
+            _ if shape.x5c_certificates > 0 => TokenKid::X5c,
+            KidShape::Libtrust => TokenKid::Libtrust,
+            KidShape::Thumbprint => TokenKid::Thumbprint,
+            _ => TokenKid::Arbitrary,
+        }
+    }
+}
+
+fn parse_workload(text: &str) -> Result<Workload, String> {
+    serde_yaml::from_str(text).map_err(|_| {
+        format!("{text:?}: use none, workload-identity, managed-identity-imds, managed-identity-app-service or environment-secret")
+    })
+}
+
+pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
+    let from: RegistryVersion = args.from.parse()?;
+    let to: RegistryVersion = args.to.parse()?;
+    let Ok(token_kid) = <TokenKid as clap::ValueEnum>::from_str(&args.token_kid, false) else {
+        bail!(
+            "--token-kid {:?}: use libtrust, thumbprint, arbitrary or x5c",
+            args.token_kid
+        );
+    };
+    let token_kid = match &args.token {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            TokenKid::of(&inspect::inspect(text.trim())?)
+        }
+        None => token_kid,
+    };
+    let dir = args
+        .scenario_dir
+        .unwrap_or_else(runner::default_scenario_dir);
+    let plan = upgrade::plan(&args.config, args.workload, token_kid.as_str(), &dir)?;
+    if let Some(token) = &plan.token {
+        eprintln!(
+            "note: auth.token runs against the mock token server (its realm, service, issuer and keys); the trust ({}) and the kid form ({}) follow your config",
+            if token.contains_key("jwks") { "with jwks" } else { "rootcertbundle" },
+            token_kid.as_str()
+        );
+    }
+    let installer = Installer::new(Cache::from_env()?);
+    let (azurite, columns) =
+        install::prepare(&installer, &[from.clone(), to.clone()], None, progress).await?;
+    let scenarios: Vec<Scenario> = plan.scenarios().cloned().collect();
+    let report = runner::run_matrix(
+        &azurite,
+        &columns,
+        &scenarios,
+        &RunOptions::default(),
+        progress,
+    )
+    .await;
+    let verdict = upgrade::verdict_from(&report, &plan, &from, &to, &args.config);
+    print!("{}", upgrade::render(&verdict));
+    print_harness_errors(&report);
+    if report.exit_code() == 2 {
+        return Ok(2);
+    }
+    Ok(verdict.exit_code() as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn token_kid_words_are_the_ones_upgrade_plan_takes() {
+        for kid in TokenKid::value_variants() {
+            assert_eq!(TokenKid::from_str(kid.as_str(), false), Ok(*kid));
+        }
+        assert!(TokenKid::from_str("X5C", false).is_err());
+    }
+}
