@@ -248,6 +248,7 @@ fn cell(s: usize, scenario: &str, v: usize, tag: &str) -> Cell {
         identity,
         observations,
         faults,
+        seed: Some(1),
     }
 }
 

@@ -128,6 +128,7 @@ fn cell(scenario: &str, outcome: Outcome, expected: Outcome) -> Cell {
         identity: IdentitySummary::default(),
         observations: Vec::new(),
         faults: Vec::new(),
+        seed: Some(1),
     }
 }
 

@@ -9,5 +9,6 @@ pub mod front_door;
 pub mod identity;
 pub mod jose;
 pub mod pki;
+pub mod seed;
 mod service_http;
 pub mod token_server;

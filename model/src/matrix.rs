@@ -93,6 +93,10 @@ pub struct Cell {
     /// Fault rules the scenario injected and what they hit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultSummary>,
+    /// The seed the cell's keys, names and blobs came from; `matrix --seed`
+    /// with it (and the cell's scenario and version) runs the cell again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// One injected fault rule: the rule as text (with its seed, so a run can be

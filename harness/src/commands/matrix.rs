@@ -53,6 +53,10 @@ pub struct MatrixArgs {
     /// Run each cell N times; cells whose outcomes differ are `flaky`.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// Seed of every cell's keys, names and blobs (each cell records it, so
+    /// `--seed N --scenarios ID --versions TAG` runs one cell again).
+    #[arg(long, default_value_t = runner::DEFAULT_SEED)]
+    seed: u64,
 }
 
 pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
@@ -81,6 +85,7 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         keep_run_dirs: args.keep,
         shard: args.shard,
         repeat: args.repeat,
+        seed: regmatrix_mocks::seed::Seed::new(args.seed),
     };
     if let Some(port) = args.registry_port {
         regmatrix::env::ports::requested_port(port)?;

@@ -21,6 +21,7 @@ pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
         identity: IdentitySummary::default(),
         observations: Vec::new(),
         faults: Vec::new(),
+        seed: None,
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use regmatrix_mocks::front_door::TrafficRecord;
+use regmatrix_mocks::seed::Seed;
 use tokio::sync::Semaphore;
 
 use crate::client::{ClientConfig, RegistryClient};
@@ -39,7 +40,14 @@ pub struct RunOptions {
     pub shard: Option<ShardInfo>,
     /// Runs per cell; outcomes that differ make the cell `flaky`.
     pub repeat: usize,
+    /// Every cell's seed: its keys, names and blobs derive from it, so a
+    /// cell reruns the same with `--seed` set to the seed it records.
+    pub seed: Seed,
 }
+
+/// The seed of a run that names none: fixed, so two runs of the same
+/// harness on the same registries differ only by what the registries do.
+pub const DEFAULT_SEED: u64 = 1;
 
 impl Default for RunOptions {
     fn default() -> Self {
@@ -52,6 +60,7 @@ impl Default for RunOptions {
             keep_run_dirs: false,
             shard: None,
             repeat: 1,
+            seed: Seed::new(DEFAULT_SEED),
         }
     }
 }
@@ -205,6 +214,7 @@ pub async fn run_cell(
 ) -> Cell {
     let started = Instant::now();
     let mut cell = harness_error_cell(scenario, column, String::new());
+    cell.seed = Some(options.seed.value());
     let spec = EnvironmentSpec {
         credentials: scenario.spec.registry.credentials,
         identity: IdentitySetup {
@@ -256,7 +266,7 @@ pub async fn run_cell(
             cell.evidence = other.to_string();
         }
         Ok(environment) => {
-            run_in(&environment, scenario, &mut cell).await;
+            run_in(&environment, scenario, options.seed, &mut cell).await;
             environment.shutdown().await;
         }
     }
@@ -264,7 +274,7 @@ pub async fn run_cell(
     cell
 }
 
-async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell) {
+async fn run_in(environment: &Environment, scenario: &Scenario, seed: Seed, cell: &mut Cell) {
     let client = match RegistryClient::new(ClientConfig {
         base_url: environment.registry_url().to_string(),
         proxy_url: Some(environment.front_door.proxy_url()),
@@ -294,6 +304,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         identity: &environment.identity,
         front_door: &environment.front_door,
         processes: environment,
+        seed,
     };
     let run = engine::run(scenario, &target).await;
     let (storage, identity_hosts): (Vec<TrafficRecord>, Vec<TrafficRecord>) = run
@@ -422,6 +433,7 @@ fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) ->
         identity: IdentitySummary::default(),
         observations: Vec::new(),
         faults: Vec::new(),
+        seed: None,
     }
 }
 

@@ -6,6 +6,7 @@ use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use serde_json::Value;
 
 use super::{b64url, jwk, pkcs8, JoseError, SigningKey, VerifyingKey};
+use crate::seed::Seed;
 
 /// SubjectPublicKeyInfo up to the key: SEQUENCE { SEQUENCE { id-Ed25519 },
 /// BIT STRING (33 bytes, no unused bits) } (RFC 8410 section 4).
@@ -31,6 +32,18 @@ impl Ed25519Key {
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
             .map_err(|e| JoseError::Key(e.to_string()))?;
         Self::from_pkcs8_der(pkcs8.as_ref())
+    }
+
+    /// The key `seed` makes: the same seed, the same key (and kid).
+    pub fn from_seed(seed: Seed) -> Result<Self, JoseError> {
+        // RFC 8410 OneAsymmetricKey v1: the fixed header, then the 32-byte seed.
+        const V1_PREFIX: [u8; 16] = [
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        let mut der = V1_PREFIX.to_vec();
+        der.extend_from_slice(&seed.bytes::<32>());
+        Self::from_pkcs8_der(&der)
     }
 
     /// An Ed25519 key from PKCS#8 DER, v1 (seed only, what OpenSSL and Go

@@ -10,6 +10,7 @@ use ring::signature::{
 use serde_json::Value;
 
 use super::{b64url, jwk, pkcs8, JoseError, SigningKey, VerifyingKey};
+use crate::seed::Seed;
 
 /// SubjectPublicKeyInfo up to the point: SEQUENCE { SEQUENCE { id-ecPublicKey,
 /// prime256v1 }, BIT STRING (66 bytes, no unused bits) }. Every P-256 key
@@ -39,6 +40,16 @@ impl EcP256Key {
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             .map_err(|e| JoseError::Key(e.to_string()))?;
         Self::from_pkcs8_der(pkcs8.as_ref())
+    }
+
+    /// The key `seed` makes: the same seed, the same key (and kid).
+    pub fn from_seed(seed: Seed) -> Result<Self, JoseError> {
+        use p256::pkcs8::EncodePrivateKey;
+        let secret = p256::SecretKey::random(&mut seed.rng());
+        let der = secret
+            .to_pkcs8_der()
+            .map_err(|e| JoseError::Key(e.to_string()))?;
+        Self::from_pkcs8_der(der.as_bytes())
     }
 
     /// A P-256 key from PKCS#8 DER; the inner ECPrivateKey must carry its

@@ -11,6 +11,8 @@ use super::{
     RsaPublicKey, SigningKey, VerifyingKey,
 };
 
+use crate::seed::Seed;
+
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const PRIME256V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
@@ -53,6 +55,16 @@ impl AnyKey {
             KeyKind::Rs256 => AnyKey::Rsa(RsaKey::generate()?),
             KeyKind::Es256 => AnyKey::Ec(EcP256Key::generate()?),
             KeyKind::EdDsa => AnyKey::Ed25519(Ed25519Key::generate()?),
+        })
+    }
+
+    /// The key of `kind` that `seed` makes: rerunning with the seed gives
+    /// the same key, so a kid derived from its bytes is the same too.
+    pub fn from_seed(kind: KeyKind, seed: Seed) -> Result<Self, JoseError> {
+        Ok(match kind {
+            KeyKind::Rs256 => AnyKey::Rsa(RsaKey::from_seed(seed)?),
+            KeyKind::Es256 => AnyKey::Ec(EcP256Key::from_seed(seed)?),
+            KeyKind::EdDsa => AnyKey::Ed25519(Ed25519Key::from_seed(seed)?),
         })
     }
 

@@ -15,6 +15,7 @@ use rsa::pkcs8::{AlgorithmIdentifierRef, EncodePrivateKey, SubjectPublicKeyInfoR
 use serde_json::Value;
 
 use super::{b64url, jwk, pkcs8, JoseError, SigningKey, VerifyingKey};
+use crate::seed::Seed;
 
 /// The modulus size of generated keys: the smallest ring signs with, and what
 /// token servers in the wild use.
@@ -38,8 +39,16 @@ impl std::fmt::Debug for RsaKey {
 impl RsaKey {
     /// A fresh 2048-bit key with e = 65537.
     pub fn generate() -> Result<Self, JoseError> {
-        let key = rsa::RsaPrivateKey::new(&mut OsRng, RSA_MODULUS_BITS)
-            .map_err(|e| JoseError::Key(e.to_string()))?;
+        Self::from_private(rsa::RsaPrivateKey::new(&mut OsRng, RSA_MODULUS_BITS))
+    }
+
+    /// The key `seed` makes: the same seed, the same key (and kid).
+    pub fn from_seed(seed: Seed) -> Result<Self, JoseError> {
+        Self::from_private(rsa::RsaPrivateKey::new(&mut seed.rng(), RSA_MODULUS_BITS))
+    }
+
+    fn from_private(key: rsa::Result<rsa::RsaPrivateKey>) -> Result<Self, JoseError> {
+        let key = key.map_err(|e| JoseError::Key(e.to_string()))?;
         let der = key
             .to_pkcs8_der()
             .map_err(|e| JoseError::Key(e.to_string()))?;

@@ -70,6 +70,14 @@ fn detail(scenario: &ScenarioInfo, cell: &Cell, id: &str) -> String {
             escape(because)
         ));
     }
+    if let Some(seed) = cell.seed {
+        out.push_str(&format!(
+            "<dt>seed</dt><dd><code>{seed}</code> (<code>regmatrix matrix --seed {seed} \
+             --scenarios {} --versions {}</code> runs it again)</dd>",
+            escape(&cell.scenario),
+            escape(&cell.version)
+        ));
+    }
     out.push_str(&format!(
         "<dt>duration</dt><dd>{}</dd></dl>\n",
         duration(cell.duration_ms)

@@ -224,6 +224,12 @@ fn details(cell: &Cell) -> String {
         lines.push(format!("because: {because}"));
     }
     lines.push(format!("evidence: {}", cell.evidence));
+    if let Some(seed) = cell.seed {
+        lines.push(format!(
+            "seed: {seed} (regmatrix matrix --seed {seed} --scenarios {} --versions {})",
+            cell.scenario, cell.version
+        ));
+    }
     if !cell.observations.is_empty() {
         lines.push(format!("runs ({}):", cell.observations.len()));
         for (i, run) in cell.observations.iter().enumerate() {

@@ -19,6 +19,7 @@ fn cell(scenario: &str, version: &str, outcome: Outcome, expected: Outcome) -> C
         identity: Default::default(),
         observations: Vec::new(),
         faults: Vec::new(),
+        seed: None,
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use regmatrix_mocks::front_door::{FaultId, FrontDoor, TrafficLog};
+use regmatrix_mocks::seed::Seed;
 
 use crate::client::{ClientError, RegistryClient};
 use crate::env::IdentityCloud;
@@ -25,6 +26,8 @@ pub struct Target<'a> {
     pub identity: &'a IdentityCloud,
     pub front_door: &'a FrontDoor,
     pub processes: &'a dyn crate::env::ProcessControl,
+    /// The cell's seed: every blob a step makes derives from it.
+    pub seed: Seed,
 }
 
 /// Requests to Blob storage, as opposed to identity endpoints, in the traffic log.
@@ -166,18 +169,14 @@ impl<'a> StepContext<'a> {
         self.repository
     }
 
-    /// This step's bytes: the same on every run, different per step.
+    /// This step's bytes: different per scenario and step, the same on
+    /// every run with the cell's seed, so a cell can be reproduced.
     pub fn seed(&self) -> u64 {
-        seed_for(self.scenario_id, self.index)
+        self.target
+            .seed
+            .derive(&format!("{}#{}", self.scenario_id, self.index))
+            .value()
     }
-}
-
-/// Different bytes per scenario and step, the same bytes on every run, so a
-/// report can be reproduced; a fresh run dir per cell keeps runs apart.
-pub fn seed_for(id: &str, index: usize) -> u64 {
-    use sha2::{Digest, Sha256};
-    let hash = Sha256::digest(format!("{id}#{index}").as_bytes());
-    u64::from_le_bytes(hash[..8].try_into().unwrap_or_default())
 }
 
 /// What loading has seen so far, for the checks of the steps after it.
