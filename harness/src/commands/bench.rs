@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::Result;
 
 use regmatrix::bench::{self, plan, BenchPath};
-use regmatrix::cache::Cache;
 use regmatrix::install::{self, Installer, PeerTool};
 use regmatrix::progress::Progress;
 
@@ -72,7 +71,7 @@ pub async fn run(args: BenchArgs, progress: &Progress) -> Result<u8> {
     let paths = BenchPath::parse_list(&args.paths)?;
     let peer_tools = PeerTool::parse_list(&args.peers)?;
     let tags = resolve_versions(&args.versions)?;
-    let installer = Installer::new(Cache::from_env()?);
+    let installer = Installer::from_env()?;
     let (azurite, columns) = install::prepare(
         &installer,
         &tags,

@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 
-use regmatrix::cache::Cache;
 use regmatrix::install::{self, Installer};
 use regmatrix::progress::Progress;
 
@@ -17,7 +16,7 @@ pub struct InstallArgs {
 
 pub async fn run(args: InstallArgs, progress: &Progress) -> Result<u8> {
     let versions = resolve_versions(&args.versions)?;
-    let installer = Installer::new(Cache::from_env()?);
+    let installer = Installer::from_env()?;
     // The cache is for built binaries: a --registry-bin is not installed.
     let (azurite, columns) = install::prepare(&installer, &versions, None, progress).await?;
     println!(

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use regmatrix::cache::Cache;
 use regmatrix::install::{self, Installer};
 use regmatrix::progress::Progress;
 use regmatrix::report::{self, ShardInfo};
@@ -90,7 +89,7 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
     if let Some(port) = args.registry_port {
         regmatrix::env::ports::requested_port(port)?;
     }
-    let installer = Installer::new(Cache::from_env()?);
+    let installer = Installer::from_env()?;
     let (azurite, columns) = install::prepare(
         &installer,
         &tags,

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use regmatrix::cache::Cache;
 use regmatrix::env::EnvironmentSpec;
 use regmatrix::install::{self, Installer};
 use regmatrix::progress::Progress;
@@ -47,7 +46,7 @@ pub async fn run(args: SoakArgs, progress: &Progress) -> Result<u8> {
     // Check the profile before building anything.
     soak::profile_rules(&args.faults, seed)?;
     let version: RegistryVersion = args.version.parse()?;
-    let installer = Installer::new(Cache::from_env()?);
+    let installer = Installer::from_env()?;
     let (azurite, columns) =
         install::prepare(&installer, std::slice::from_ref(&version), None, progress).await?;
     let spec = EnvironmentSpec {

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use regmatrix::cache::Cache;
 use regmatrix::env::Workload;
 use regmatrix::inspect::{self, KidShape};
 use regmatrix::install::{self, Installer};
@@ -111,7 +110,7 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
             token_kid.as_str()
         );
     }
-    let installer = Installer::new(Cache::from_env()?);
+    let installer = Installer::from_env()?;
     let (azurite, columns) =
         install::prepare(&installer, &[from.clone(), to.clone()], None, progress).await?;
     let scenarios: Vec<Scenario> = plan.scenarios().cloned().collect();

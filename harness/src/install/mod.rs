@@ -72,6 +72,11 @@ impl Installer {
         Installer { cache }
     }
 
+    /// The installer over the cache the environment names (see [`Cache::from_env`]).
+    pub fn from_env() -> Result<Self, CacheError> {
+        Cache::from_env().map(Installer::new)
+    }
+
     pub fn cache(&self) -> &Cache {
         &self.cache
     }
