@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{bench, install, jwks, matrix, report, soak, token, upgrade_check, validate};
-use regmatrix::progress::Progress;
+use regmatrix::progress::{Progress, ProgressMode};
 
 #[derive(Parser)]
 #[command(
@@ -110,8 +110,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
-    let progress =
-        Progress::new(cli.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let progress = Progress::new(ProgressMode::for_stderr(cli.quiet));
     match cli.command {
         Command::Install(args) => install::run(args, &progress).await,
         Command::Matrix(args) => matrix::run(args, &progress).await,

@@ -122,6 +122,8 @@ fn no_module_imports_from_a_layer_above_it() {
 
 #[test]
 fn the_scan_sees_an_import_that_runs_back_up() {
-    let paths = crate_paths("use crate::runner::Column; // crate::report in a comment\nlet x = regmatrix_crate::y;");
+    let paths = crate_paths(
+        "use crate::runner::Column; // crate::report in a comment\nlet x = regmatrix_crate::y;",
+    );
     assert_eq!(paths, vec!["runner".to_string()]);
 }
