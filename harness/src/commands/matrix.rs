@@ -54,7 +54,7 @@ pub struct MatrixArgs {
     repeat: usize,
     /// Seed of every cell's keys, names and blobs (each cell records it, so
     /// `--seed N --scenarios ID --versions TAG` runs one cell again).
-    #[arg(long, default_value_t = runner::DEFAULT_SEED)]
+    #[arg(long, default_value_t = regmatrix_mocks::seed::Seed::default().value())]
     seed: u64,
 }
 

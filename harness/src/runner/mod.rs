@@ -45,10 +45,6 @@ pub struct RunOptions {
     pub seed: Seed,
 }
 
-/// The seed of a run that names none: fixed, so two runs of the same
-/// harness on the same registries differ only by what the registries do.
-pub const DEFAULT_SEED: u64 = 1;
-
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
@@ -60,7 +56,7 @@ impl Default for RunOptions {
             keep_run_dirs: false,
             shard: None,
             repeat: 1,
-            seed: Seed::new(DEFAULT_SEED),
+            seed: Seed::default(),
         }
     }
 }

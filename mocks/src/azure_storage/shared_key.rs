@@ -7,6 +7,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
+use crate::seed::Seed;
+
 /// A storage account: its name and its base64 key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StorageAccount {
@@ -27,7 +29,15 @@ impl StorageAccount {
     /// A fresh account with a random lowercase name (3-24 chars, as Azure
     /// requires) and a random 64-byte key.
     pub fn generate() -> Self {
-        let mut rng = rand::thread_rng();
+        Self::from_rng(&mut rand::thread_rng())
+    }
+
+    /// The account `seed` makes: the same name and key on every run.
+    pub fn from_seed(seed: Seed) -> Self {
+        Self::from_rng(&mut seed.rng())
+    }
+
+    fn from_rng(rng: &mut impl RngCore) -> Self {
         let mut key = [0u8; 64];
         rng.fill_bytes(&mut key);
         let mut suffix = [0u8; 5];

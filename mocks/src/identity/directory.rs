@@ -3,6 +3,7 @@
 //! starts; a scenario that needs another principal builds another directory.
 
 use crate::jose::EcP256PublicKey;
+use crate::seed::Seed;
 
 #[derive(Debug, Clone)]
 pub struct Directory {
@@ -73,7 +74,15 @@ impl Directory {
 
 /// A random GUID in the 8-4-4-4-12 form Entra ID uses for every id.
 pub fn new_guid() -> String {
-    let b: [u8; 16] = rand::random();
+    guid_of(rand::random())
+}
+
+/// The GUID `seed` makes, for ids a cell must reproduce.
+pub fn guid_from(seed: Seed) -> String {
+    guid_of(seed.bytes())
+}
+
+fn guid_of(b: [u8; 16]) -> String {
     format!(
         "{}-{}-{}-{}-{}",
         hex::encode(&b[0..4]),

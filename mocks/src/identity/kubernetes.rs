@@ -8,10 +8,11 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::access_token::unix_now;
-use super::directory::new_guid;
+use super::directory::{guid_from, new_guid};
 use super::entra::FEDERATED_AUDIENCE;
 use super::FederatedCredential;
 use crate::jose::{self, EcP256Key, JoseError};
+use crate::seed::Seed;
 
 /// A namespace and service account name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +53,19 @@ impl ServiceAccountIssuer {
             ),
             key: EcP256Key::generate()?,
             kid: hex::encode(rand::random::<[u8; 16]>()),
+        })
+    }
+
+    /// The issuer `seed` makes: the same URL, key and kid on every run.
+    pub fn from_seed(seed: Seed) -> Result<Self, JoseError> {
+        Ok(ServiceAccountIssuer {
+            issuer: format!(
+                "https://eastus.oic.prod-aks.azure.com/{}/{}/",
+                guid_from(seed.derive("tenant")),
+                guid_from(seed.derive("cluster"))
+            ),
+            key: EcP256Key::from_seed(seed.derive("key"))?,
+            kid: hex::encode(seed.derive("kid").bytes::<16>()),
         })
     }
 

@@ -20,12 +20,15 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use access_token::AccessTokenClaims;
-pub use directory::{new_guid, Application, Directory, FederatedCredential, ManagedIdentities};
+pub use directory::{
+    guid_from, new_guid, Application, Directory, FederatedCredential, ManagedIdentities,
+};
 pub use entra::{EntraId, ENTRA_HOST, FEDERATED_AUDIENCE};
 pub use kubernetes::{ServiceAccount, ServiceAccountIssuer};
 pub use managed::{AppServiceIdentity, Imds, APP_SERVICE_PATH, IMDS_HOST};
 
 use crate::jose::{EcP256Key, JoseError};
+use crate::seed::Seed;
 
 /// Which endpoint answered a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -101,10 +104,27 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 impl IdentityPlane {
     pub fn new(directory: Directory) -> Result<Arc<Self>, JoseError> {
+        Self::with_signing_key(directory, EcP256Key::generate()?, rand::random::<[u8; 4]>())
+    }
+
+    /// The plane whose token-signing key and kid `seed` makes.
+    pub fn from_seed(directory: Directory, seed: Seed) -> Result<Arc<Self>, JoseError> {
+        Self::with_signing_key(
+            directory,
+            EcP256Key::from_seed(seed.derive("entra-signing-key"))?,
+            seed.derive("entra-kid").bytes(),
+        )
+    }
+
+    fn with_signing_key(
+        directory: Directory,
+        signing_key: EcP256Key,
+        kid_bytes: [u8; 4],
+    ) -> Result<Arc<Self>, JoseError> {
         Ok(Arc::new(IdentityPlane {
             directory,
-            signing_key: EcP256Key::generate()?,
-            signing_kid: format!("regmatrix-entra-{}", hex::encode(rand::random::<[u8; 4]>())),
+            signing_key,
+            signing_kid: format!("regmatrix-entra-{}", hex::encode(kid_bytes)),
             token_lifetime: Mutex::new(DEFAULT_TOKEN_LIFETIME),
             calls: Mutex::new(Vec::new()),
             started: Instant::now(),
