@@ -2,7 +2,10 @@
 //! harness creates is registered here, so that SIGINT, SIGTERM and SIGHUP
 //! (and an exit on an error path) leave nothing behind. Ownership-based
 //! cleanup (`Drop`) covers success, failure and panics; this covers signals,
-//! where destructors do not run.
+//! where destructors do not run. The two together are why no command needs
+//! a cleanup path of its own: own the process or directory, register it, and
+//! every way out (return, `?`, panic, Ctrl-C) tears it down. Keep new child
+//! processes on this pattern (`ManagedProcess`) rather than killing by hand.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,12 @@
 //! exchange. It is the one place where traffic is observed and
 //! faults are injected. Nothing it does opens a connection off loopback.
 //!
-//! This module owns the lifecycle only; each concern has its own module.
+//! This module owns the lifecycle only; each concern has its own module
+//! (listener, CONNECT tunnels, routing, dispatch, forwarding, emulator
+//! rewrites, faults, traffic records, the shared HTTP/1.1 server settings),
+//! each small enough to read whole and none importing a sibling that imports
+//! it back. Keep it so: a new concern (a new fault action, a new rewrite) is
+//! a new file or a new case in one, not a branch in the dispatcher.
 
 pub mod body;
 mod cert_cache;
