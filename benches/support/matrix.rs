@@ -241,6 +241,7 @@ fn cell(s: usize, scenario: &str, v: usize, tag: &str) -> Cell {
         expected,
         evidence,
         expected_because,
+        expected_reference: None,
         duration_ms: 1200 + (s * 31 + v * 7) as u64 % 900,
         steps,
         registry_log,

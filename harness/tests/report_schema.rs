@@ -114,6 +114,7 @@ fn cell(scenario: &str, outcome: Outcome, expected: Outcome) -> Cell {
         expected,
         evidence: format!("{outcome}: 1 steps ok; Blob storage saw 7 requests"),
         expected_because: None,
+        expected_reference: None,
         duration_ms: 1200,
         steps: vec![step(0, true)],
         registry_log: Vec::new(),
@@ -143,6 +144,8 @@ fn synthetic_report() -> MatrixReport {
         Outcome::Security,
     );
     security.expected_because = Some("alpha.1 trusts the embedded jwk".into());
+    security.expected_reference =
+        Some("https://github.com/distribution/distribution/pull/4257".into());
     security.steps[0].ok = false;
     security.steps[0].error = Some("the registry accepted a push with this token".into());
 

@@ -76,6 +76,10 @@ pub struct Cell {
     /// The scenario's stated reason for its expectation, when not `pass`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_because: Option<String>,
+    /// The upstream issue, PR, advisory or code the scenario cites for its
+    /// expectation (a URL where it gave one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_reference: Option<String>,
     pub duration_ms: u64,
     #[serde(default)]
     pub steps: Vec<StepObservation>,

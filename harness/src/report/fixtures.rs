@@ -14,6 +14,7 @@ pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
         expected: Outcome::Pass,
         evidence: format!("{scenario} on {version}: {outcome}"),
         expected_because: None,
+        expected_reference: None,
         duration_ms: 1,
         steps: Vec::new(),
         registry_log: Vec::new(),

@@ -71,8 +71,13 @@ pub fn render(report: &MatrixReport) -> String {
             } else {
                 format!(" (UNEXPECTED, expected `{}`)", c.expected)
             };
+            let reference = c
+                .expected_reference
+                .as_deref()
+                .map(|r| format!(" (reference: {})", escape(r)))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "- `{}` on `{}`: **{}**{}: {}\n",
+                "- `{}` on `{}`: **{}**{}: {}{reference}\n",
                 c.scenario,
                 c.version,
                 c.outcome,

@@ -422,6 +422,7 @@ fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) ->
         expected: expectation.outcome,
         evidence,
         expected_because: expectation.because.clone(),
+        expected_reference: expectation.reference.clone(),
         duration_ms: 0,
         steps: Vec::new(),
         registry_log: Vec::new(),

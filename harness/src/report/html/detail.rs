@@ -70,6 +70,12 @@ fn detail(scenario: &ScenarioInfo, cell: &Cell, id: &str) -> String {
             escape(because)
         ));
     }
+    if let Some(reference) = &cell.expected_reference {
+        out.push_str(&format!(
+            "<dt>reference</dt><dd class=\"reference\">{}</dd>",
+            reference_html(reference)
+        ));
+    }
     if let Some(seed) = cell.seed {
         out.push_str(&format!(
             "<dt>seed</dt><dd><code>{seed}</code> (<code>regmatrix matrix --seed {seed} \
@@ -295,5 +301,21 @@ fn bytes(n: u64) -> String {
         format!("{:.1} KiB", f / KIB)
     } else {
         format!("{:.1} MiB", f / KIB / KIB)
+    }
+}
+
+/// A scenario's reference: a link when it is an http(s) URL (escaped, and
+/// opened without handing the page to the target), else plain text.
+pub(super) fn reference_html(reference: &str) -> String {
+    let url = reference.trim();
+    let is_link = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(char::is_whitespace);
+    if is_link {
+        format!(
+            "<a href=\"{0}\" rel=\"noopener noreferrer\">{0}</a>",
+            escape(url)
+        )
+    } else {
+        escape(reference)
     }
 }

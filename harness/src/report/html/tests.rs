@@ -1,4 +1,4 @@
-use super::detail::truncate;
+use super::detail::{reference_html, truncate};
 use super::*;
 
 #[test]
@@ -42,4 +42,17 @@ fn escape_covers_markup_and_both_quotes() {
 fn truncate_cuts_on_char_boundaries() {
     assert_eq!(truncate("ääää", 2), "ää…");
     assert_eq!(truncate("abc", 3), "abc");
+}
+
+#[test]
+fn a_reference_is_a_link_only_when_it_is_an_http_url() {
+    assert_eq!(
+        reference_html("https://github.com/distribution/distribution/pull/4871"),
+        "<a href=\"https://github.com/distribution/distribution/pull/4871\" rel=\"noopener noreferrer\">https://github.com/distribution/distribution/pull/4871</a>"
+    );
+    let script = reference_html("javascript:alert(1)");
+    assert!(!script.contains("<a"), "{script}");
+    let quoted = reference_html("https://x.test/\"onmouseover=\"alert(1)");
+    assert!(quoted.contains("&quot;onmouseover=&quot;"), "{quoted}");
+    assert_eq!(reference_html("registry/auth/token/token.go"), "registry/auth/token/token.go");
 }

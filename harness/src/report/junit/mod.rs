@@ -223,6 +223,9 @@ fn details(cell: &Cell) -> String {
     if let Some(because) = &cell.expected_because {
         lines.push(format!("because: {because}"));
     }
+    if let Some(reference) = &cell.expected_reference {
+        lines.push(format!("reference: {reference}"));
+    }
     lines.push(format!("evidence: {}", cell.evidence));
     if let Some(seed) = cell.seed {
         lines.push(format!(

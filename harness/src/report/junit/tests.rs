@@ -12,6 +12,7 @@ fn cell(scenario: &str, version: &str, outcome: Outcome, expected: Outcome) -> C
         expected,
         evidence: format!("{outcome} evidence"),
         expected_because: None,
+        expected_reference: None,
         duration_ms: 1500,
         steps: Vec::new(),
         registry_log: Vec::new(),
