@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use regmatrix::cache::Cache;
-use regmatrix::env::EnvironmentSpec;
+use regmatrix::env::{ConfigDialect, EnvironmentSpec};
 use regmatrix::install::{self, Installer};
 use regmatrix::progress::Progress;
 use regmatrix::soak;
@@ -56,7 +56,7 @@ pub async fn run(args: SoakArgs, progress: &Progress) -> Result<u8> {
         ..EnvironmentSpec::new(
             "soak",
             columns[0].registry.clone(),
-            version.dialect(),
+            ConfigDialect::of(&version),
             azurite,
         )
     };

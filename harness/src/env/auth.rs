@@ -23,10 +23,10 @@ use regmatrix_mocks::token_server::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::config::TokenAuthConfig;
 use super::EnvError;
 use crate::client::Credentials;
 use crate::migrate::{jwks_from_certificates, KidForm};
+use crate::registry_config::TokenAuthConfig;
 
 pub const TOKEN_HOST: &str = "auth.regmatrix.test";
 pub const ACR_HOST: &str = "regmatrix.azurecr.io";

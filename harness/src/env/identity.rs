@@ -21,8 +21,8 @@ use regmatrix_mocks::identity::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::config::ServicePrincipal;
 use super::EnvError;
+use crate::registry_config::ServicePrincipal;
 
 /// Where the registry runs, as far as Azure identity is concerned: what
 /// its environment carries and which identity endpoints exist.

@@ -4,7 +4,6 @@
 
 pub mod auth;
 mod azurite;
-pub mod config;
 pub mod identity;
 pub mod ports;
 mod registry;
@@ -20,11 +19,11 @@ use regmatrix_mocks::azure_storage::emulator_compat::{
 use regmatrix_mocks::front_door::{FrontDoor, FrontDoorConfig, Route, Target};
 use regmatrix_mocks::pki::{CertificateAuthority, PkiError};
 
-pub use auth::{AuthSetup, TokenAuth};
-pub use config::{
-    AzureStorage, CredentialsMode, RegistryConfig, ServicePrincipal, StorageCredentials,
-    StorageDriver, Unsupported,
+pub use crate::registry_config::{
+    AzureStorage, ConfigDialect, CredentialsMode, RegistryConfig, ServicePrincipal,
+    StorageCredentials, StorageDriver, Unsupported,
 };
+pub use auth::{AuthSetup, TokenAuth};
 pub use identity::{FederatedToken, IdentityCloud, IdentitySetup, Workload};
 pub use ports::PortError;
 pub use run_dir::RunDir;
@@ -32,7 +31,6 @@ pub use run_dir::RunDir;
 use crate::install::{InstalledAzurite, InstalledRegistry};
 use crate::process::ProcessError;
 use crate::storage::{BlobStorageClient, StorageAccount, StorageError};
-use crate::versions::ConfigDialect;
 use azurite::{AzuriteService, AzuriteTls};
 use registry::{RegistryLaunch, RegistryService};
 
@@ -292,10 +290,9 @@ impl Environment {
             disable_redirect: spec.disable_redirect,
             http_secret: hex::encode(rand::random::<[u8; 16]>()),
             token_auth: None,
-            azure_as_written: spec
-                .azure_as_written
-                .as_ref()
-                .map(|azure| config::fill_placeholders(azure, &account, &principal)),
+            azure_as_written: spec.azure_as_written.as_ref().map(|azure| {
+                crate::registry_config::fill_placeholders(azure, &account, &principal)
+            }),
             driver: match spec.backend {
                 StorageBackend::Azure => StorageDriver::Azure,
                 StorageBackend::Filesystem => StorageDriver::Filesystem {

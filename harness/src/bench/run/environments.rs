@@ -12,7 +12,9 @@ use crate::bench::clients::BlobClient;
 use crate::bench::peers::PeerClient;
 use crate::bench::report::{BenchPath, RowStatus};
 use crate::client::{ClientConfig, RegistryClient};
-use crate::env::{CredentialsMode, EnvError, Environment, EnvironmentSpec, StorageBackend};
+use crate::env::{
+    ConfigDialect, CredentialsMode, EnvError, Environment, EnvironmentSpec, StorageBackend,
+};
 use crate::install::{Column, InstalledAzurite};
 
 impl Bench<'_> {
@@ -40,7 +42,7 @@ impl Bench<'_> {
             ..EnvironmentSpec::new(
                 format!("bench-{}", column.version.tag()),
                 column.registry.clone(),
-                column.version.dialect(),
+                ConfigDialect::of(&column.version),
                 azurite.clone(),
             )
         };
