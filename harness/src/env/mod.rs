@@ -6,6 +6,7 @@ pub mod auth;
 mod azurite;
 pub mod identity;
 pub mod ports;
+mod readiness;
 mod registry;
 mod run_dir;
 
@@ -59,6 +60,11 @@ pub enum EnvError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Unsupported(#[from] Unsupported),
+    #[error("cannot build the readiness client: {source}")]
+    ReadinessClient {
+        #[source]
+        source: reqwest::Error,
+    },
     #[error(
         "registry {tag} exited during start-up ({status}): {}",
         last_of(log_tail)
