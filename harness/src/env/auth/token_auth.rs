@@ -53,8 +53,14 @@ pub struct TokenAuth {
     pub server: Arc<TokenServer>,
 }
 
-fn mock(what: &str) -> impl Fn(String) -> EnvError + '_ {
-    move |e| EnvError::FrontDoor(format!("token auth ({what}): {e}"))
+fn mock<E>(what: &'static str) -> impl Fn(E) -> EnvError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |e| EnvError::TokenServer {
+        what,
+        source: Box::new(e),
+    }
 }
 
 impl TokenAuth {
@@ -65,10 +71,9 @@ impl TokenAuth {
         identity: &Arc<IdentityPlane>,
         run_dir: &Path,
     ) -> Result<Self, EnvError> {
-        let key = AnyKey::generate(setup.key.kind()).map_err(|e| mock("key")(e.to_string()))?;
+        let key = AnyKey::generate(setup.key.kind()).map_err(mock("key"))?;
         let public = key.public();
-        let token_ca = CertificateAuthority::generate("regmatrix token CA")
-            .map_err(|e| mock("CA")(e.to_string()))?;
+        let token_ca = CertificateAuthority::generate("regmatrix token CA").map_err(mock("CA"))?;
         let mut config = planned_config(setup, run_dir);
         if let Some(dir) = config
             .rootcertbundle
@@ -89,14 +94,14 @@ impl TokenAuth {
         }
         let signing_cert = token_ca
             .issue_for_key("regmatrix token signer", &key.pkcs8_pem())
-            .map_err(|e| mock("certificate")(e.to_string()))?;
+            .map_err(mock("certificate"))?;
         if setup.x5c {
             let intermediate = token_ca
                 .issue_intermediate("regmatrix token intermediate")
-                .map_err(|e| mock("intermediate")(e.to_string()))?;
+                .map_err(mock("intermediate"))?;
             let leaf = intermediate
                 .issue_for_key("regmatrix token signer", &key.pkcs8_pem())
-                .map_err(|e| mock("leaf")(e.to_string()))?;
+                .map_err(mock("leaf"))?;
             header.insert(
                 "x5c".into(),
                 Value::from(vec![
@@ -137,7 +142,7 @@ impl TokenAuth {
                     Ok(serde_json::json!({ "keys": [public.jwk(ARBITRARY_KID)] }))
                 }
             }
-            .map_err(|e| mock("jwks")(e.to_string()))?;
+            .map_err(mock("jwks"))?;
             write(path, &document.to_string())?;
         }
 
@@ -194,9 +199,9 @@ impl TokenAuth {
         front_door
             .add_route(
                 Route::to(realm_host, Target::service(TokenService(server.clone())))
-                    .map_err(|e| mock("route")(e.to_string()))?,
+                    .map_err(mock("route"))?,
             )
-            .map_err(|e| mock("route")(e.to_string()))?;
+            .map_err(mock("route"))?;
         config.signing_algorithms = setup.signing_algorithms.clone();
         Ok(TokenAuth {
             config,
@@ -216,7 +221,7 @@ impl TokenAuth {
         http: &reqwest::Client,
         principal: &crate::registry_config::ServicePrincipal,
     ) -> Result<(), EnvError> {
-        let fail = |what: &str, e: String| EnvError::FrontDoor(format!("ACR login ({what}): {e}"));
+        let fail = |what| move |source| EnvError::AcrLogin { what, source };
         let entra: Value = http
             .post(format!(
                 "https://{}/{}/oauth2/v2.0/token",
@@ -231,10 +236,10 @@ impl TokenAuth {
             ])
             .send()
             .await
-            .map_err(|e| fail("Entra ID", e.to_string()))?
+            .map_err(fail("Entra ID"))?
             .json()
             .await
-            .map_err(|e| fail("Entra ID", e.to_string()))?;
+            .map_err(fail("Entra ID"))?;
         let access_token = entra["access_token"].as_str().unwrap_or_default();
         let exchanged: Value = http
             .post(format!("https://{ACR_HOST}/oauth2/exchange"))
@@ -246,13 +251,16 @@ impl TokenAuth {
             ])
             .send()
             .await
-            .map_err(|e| fail("exchange", e.to_string()))?
+            .map_err(fail("exchange"))?
             .json()
             .await
-            .map_err(|e| fail("exchange", e.to_string()))?;
-        let refresh = exchanged["refresh_token"]
-            .as_str()
-            .ok_or_else(|| fail("exchange", format!("no refresh_token in {exchanged}")))?;
+            .map_err(fail("exchange"))?;
+        let refresh =
+            exchanged["refresh_token"]
+                .as_str()
+                .ok_or_else(|| EnvError::AcrNoRefreshToken {
+                    response: exchanged.to_string(),
+                })?;
         self.credentials = Credentials {
             username: ACR_REFRESH_USER.into(),
             password: refresh.to_string(),
@@ -277,7 +285,7 @@ fn attack_signer(
     let trusted_kid = token_kid
         .clone()
         .unwrap_or_else(|| public.libtrust_key_id());
-    let attacker = || AnyKey::generate(key.kind()).map_err(|e| mock("attacker key")(e.to_string()));
+    let attacker = || AnyKey::generate(key.kind()).map_err(mock("attacker key"));
     let honest = |key: AnyKey| Signature::Key(Arc::new(key) as Arc<dyn SigningKey + Send + Sync>);
     let signature = match attack {
         Attack::None => honest(key),
@@ -297,11 +305,10 @@ fn attack_signer(
         }
         Attack::UntrustedX5c => {
             let evil = attacker()?;
-            let rogue_ca = CertificateAuthority::generate("rogue CA")
-                .map_err(|e| mock("rogue CA")(e.to_string()))?;
+            let rogue_ca = CertificateAuthority::generate("rogue CA").map_err(mock("rogue CA"))?;
             let leaf = rogue_ca
                 .issue_for_key("regmatrix token signer", &evil.pkcs8_pem())
-                .map_err(|e| mock("rogue leaf")(e.to_string()))?;
+                .map_err(mock("rogue leaf"))?;
             header.remove("kid");
             header.insert(
                 "x5c".into(),
