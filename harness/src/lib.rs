@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod payload;
 pub mod process;
 pub mod progress;
+pub mod registry_config;
 pub mod registry_log;
 pub mod report;
 pub mod runner;

@@ -1,6 +1,7 @@
 //! Registry versions as data: a tag names a version, and the tag alone decides
-//! how it is built and which configuration dialect it speaks. Nothing here
-//! touches the network; whether a tag exists is found out when it is built.
+//! how it is built (its config dialect is `registry_config::ConfigDialect::of`
+//! the tag). Nothing here touches the network; whether a tag exists is found
+//! out when it is built.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -31,19 +32,6 @@ pub enum BuildRecipe {
     GoModule,
 }
 
-/// Which spelling of the azure storage driver's keys a version understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfigDialect {
-    /// 2.x: `accountname`/`accountkey`/`container`/`realm`, shared key only.
-    V2,
-    /// 3.0.0 pre-releases: a non-empty `accountkey` selects shared key; otherwise
-    /// `credentials.type: client_secret` or anything else for DefaultAzureCredential.
-    V3PreRelease,
-    /// 3.0.0 and later: `credentials.type` is one of `shared_key`, `client_secret`,
-    /// `default_credentials`.
-    V3,
-}
-
 impl RegistryVersion {
     pub fn tag(&self) -> &str {
         &self.tag
@@ -57,14 +45,14 @@ impl RegistryVersion {
         }
     }
 
-    pub fn dialect(&self) -> ConfigDialect {
-        match (self.semver.major, self.semver.minor, self.semver.patch) {
-            (2, _, _) => ConfigDialect::V2,
-            // Every 3.0.0 pre-release (alpha, beta, rc) still selects shared key
-            // by the presence of `accountkey` (registry/storage/driver/azure/azure_auth.go).
-            (3, 0, 0) if self.semver.pre.is_some() => ConfigDialect::V3PreRelease,
-            _ => ConfigDialect::V3,
-        }
+    /// Major, minor and patch, without the pre-release part.
+    pub fn release(&self) -> (u64, u64, u64) {
+        (self.semver.major, self.semver.minor, self.semver.patch)
+    }
+
+    /// Whether the tag is a pre-release (alpha, beta, rc).
+    pub fn is_prerelease(&self) -> bool {
+        self.semver.pre.is_some()
     }
 
     /// Compares release order (pre-releases sort before their release).
@@ -293,13 +281,10 @@ mod tests {
     }
 
     #[test]
-    fn dialect_and_recipe_follow_the_tag() {
-        assert_eq!(v("v2.8.3").dialect(), ConfigDialect::V2);
+    fn recipe_follows_the_tag() {
         assert_eq!(v("v2.8.3").recipe(), BuildRecipe::VendorConf);
-        assert_eq!(v("v3.0.0-alpha.1").dialect(), ConfigDialect::V3PreRelease);
-        assert_eq!(v("v3.0.0-rc.4").dialect(), ConfigDialect::V3PreRelease);
-        assert_eq!(v("v3.0.0").dialect(), ConfigDialect::V3);
         assert_eq!(v("v3.1.1").recipe(), BuildRecipe::GoModule);
+        assert!(v("v3.0.0-rc.4").is_prerelease() && !v("v3.0.0").is_prerelease());
     }
 
     #[test]

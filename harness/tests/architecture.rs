@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Top-level library modules and their layer (higher imports lower).
-const LAYERS: [(&str, u8); 26] = [
+const LAYERS: [(&str, u8); 27] = [
     ("runner", 7),
     ("upgrade", 7),
     ("soak", 7),
@@ -15,6 +15,7 @@ const LAYERS: [(&str, u8); 26] = [
     ("inspect", 7),
     ("scenario", 6),
     ("env", 5),
+    ("registry_config", 4),
     ("client", 4),
     ("storage", 4),
     ("install", 4),

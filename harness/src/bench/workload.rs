@@ -11,10 +11,12 @@ use std::time::{Duration, Instant};
 
 use super::stats::PhaseFigures;
 
-pub type OpFuture = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+/// The error type is the client's; a phase only words it, so any
+/// `Display` does and this module never learns the clients' errors.
+pub type OpFuture<E> = Pin<Box<dyn Future<Output = Result<u64, E>> + Send>>;
 
 /// One operation by index: returns the bytes it moved, or why it failed.
-pub type Operation = Arc<dyn Fn(usize) -> OpFuture + Send + Sync>;
+pub type Operation<E> = Arc<dyn Fn(usize) -> OpFuture<E> + Send + Sync>;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("operation {index} of {ops} failed: {reason}")]
@@ -24,10 +26,10 @@ pub struct PhaseFailed {
     pub reason: String,
 }
 
-pub async fn run_phase(
+pub async fn run_phase<E: std::fmt::Display + Send + 'static>(
     ops: usize,
     concurrency: usize,
-    operation: Operation,
+    operation: Operation<E>,
     on_done: impl Fn(u64) + Send + Sync + 'static,
 ) -> Result<PhaseFigures, PhaseFailed> {
     let next = Arc::new(AtomicUsize::new(0));
@@ -61,9 +63,13 @@ pub async fn run_phase(
                         moved.fetch_add(bytes as usize, Ordering::SeqCst);
                         on_done(bytes);
                     }
-                    Err(reason) => {
+                    Err(e) => {
                         stop.store(true, Ordering::SeqCst);
-                        super::lock(&failure).get_or_insert(PhaseFailed { index, ops, reason });
+                        super::lock(&failure).get_or_insert(PhaseFailed {
+                            index,
+                            ops,
+                            reason: e.to_string(),
+                        });
                         return;
                     }
                 }
@@ -95,7 +101,7 @@ pub async fn run_phase(
 mod tests {
     use super::*;
 
-    fn sleeper(ms: u64) -> Operation {
+    fn sleeper(ms: u64) -> Operation<String> {
         Arc::new(move |_| {
             Box::pin(async move {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -123,7 +129,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_first_failure_stops_the_phase_and_is_reported() {
-        let operation: Operation = Arc::new(|index| {
+        let operation: Operation<String> = Arc::new(|index| {
             Box::pin(async move {
                 if index == 2 {
                     Err("503 ServerBusy".to_string())

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use regmatrix::env::EnvironmentSpec;
+use regmatrix::env::{ConfigDialect, EnvironmentSpec};
 use regmatrix::install::{self, Installer};
 use regmatrix::progress::Progress;
 use regmatrix::soak;
@@ -55,7 +55,7 @@ pub async fn run(args: SoakArgs, progress: &Progress) -> Result<u8> {
         ..EnvironmentSpec::new(
             "soak",
             columns[0].registry.clone(),
-            version.dialect(),
+            ConfigDialect::of(&version),
             azurite,
         )
     };

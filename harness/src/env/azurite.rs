@@ -7,10 +7,15 @@ use std::time::{Duration, Instant};
 
 use tokio::process::Command;
 
+use super::readiness::{wait_until_ready, ReadinessError, WaitFor};
 use super::EnvError;
 use crate::install::InstalledAzurite;
 use crate::process::ManagedProcess;
 use crate::storage::StorageAccount;
+
+/// A cold Node start on a busy runner takes a few seconds; thirty leaves
+/// room without hiding a wedged Azurite for long.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct AzuriteService {
     pub process: ManagedProcess,
@@ -110,9 +115,7 @@ impl AzuriteService {
             port,
             launch,
         };
-        service
-            .wait_until_listening(0, Duration::from_secs(30))
-            .await?;
+        service.wait_until_listening(0).await?;
         Ok(service)
     }
 
@@ -132,40 +135,26 @@ impl AzuriteService {
         let log = self.process.log_path().to_path_buf();
         let offset = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
         self.process = ManagedProcess::spawn("azurite", self.launch.command(), &log)?;
-        self.wait_until_listening(offset, Duration::from_secs(30))
-            .await?;
+        self.wait_until_listening(offset).await?;
         Ok(started.elapsed())
     }
 
     /// Azurite prints its listening line once the HTTPS server is bound;
     /// only log text after `offset` counts (the log survives restarts).
-    async fn wait_until_listening(
-        &mut self,
-        offset: u64,
-        timeout: Duration,
-    ) -> Result<(), EnvError> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let log = std::fs::read(self.process.log_path()).unwrap_or_default();
-            let fresh =
-                String::from_utf8_lossy(&log[(offset as usize).min(log.len())..]).into_owned();
-            if fresh.contains("successfully listens on") {
-                return Ok(());
-            }
-            if let Some(status) = self.process.exited() {
-                return Err(EnvError::AzuriteNotReady {
-                    detail: format!("exited with {status}"),
-                    last_line: last_line(&self.process),
-                });
-            }
-            if Instant::now() > deadline {
-                return Err(EnvError::AzuriteNotReady {
-                    detail: format!("not listening after {}s", timeout.as_secs()),
-                    last_line: last_line(&self.process),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+    async fn wait_until_listening(&mut self, offset: u64) -> Result<(), EnvError> {
+        let ready = [WaitFor::log_message("successfully listens on", offset)];
+        wait_until_ready(&ready, READY_TIMEOUT, &mut self.process)
+            .await
+            .map_err(|e| EnvError::AzuriteNotReady {
+                detail: match e {
+                    ReadinessError::Exited { status } => format!("exited with {status}"),
+                    ReadinessError::TimedOut { timeout } => {
+                        format!("not listening after {}s", timeout.as_secs())
+                    }
+                    other => other.to_string(),
+                },
+                last_line: last_line(&self.process),
+            })
     }
 }
 

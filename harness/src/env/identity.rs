@@ -21,8 +21,8 @@ use regmatrix_mocks::identity::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::config::ServicePrincipal;
 use super::EnvError;
+use crate::registry_config::ServicePrincipal;
 
 /// Where the registry runs, as far as Azure identity is concerned: what
 /// its environment carries and which identity endpoints exist.
@@ -99,9 +99,7 @@ impl IdentityCloud {
         front_door: &FrontDoor,
         run_dir: &Path,
     ) -> Result<Self, EnvError> {
-        let mock = |e: regmatrix_mocks::jose::JoseError| {
-            EnvError::FrontDoor(format!("identity mock: {e}"))
-        };
+        let mock = |source| EnvError::IdentityMock { source };
         let issuer = ServiceAccountIssuer::generate().map_err(mock)?;
         let service_account = ServiceAccount {
             namespace: "registry".into(),
@@ -127,7 +125,10 @@ impl IdentityCloud {
         let route = |pattern: &str, target: Target| {
             Route::to(pattern, target)
                 .and_then(|r| front_door.add_route(r))
-                .map_err(|e| EnvError::FrontDoor(e.to_string()))
+                .map_err(|source| EnvError::FrontDoorRoute {
+                    pattern: pattern.to_string(),
+                    source,
+                })
         };
         route(ENTRA_HOST, Target::service(EntraId::new(plane.clone())))?;
         // Without managed identity, IMDS does not answer at all, as off Azure.
@@ -215,7 +216,7 @@ impl IdentityCloud {
         let token = self
             .issuer
             .token(&self.service_account, issued_ago, PROJECTED_TOKEN_LIFETIME)
-            .map_err(|e| EnvError::FrontDoor(format!("service-account token: {e}")))?;
+            .map_err(|source| EnvError::ServiceAccountToken { source })?;
         let fresh = self.token_file.with_extension("new");
         std::fs::write(&fresh, &token)
             .and_then(|()| std::fs::rename(&fresh, &self.token_file))

@@ -4,9 +4,10 @@
 
 pub mod auth;
 mod azurite;
-pub mod config;
+mod error;
 pub mod identity;
 pub mod ports;
+mod readiness;
 mod registry;
 mod run_dir;
 
@@ -18,70 +19,31 @@ use regmatrix_mocks::azure_storage::emulator_compat::{
     AppendBlockBlobTypeHeader, BlobMetadataReadAsHead,
 };
 use regmatrix_mocks::front_door::{FrontDoor, FrontDoorConfig, Route, Target};
-use regmatrix_mocks::pki::{CertificateAuthority, PkiError};
+use regmatrix_mocks::pki::CertificateAuthority;
 
-pub use auth::{AuthSetup, TokenAuth};
-pub use config::{
-    AzureStorage, CredentialsMode, RegistryConfig, ServicePrincipal, StorageCredentials,
-    StorageDriver, Unsupported,
+pub use crate::registry_config::{
+    AzureStorage, ConfigDialect, CredentialsMode, RegistryConfig, ServicePrincipal,
+    StorageCredentials, StorageDriver, Unsupported,
 };
+pub use auth::{AuthSetup, TokenAuth};
+pub(crate) use error::last_of;
+pub use error::EnvError;
 pub use identity::{FederatedToken, IdentityCloud, IdentitySetup, Workload};
 pub use ports::PortError;
 pub use run_dir::RunDir;
 
 use crate::install::{InstalledAzurite, InstalledRegistry};
-use crate::process::ProcessError;
-use crate::storage::{BlobStorageClient, StorageAccount, StorageError};
-use crate::versions::ConfigDialect;
+use crate::storage::{BlobStorageClient, StorageAccount};
 use azurite::{AzuriteService, AzuriteTls};
 use registry::{RegistryLaunch, RegistryService};
 
 pub const REALM: &str = "core.windows.net";
 pub const CONTAINER: &str = "registry";
 
-#[derive(Debug, thiserror::Error)]
-pub enum EnvError {
-    #[error("cannot {what}: {source}")]
-    Io {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Port(#[from] PortError),
-    #[error(transparent)]
-    Pki(#[from] PkiError),
-    #[error(transparent)]
-    Process(#[from] ProcessError),
-    #[error("mock Azure front door: {0}")]
-    FrontDoor(String),
-    #[error("Azurite did not start: {detail}; last log line: {last_line}")]
-    AzuriteNotReady { detail: String, last_line: String },
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error(transparent)]
-    Unsupported(#[from] Unsupported),
-    #[error(
-        "registry {tag} exited during start-up ({status}): {}",
-        last_of(log_tail)
-    )]
-    RegistryExited {
-        tag: String,
-        status: String,
-        log_tail: Vec<String>,
-    },
-    #[error("registry {tag} never turned healthy within {seconds}s (no 200 from /debug/health and /v2/): {}", last_of(log_tail))]
-    RegistryNeverHealthy {
-        tag: String,
-        seconds: u64,
-        log_tail: Vec<String>,
-    },
-}
-
 /// A client for the harness's own calls to the mock cloud: the CA as its only
 /// root, everything through the front door.
 fn harness_http(ca: &CertificateAuthority, proxy_url: &str) -> Result<reqwest::Client, EnvError> {
-    let fail = |e: reqwest::Error| EnvError::FrontDoor(format!("harness HTTP client: {e}"));
+    let fail = |source| EnvError::HarnessHttpClient { source };
     reqwest::Client::builder()
         .tls_built_in_root_certs(false)
         .add_root_certificate(
@@ -91,20 +53,6 @@ fn harness_http(ca: &CertificateAuthority, proxy_url: &str) -> Result<reqwest::C
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(fail)
-}
-
-pub(crate) fn last_of(lines: &[String]) -> String {
-    crate::process::last_meaningful_line(lines.iter().map(String::as_str))
-        .unwrap_or_else(|| "(no log output)".into())
-}
-
-impl EnvError {
-    pub(crate) fn io(what: &str, source: std::io::Error) -> Self {
-        EnvError::Io {
-            what: what.to_string(),
-            source,
-        }
-    }
 }
 
 /// The storage account, container and realm a user's own config names
@@ -292,10 +240,9 @@ impl Environment {
             disable_redirect: spec.disable_redirect,
             http_secret: hex::encode(rand::random::<[u8; 16]>()),
             token_auth: None,
-            azure_as_written: spec
-                .azure_as_written
-                .as_ref()
-                .map(|azure| config::fill_placeholders(azure, &account, &principal)),
+            azure_as_written: spec.azure_as_written.as_ref().map(|azure| {
+                crate::registry_config::fill_placeholders(azure, &account, &principal)
+            }),
             driver: match spec.backend {
                 StorageBackend::Azure => StorageDriver::Azure,
                 StorageBackend::Filesystem => StorageDriver::Filesystem {
@@ -315,7 +262,7 @@ impl Environment {
         // host names (it validates a SAS copy source by fetching it), and those
         // must come back here, not leave the machine.
         let front_door = FrontDoor::start(FrontDoorConfig::new(ca.clone()))
-            .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
+            .map_err(|source| EnvError::FrontDoorStart { source })?;
         let identity = IdentityCloud::start(&spec.identity, principal, &front_door, &dir)?;
         let mut token_auth = match &spec.auth {
             Some(setup) => Some(TokenAuth::start(
@@ -347,16 +294,17 @@ impl Environment {
         .await?;
         let azurite_url = format!("https://127.0.0.1:{azurite_port}")
             .parse()
-            .map_err(|e| EnvError::FrontDoor(format!("Azurite URL: {e}")))?;
-        front_door
-            .add_route(
-                Route::to(
-                    &format!("*.blob.{}", names.realm),
-                    Target::upstream(azurite_url, ca.rustls_root_store()),
-                )
-                .map_err(|e| EnvError::FrontDoor(e.to_string()))?,
-            )
-            .map_err(|e| EnvError::FrontDoor(e.to_string()))?;
+            .map_err(|source| EnvError::AzuriteUrl { source })?;
+        let blob_pattern = format!("*.blob.{}", names.realm);
+        Route::to(
+            &blob_pattern,
+            Target::upstream(azurite_url, ca.rustls_root_store()),
+        )
+        .and_then(|route| front_door.add_route(route))
+        .map_err(|source| EnvError::FrontDoorRoute {
+            pattern: blob_pattern.clone(),
+            source,
+        })?;
         front_door.add_rewrite(AppendBlockBlobTypeHeader::new(account.clone()));
         front_door.add_rewrite(BlobMetadataReadAsHead::new(account.clone()));
 

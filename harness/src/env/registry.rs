@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::process::Command;
 
+use super::readiness::{wait_until_ready, ReadinessError, WaitFor};
 use super::EnvError;
 use crate::install::InstalledRegistry;
 use crate::process::ManagedProcess;
@@ -120,39 +121,25 @@ impl RegistryService {
     }
 
     async fn wait_until_ready(&mut self) -> Result<(), EnvError> {
-        let (tag, timeout) = (self.command.tag.clone(), self.command.ready_timeout);
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(2))
-            .build()
-            .map_err(|e| EnvError::io("build the readiness client", std::io::Error::other(e)))?;
-        let deadline = Instant::now() + timeout;
-        let health = format!("{}/debug/health", self.debug_url);
-        let api = format!("{}/v2/", self.base_url);
-        loop {
-            if let Some(status) = self.process.exited() {
-                return Err(EnvError::RegistryExited {
-                    tag: tag.to_string(),
-                    status: status.to_string(),
-                    log_tail: self.process.log_tail(STARTUP_LOG_LINES),
-                });
-            }
-            if is_status(&http, &health, &[200]).await && is_status(&http, &api, &[200, 401]).await
-            {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(EnvError::RegistryNeverHealthy {
-                    tag: tag.to_string(),
-                    seconds: timeout.as_secs(),
-                    log_tail: self.process.log_tail(STARTUP_LOG_LINES),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let ready = [
+            WaitFor::http(format!("{}/debug/health", self.debug_url), &[200]),
+            // 401 is ready too: under token auth `/v2/` asks for a token.
+            WaitFor::http(format!("{}/v2/", self.base_url), &[200, 401]),
+        ];
+        let timeout = self.command.ready_timeout;
+        match wait_until_ready(&ready, timeout, &mut self.process).await {
+            Ok(()) => Ok(()),
+            Err(ReadinessError::Exited { status }) => Err(EnvError::RegistryExited {
+                tag: self.command.tag.clone(),
+                status: status.to_string(),
+                log_tail: self.process.log_tail(STARTUP_LOG_LINES),
+            }),
+            Err(ReadinessError::TimedOut { timeout }) => Err(EnvError::RegistryNeverHealthy {
+                tag: self.command.tag.clone(),
+                seconds: timeout.as_secs(),
+                log_tail: self.process.log_tail(STARTUP_LOG_LINES),
+            }),
+            Err(ReadinessError::HttpClient { source }) => Err(EnvError::ReadinessClient { source }),
         }
     }
-}
-
-async fn is_status(http: &reqwest::Client, url: &str, wanted: &[u16]) -> bool {
-    matches!(http.get(url).send().await, Ok(r) if wanted.contains(&r.status().as_u16()))
 }

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{
-    CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Workload,
+    ConfigDialect, CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Workload,
 };
 use crate::install::{Column, InstalledAzurite};
 use crate::progress::Progress;
@@ -237,7 +237,7 @@ pub async fn run_cell(
         ..EnvironmentSpec::new(
             scenario.id().replace('/', "-"),
             column.registry.clone(),
-            column.version.dialect(),
+            ConfigDialect::of(&column.version),
             azurite.clone(),
         )
     };

@@ -1,74 +1,12 @@
-//! Which configuration keys each version reads, and what it does with the
-//! ones that matter for an upgrade, from each tag's `parser.go`,
-//! `azure.go`/`auth.go` and token `accesscontroller.go`. A key a version
-//! does not know is reported, never dropped silently.
+//! What each version does with the keys of a user's config that matter for
+//! an upgrade; which keys a version reads at all is the dialect's
+//! (`registry_config::ConfigDialect`). A key a version does not know is
+//! reported, never dropped silently.
 
 use serde_yaml::{Mapping, Value};
 
-use crate::versions::{ConfigDialect, RegistryVersion};
-
-/// `storage.azure` keys per dialect.
-fn azure_keys(dialect: ConfigDialect) -> &'static [&'static str] {
-    match dialect {
-        ConfigDialect::V2 => &["accountname", "accountkey", "container", "realm"],
-        ConfigDialect::V3PreRelease => &[
-            "accountname",
-            "accountkey",
-            "container",
-            "credentials",
-            "connectionstring",
-            "realm",
-            "rootdirectory",
-            "serviceurl",
-            "copy_status_poll_max_retry",
-            "copy_status_poll_delay",
-        ],
-        ConfigDialect::V3 => &[
-            "accountname",
-            "accountkey",
-            "container",
-            "credentials",
-            "connectionstring",
-            "realm",
-            "rootdirectory",
-            "serviceurl",
-            "max_retries",
-            "retry_delay",
-            "skipverify",
-        ],
-    }
-}
-
-/// `auth.token` keys per dialect.
-fn token_keys(dialect: ConfigDialect) -> &'static [&'static str] {
-    match dialect {
-        ConfigDialect::V2 => &[
-            "realm",
-            "service",
-            "issuer",
-            "rootcertbundle",
-            "autoredirect",
-        ],
-        ConfigDialect::V3PreRelease => &[
-            "realm",
-            "service",
-            "issuer",
-            "rootcertbundle",
-            "jwks",
-            "autoredirect",
-        ],
-        ConfigDialect::V3 => &[
-            "realm",
-            "service",
-            "issuer",
-            "rootcertbundle",
-            "jwks",
-            "autoredirect",
-            "autoredirectpath",
-            "signingalgorithms",
-        ],
-    }
-}
+use crate::registry_config::ConfigDialect;
+use crate::versions::RegistryVersion;
 
 /// One thing a version will do differently with the user's config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +31,7 @@ pub fn findings(
     azure: &Mapping,
     token: Option<&Mapping>,
 ) -> Vec<KeyFinding> {
-    let dialect = version.dialect();
+    let dialect = ConfigDialect::of(version);
     let tag = version.tag().to_string();
     let mut out = Vec::new();
     let mut note = |key: &str, note: String| {
@@ -104,7 +42,7 @@ pub fn findings(
         })
     };
     for key in azure.keys().filter_map(Value::as_str) {
-        if !azure_keys(dialect).contains(&key) {
+        if !dialect.azure_keys().contains(&key) {
             note(
                 &format!("storage.azure.{key}"),
                 format!("not a key of {tag}'s azure driver: ignored"),
@@ -151,7 +89,7 @@ pub fn findings(
     }
     if let Some(token) = token {
         for key in token.keys().filter_map(Value::as_str) {
-            if !token_keys(dialect).contains(&key) {
+            if !dialect.token_keys().contains(&key) {
                 note(
                     &format!("auth.token.{key}"),
                     format!("not an option of {tag}'s token auth: ignored"),

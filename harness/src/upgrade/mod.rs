@@ -28,6 +28,7 @@ pub fn verdict_row(
 }
 
 use crate::env::{StorageNames, UserStorage, Workload};
+use crate::registry_config::credentials_mode;
 use crate::scenario::{self, Scenario};
 
 #[derive(Debug, thiserror::Error)]
@@ -107,22 +108,6 @@ fn redact(azure: &Mapping) -> String {
 
 fn string(section: &Mapping, key: &str) -> Option<String> {
     section.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-/// The `[registry] credentials` value that describes the config.
-fn credentials_mode(azure: &Mapping) -> &'static str {
-    let credentials = azure.get("credentials").and_then(Value::as_mapping);
-    let kind = credentials
-        .and_then(|c| string(c, "type"))
-        .unwrap_or_default();
-    let has_ids = credentials.is_some_and(|c| c.contains_key("clientid"));
-    match kind.as_str() {
-        "client_secret" => "client-secret",
-        "default_credentials" if has_ids => "default-credentials-documented",
-        "default_credentials" => "default-credentials",
-        _ if azure.contains_key("accountkey") => "shared-key",
-        _ => "default-credentials",
-    }
 }
 
 fn workload_name(workload: Workload) -> &'static str {

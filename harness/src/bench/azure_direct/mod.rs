@@ -70,6 +70,13 @@ pub enum DirectError {
     Tls(#[source] rustls::Error),
     #[error("cannot build the HTTP client for direct blob access: {0}")]
     Http(#[source] reqwest::Error),
+    #[error("cannot form a blob URL for {what}: {source}")]
+    BaseUrl {
+        what: String,
+        #[source]
+        source: <Url as std::str::FromStr>::Err,
+    },
+    /// A container or blob name the harness itself refuses (its own words).
     #[error("cannot form a blob URL for {what}: {reason}")]
     Url { what: String, reason: String },
     #[error("cannot format the SAS expiry time: {0}")]
@@ -131,9 +138,9 @@ impl DirectBlobClient {
             .build()
             .map_err(DirectError::Http)?;
         let base_text = format!("https://{}:{}/", account.host(), endpoint.port());
-        let base = Url::parse(&base_text).map_err(|e| DirectError::Url {
+        let base = Url::parse(&base_text).map_err(|source| DirectError::BaseUrl {
             what: base_text.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         Ok(DirectBlobClient {
             account_name: account.name.clone(),

@@ -6,14 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Bench, Driver, LIMIT_CONTAINER, REPOSITORY};
-use crate::bench::azure_direct::DirectBlobClient;
+use crate::bench::azure_direct::{DirectBlobClient, DirectError};
 use crate::bench::blobs::BenchBlob;
 use crate::bench::clients::BlobClient;
-use crate::bench::peers::PeerClient;
+use crate::bench::peers::{PeerClient, PeerError};
 use crate::bench::report::{BenchPath, RowStatus};
-use crate::client::{ClientConfig, RegistryClient};
-use crate::env::{CredentialsMode, EnvError, Environment, EnvironmentSpec, StorageBackend};
+use crate::client::{ClientConfig, ClientError, RegistryClient};
+use crate::env::{
+    ConfigDialect, CredentialsMode, EnvError, Environment, EnvironmentSpec, StorageBackend,
+};
 use crate::install::{Column, InstalledAzurite};
+use crate::storage::StorageError;
 
 impl Bench<'_> {
     /// Starts an environment on the cloud runtime (the front door and
@@ -40,7 +43,7 @@ impl Bench<'_> {
             ..EnvironmentSpec::new(
                 format!("bench-{}", column.version.tag()),
                 column.registry.clone(),
-                column.version.dialect(),
+                ConfigDialect::of(&column.version),
                 azurite.clone(),
             )
         };
@@ -66,7 +69,7 @@ impl Bench<'_> {
         &self,
         driver: Driver<'_>,
         environment: &Arc<Environment>,
-    ) -> Result<BlobClient, String> {
+    ) -> Result<BlobClient, ClientSetupError> {
         match driver {
             Driver::Harness => {
                 let client = RegistryClient::new(ClientConfig {
@@ -76,7 +79,7 @@ impl Bench<'_> {
                     credentials: None,
                     timeout: Duration::from_secs(1800),
                 })
-                .map_err(|e| e.to_string())?;
+                .map_err(ClientSetupError::from)?;
                 Ok(BlobClient::Regmatrix {
                     client,
                     repository: REPOSITORY.into(),
@@ -84,19 +87,19 @@ impl Bench<'_> {
             }
             Driver::Peer(peer) => PeerClient::new(peer, environment, REPOSITORY, &self.scratch)
                 .map(|client| BlobClient::Peer(Arc::new(client)))
-                .map_err(|e| e.to_string()),
+                .map_err(ClientSetupError::from),
             Driver::Limit => {
                 environment
                     .storage
                     .create_container(LIMIT_CONTAINER, environment.azurite_port())
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(ClientSetupError::from)?;
                 let client = DirectBlobClient::new(
                     &environment.account,
                     crate::env::ports::loopback(environment.azurite_port()),
                     environment.ca.rustls_root_store(),
                 )
-                .map_err(|e| e.to_string())?;
+                .map_err(ClientSetupError::from)?;
                 Ok(BlobClient::AzureSdk {
                     client: Arc::new(client),
                     container: LIMIT_CONTAINER.into(),
@@ -106,13 +109,40 @@ impl Bench<'_> {
     }
 }
 
+/// Why a row's client could not be set up; the row is recorded as failed
+/// with this text.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ClientSetupError {
+    #[error(transparent)]
+    Registry(#[from] ClientError),
+    #[error(transparent)]
+    Peer(#[from] PeerError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    AzureSdk(#[from] DirectError),
+}
+
+/// Why emptying the store after a row failed; the row keeps its figures.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum EmptyStoreError {
+    #[error("{}: {source}", root.display())]
+    Filesystem {
+        root: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
 /// Empties what a row wrote, so the next row starts from the same state
 /// and a 1 GiB row does not leave its bytes on disk for the rest of the run.
 pub(super) async fn empty_store(
     environment: &Environment,
     path: BenchPath,
     blobs: &[BenchBlob],
-) -> Result<(), String> {
+) -> Result<(), EmptyStoreError> {
     match path {
         BenchPath::RegistryFilesystem => {
             let root = environment
@@ -122,7 +152,7 @@ pub(super) async fn empty_store(
             match std::fs::remove_dir_all(&root) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(format!("{}: {e}", root.display())),
+                Err(source) => Err(EmptyStoreError::Filesystem { root, source }),
             }
         }
         BenchPath::AzureDirect => {
@@ -131,7 +161,7 @@ pub(super) async fn empty_store(
                     .storage
                     .delete_blob(LIMIT_CONTAINER, blob.hex(), environment.azurite_port())
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(EmptyStoreError::from)?;
             }
             Ok(())
         }
@@ -140,6 +170,6 @@ pub(super) async fn empty_store(
             .delete_all(&environment.container, environment.azurite_port())
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string()),
+            .map_err(EmptyStoreError::from),
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 
 use super::blobs::{BlobCatalog, Family};
-use super::clients::BlobClient;
+use super::clients::{BlobClient, BlobOpError};
 use super::loopback::{self, LoopbackError};
 use super::plan::{BenchPlan, PlannedRow, RowShape, UploadMode};
 use super::report::{
@@ -304,7 +304,8 @@ impl Bench<'_> {
                     .await;
                 }
             }
-            Err(note) => {
+            Err(e) => {
+                let note = e.to_string();
                 for row in planned {
                     self.record_unmeasured(path, who, version, row, RowStatus::Failed, &note);
                 }
@@ -398,11 +399,11 @@ impl Bench<'_> {
             }
         }
         let mode = shape.mode;
-        let push: Operation = {
+        let push: Operation<BlobOpError> = {
             let (client, blobs) = (client.clone(), blobs.clone());
             Arc::new(move |i| client.push(blobs[i].clone(), mode))
         };
-        let pull: Operation = {
+        let pull: Operation<BlobOpError> = {
             let (client, blobs) = (client.clone(), blobs.clone());
             Arc::new(move |i| client.pull(blobs[i].clone()))
         };

@@ -54,5 +54,8 @@ fn a_reference_is_a_link_only_when_it_is_an_http_url() {
     assert!(!script.contains("<a"), "{script}");
     let quoted = reference_html("https://x.test/\"onmouseover=\"alert(1)");
     assert!(quoted.contains("&quot;onmouseover=&quot;"), "{quoted}");
-    assert_eq!(reference_html("registry/auth/token/token.go"), "registry/auth/token/token.go");
+    assert_eq!(
+        reference_html("registry/auth/token/token.go"),
+        "registry/auth/token/token.go"
+    );
 }

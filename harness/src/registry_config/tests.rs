@@ -1,4 +1,6 @@
 use super::*;
+use crate::storage::StorageAccount;
+use serde_yaml::Value;
 
 fn config() -> RegistryConfig {
     RegistryConfig {

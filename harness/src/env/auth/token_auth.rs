@@ -1,10 +1,9 @@
-//! Token authentication for one environment: the token server's signing key
-//! and how its tokens name that key (a libtrust key ID, an RFC 7638
-//! thumbprint, another string, nothing; an `x5c` chain), what the registry
-//! is told to trust (`rootcertbundle`, `jwks`, both, restricted algorithms),
-//! the token server itself on the front door, and the credentials the
-//! harness's client logs in with. Attacks are built here too: tokens a
-//! registry must refuse whatever it trusts.
+//! Token authentication for one environment, acting on an [`AuthSetup`]:
+//! the token server's signing key and the names tokens give it, the files
+//! the registry is told to trust, the token server on the front door, and
+//! the credentials the harness's client logs in with. Attacks are built here
+//! too: tokens a registry must refuse whatever it trusts. It must not define
+//! the `[auth]` schema (`setup` does) or render the registry config.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,155 +13,25 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use regmatrix_mocks::front_door::{FrontDoor, Route, Target};
 use regmatrix_mocks::identity::IdentityPlane;
-use regmatrix_mocks::jose::{AnyKey, AnyPublicKey, KeyKind, SigningKey};
+use regmatrix_mocks::jose::{AnyKey, AnyPublicKey, SigningKey};
 use regmatrix_mocks::pki::CertificateAuthority;
 use regmatrix_mocks::token_server::{
     AccessRule, Audience, Signature, TokenProfile, TokenServer, TokenServerConfig, TokenService,
     TokenSigner, User, Validity, ACR_REFRESH_USER,
 };
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::config::TokenAuthConfig;
-use super::EnvError;
+use super::setup::{Attack, AuthSetup, Flow, KeyName, Login, TokenShape, Trust};
 use crate::client::Credentials;
+use crate::env::EnvError;
 use crate::migrate::{jwks_from_certificates, KidForm};
+use crate::registry_config::TokenAuthConfig;
 
 pub const TOKEN_HOST: &str = "auth.regmatrix.test";
 pub const ACR_HOST: &str = "regmatrix.azurecr.io";
 pub const ISSUER: &str = "regmatrix-token-server";
 pub const SERVICE: &str = "regmatrix-registry";
 const TOKEN_LIFETIME: Duration = Duration::from_secs(300);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum KeyType {
-    #[default]
-    Rsa,
-    Ec,
-    Ed25519,
-}
-
-impl KeyType {
-    fn kind(self) -> KeyKind {
-        match self {
-            KeyType::Rsa => KeyKind::Rs256,
-            KeyType::Ec => KeyKind::Es256,
-            KeyType::Ed25519 => KeyKind::EdDsa,
-        }
-    }
-}
-
-/// How a key is named: in a token's `kid`, or in a JWKS entry's.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum KeyName {
-    /// libtrust's ID of the public key (what 2.8 derives from `rootcertbundle`).
-    Libtrust,
-    /// The RFC 7638 JWK thumbprint.
-    Thumbprint,
-    /// A name with no relation to the key.
-    #[default]
-    Arbitrary,
-    /// No `kid` at all.
-    None,
-}
-
-/// What the registry's `auth.token` trusts. `both` gives each version what it
-/// can read: the bundle everywhere, the JWKS where the option exists (3.x).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Trust {
-    #[default]
-    Rootcertbundle,
-    Jwks,
-    Both,
-}
-
-/// Which claims are off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum TokenShape {
-    #[default]
-    Valid,
-    Expired,
-    NotYetValid,
-    WrongIssuer,
-    WrongService,
-    /// `aud` as a list holding the service and another audience.
-    AudienceList,
-}
-
-/// A token the registry must refuse whatever its trust.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Attack {
-    #[default]
-    None,
-    /// `alg: none`, no signature, the trusted key's `kid`.
-    AlgNone,
-    /// HS256 with the trusted public key's PEM as the HMAC secret.
-    Hs256PublicKey,
-    /// Signed by the attacker's key, which rides along in the `jwk` header
-    /// under the trusted key's `kid`.
-    EmbeddedJwk,
-    /// An `x5c` chain from a CA the registry does not trust.
-    UntrustedX5c,
-    /// The trusted key's `kid`, the attacker's signature.
-    KidOtherKey,
-}
-
-/// How the client gets its token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Flow {
-    /// `docker login`: Basic credentials at the realm.
-    #[default]
-    Docker,
-    /// `az acr login`: an Entra ID token exchanged for a refresh token, then
-    /// Basic with user 00000000-0000-0000-0000-000000000000.
-    AcrExchange,
-}
-
-/// Which account the client logs in as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Login {
-    /// pull and push on the scenario's repository only.
-    #[default]
-    Pusher,
-    /// pull only.
-    Reader,
-}
-
-/// The `[auth]` section of a scenario.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct AuthSetup {
-    #[serde(default)]
-    pub key: KeyType,
-    /// The token header's `kid`.
-    #[serde(default)]
-    pub kid: KeyName,
-    /// Put `[leaf, intermediate]` in the token header; the registry trusts the root.
-    #[serde(default)]
-    pub x5c: bool,
-    #[serde(default)]
-    pub trust: Trust,
-    /// The JWKS entry's `kid`; by default the token's (`arbitrary` when it has none).
-    #[serde(default)]
-    pub jwks_kid: Option<KeyName>,
-    #[serde(default)]
-    pub signing_algorithms: Option<Vec<String>>,
-    #[serde(default)]
-    pub token: TokenShape,
-    #[serde(default)]
-    pub attack: Attack,
-    #[serde(default)]
-    pub flow: Flow,
-    #[serde(default)]
-    pub login: Login,
-}
 
 const ARBITRARY_KID: &str = "regmatrix-signing-key-1";
 
@@ -184,8 +53,14 @@ pub struct TokenAuth {
     pub server: Arc<TokenServer>,
 }
 
-fn mock(what: &str) -> impl Fn(String) -> EnvError + '_ {
-    move |e| EnvError::FrontDoor(format!("token auth ({what}): {e}"))
+fn mock<E>(what: &'static str) -> impl Fn(E) -> EnvError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |e| EnvError::TokenServer {
+        what,
+        source: Box::new(e),
+    }
 }
 
 impl TokenAuth {
@@ -196,10 +71,9 @@ impl TokenAuth {
         identity: &Arc<IdentityPlane>,
         run_dir: &Path,
     ) -> Result<Self, EnvError> {
-        let key = AnyKey::generate(setup.key.kind()).map_err(|e| mock("key")(e.to_string()))?;
+        let key = AnyKey::generate(setup.key.kind()).map_err(mock("key"))?;
         let public = key.public();
-        let token_ca = CertificateAuthority::generate("regmatrix token CA")
-            .map_err(|e| mock("CA")(e.to_string()))?;
+        let token_ca = CertificateAuthority::generate("regmatrix token CA").map_err(mock("CA"))?;
         let mut config = planned_config(setup, run_dir);
         if let Some(dir) = config
             .rootcertbundle
@@ -220,14 +94,14 @@ impl TokenAuth {
         }
         let signing_cert = token_ca
             .issue_for_key("regmatrix token signer", &key.pkcs8_pem())
-            .map_err(|e| mock("certificate")(e.to_string()))?;
+            .map_err(mock("certificate"))?;
         if setup.x5c {
             let intermediate = token_ca
                 .issue_intermediate("regmatrix token intermediate")
-                .map_err(|e| mock("intermediate")(e.to_string()))?;
+                .map_err(mock("intermediate"))?;
             let leaf = intermediate
                 .issue_for_key("regmatrix token signer", &key.pkcs8_pem())
-                .map_err(|e| mock("leaf")(e.to_string()))?;
+                .map_err(mock("leaf"))?;
             header.insert(
                 "x5c".into(),
                 Value::from(vec![
@@ -268,7 +142,7 @@ impl TokenAuth {
                     Ok(serde_json::json!({ "keys": [public.jwk(ARBITRARY_KID)] }))
                 }
             }
-            .map_err(|e| mock("jwks")(e.to_string()))?;
+            .map_err(mock("jwks"))?;
             write(path, &document.to_string())?;
         }
 
@@ -325,9 +199,9 @@ impl TokenAuth {
         front_door
             .add_route(
                 Route::to(realm_host, Target::service(TokenService(server.clone())))
-                    .map_err(|e| mock("route")(e.to_string()))?,
+                    .map_err(mock("route"))?,
             )
-            .map_err(|e| mock("route")(e.to_string()))?;
+            .map_err(mock("route"))?;
         config.signing_algorithms = setup.signing_algorithms.clone();
         Ok(TokenAuth {
             config,
@@ -345,9 +219,9 @@ impl TokenAuth {
     pub async fn acr_login(
         &mut self,
         http: &reqwest::Client,
-        principal: &super::ServicePrincipal,
+        principal: &crate::registry_config::ServicePrincipal,
     ) -> Result<(), EnvError> {
-        let fail = |what: &str, e: String| EnvError::FrontDoor(format!("ACR login ({what}): {e}"));
+        let fail = |what| move |source| EnvError::AcrLogin { what, source };
         let entra: Value = http
             .post(format!(
                 "https://{}/{}/oauth2/v2.0/token",
@@ -362,10 +236,10 @@ impl TokenAuth {
             ])
             .send()
             .await
-            .map_err(|e| fail("Entra ID", e.to_string()))?
+            .map_err(fail("Entra ID"))?
             .json()
             .await
-            .map_err(|e| fail("Entra ID", e.to_string()))?;
+            .map_err(fail("Entra ID"))?;
         let access_token = entra["access_token"].as_str().unwrap_or_default();
         let exchanged: Value = http
             .post(format!("https://{ACR_HOST}/oauth2/exchange"))
@@ -377,13 +251,16 @@ impl TokenAuth {
             ])
             .send()
             .await
-            .map_err(|e| fail("exchange", e.to_string()))?
+            .map_err(fail("exchange"))?
             .json()
             .await
-            .map_err(|e| fail("exchange", e.to_string()))?;
-        let refresh = exchanged["refresh_token"]
-            .as_str()
-            .ok_or_else(|| fail("exchange", format!("no refresh_token in {exchanged}")))?;
+            .map_err(fail("exchange"))?;
+        let refresh =
+            exchanged["refresh_token"]
+                .as_str()
+                .ok_or_else(|| EnvError::AcrNoRefreshToken {
+                    response: exchanged.to_string(),
+                })?;
         self.credentials = Credentials {
             username: ACR_REFRESH_USER.into(),
             password: refresh.to_string(),
@@ -408,7 +285,7 @@ fn attack_signer(
     let trusted_kid = token_kid
         .clone()
         .unwrap_or_else(|| public.libtrust_key_id());
-    let attacker = || AnyKey::generate(key.kind()).map_err(|e| mock("attacker key")(e.to_string()));
+    let attacker = || AnyKey::generate(key.kind()).map_err(mock("attacker key"));
     let honest = |key: AnyKey| Signature::Key(Arc::new(key) as Arc<dyn SigningKey + Send + Sync>);
     let signature = match attack {
         Attack::None => honest(key),
@@ -428,11 +305,10 @@ fn attack_signer(
         }
         Attack::UntrustedX5c => {
             let evil = attacker()?;
-            let rogue_ca = CertificateAuthority::generate("rogue CA")
-                .map_err(|e| mock("rogue CA")(e.to_string()))?;
+            let rogue_ca = CertificateAuthority::generate("rogue CA").map_err(mock("rogue CA"))?;
             let leaf = rogue_ca
                 .issue_for_key("regmatrix token signer", &evil.pkcs8_pem())
-                .map_err(|e| mock("rogue leaf")(e.to_string()))?;
+                .map_err(mock("rogue leaf"))?;
             header.remove("kid");
             header.insert(
                 "x5c".into(),

@@ -1,0 +1,17 @@
+//! Layer 4 (components): the registry's `config.yml` — its typed model, the
+//! credentials it names, and each version's dialect of it — for the
+//! environment to render and upgrade-check to read back. It must not start
+//! processes or know about scenarios.
+
+mod credentials;
+mod dialect;
+mod model;
+
+pub use credentials::{CredentialsMode, ServicePrincipal, StorageCredentials};
+pub use dialect::{credentials_mode, ConfigDialect};
+pub use model::{
+    fill_placeholders, AzureStorage, RegistryConfig, StorageDriver, TokenAuthConfig, Unsupported,
+};
+
+#[cfg(test)]
+mod tests;
