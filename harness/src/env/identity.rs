@@ -6,6 +6,7 @@
 //! levers a scenario pulls mid-run: rotating the projected token file as
 //! kubelet does, and an outage of every token endpoint.
 
+use regmatrix_mocks::seed::Seed;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use regmatrix_mocks::front_door::{
     CannedResponse, FaultAction, FaultId, FaultRule, FrontDoor, HostPattern, Route, Target,
 };
 use regmatrix_mocks::identity::{
-    fingerprint, new_guid, AppServiceIdentity, Application, Directory, EntraId, IdentityCall,
+    fingerprint, guid_from, AppServiceIdentity, Application, Directory, EntraId, IdentityCall,
     IdentityPlane, Imds, ManagedIdentities, ServiceAccount, ServiceAccountIssuer, APP_SERVICE_PATH,
     ENTRA_HOST, IMDS_HOST,
 };
@@ -98,27 +99,32 @@ impl IdentityCloud {
         principal: ServicePrincipal,
         front_door: &FrontDoor,
         run_dir: &Path,
+        seed: Seed,
     ) -> Result<Self, EnvError> {
         let mock = |source| EnvError::IdentityMock { source };
-        let issuer = ServiceAccountIssuer::generate().map_err(mock)?;
+        let issuer =
+            ServiceAccountIssuer::from_seed(seed.derive("service-account-issuer")).map_err(mock)?;
         let service_account = ServiceAccount {
             namespace: "registry".into(),
             name: "distribution".into(),
         };
-        let system_assigned = new_guid();
-        let user_assigned = new_guid();
-        let plane = IdentityPlane::new(Directory {
-            tenant_id: principal.tenant_id.clone(),
-            applications: vec![Application {
-                client_id: principal.client_id.clone(),
-                secrets: vec![principal.secret.clone()],
-                federated_credentials: vec![issuer.federated_credential(&service_account)],
-            }],
-            managed_identities: ManagedIdentities {
-                system_assigned: Some(system_assigned),
-                user_assigned: vec![user_assigned.clone()],
+        let system_assigned = guid_from(seed.derive("system-assigned"));
+        let user_assigned = guid_from(seed.derive("user-assigned"));
+        let plane = IdentityPlane::from_seed(
+            Directory {
+                tenant_id: principal.tenant_id.clone(),
+                applications: vec![Application {
+                    client_id: principal.client_id.clone(),
+                    secrets: vec![principal.secret.clone()],
+                    federated_credentials: vec![issuer.federated_credential(&service_account)],
+                }],
+                managed_identities: ManagedIdentities {
+                    system_assigned: Some(system_assigned),
+                    user_assigned: vec![user_assigned.clone()],
+                },
             },
-        })
+            seed.derive("identity-plane"),
+        )
         .map_err(mock)?;
         plane.set_token_lifetime(setup.token_lifetime);
 
@@ -142,7 +148,7 @@ impl IdentityCloud {
         )?;
         // App Service's endpoint is on loopback, so the registry calls the
         // front door's port directly (Go never proxies loopback).
-        let app_service_header = hex::encode(rand::random::<[u8; 16]>());
+        let app_service_header = hex::encode(seed.derive("app-service-header").bytes::<16>());
         if setup.workload == Workload::ManagedIdentityAppService {
             route(
                 "127.0.0.1",

@@ -11,6 +11,7 @@ mod readiness;
 mod registry;
 mod run_dir;
 
+use regmatrix_mocks::seed::Seed;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -138,6 +139,10 @@ pub struct EnvironmentSpec {
     pub registry_port: Option<u16>,
     pub ready_timeout: Duration,
     pub keep_run_dir: bool,
+    /// The cell's seed: keys, account, principal and secrets derive from it.
+    /// The TLS keys of the harness CA stay random: no registry decision
+    /// depends on them.
+    pub seed: Seed,
 }
 
 impl EnvironmentSpec {
@@ -170,6 +175,7 @@ impl EnvironmentSpec {
             registry_port: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,
             keep_run_dir: false,
+            seed: Seed::default(),
         }
     }
 }
@@ -220,12 +226,12 @@ impl Environment {
         let account = match &names.account {
             Some(name) => StorageAccount {
                 name: name.clone(),
-                ..StorageAccount::generate()
+                ..StorageAccount::from_seed(spec.seed.derive("storage-account"))
             },
-            None => StorageAccount::generate(),
+            None => StorageAccount::from_seed(spec.seed.derive("storage-account")),
         };
         let blob_host = format!("{}.blob.{}", account.name, names.realm);
-        let principal = ServicePrincipal::generate();
+        let principal = ServicePrincipal::from_seed(spec.seed.derive("service-principal"));
 
         let debug_port = ports::free_port()?;
         let mut config = RegistryConfig {
@@ -238,7 +244,7 @@ impl Environment {
                 credentials: spec.credentials.with_principal(&principal),
             },
             disable_redirect: spec.disable_redirect,
-            http_secret: hex::encode(rand::random::<[u8; 16]>()),
+            http_secret: hex::encode(spec.seed.derive("http-secret").bytes::<16>()),
             token_auth: None,
             azure_as_written: spec.azure_as_written.as_ref().map(|azure| {
                 crate::registry_config::fill_placeholders(azure, &account, &principal)
@@ -263,7 +269,8 @@ impl Environment {
         // must come back here, not leave the machine.
         let front_door = FrontDoor::start(FrontDoorConfig::new(ca.clone()))
             .map_err(|source| EnvError::FrontDoorStart { source })?;
-        let identity = IdentityCloud::start(&spec.identity, principal, &front_door, &dir)?;
+        let identity =
+            IdentityCloud::start(&spec.identity, principal, &front_door, &dir, spec.seed)?;
         let mut token_auth = match &spec.auth {
             Some(setup) => Some(TokenAuth::start(
                 setup,
@@ -271,6 +278,7 @@ impl Environment {
                 &front_door,
                 identity.plane(),
                 &dir,
+                spec.seed,
             )?),
             None => None,
         };

@@ -2,6 +2,9 @@
 //! for, the principal the environment creates, and the credentials a config
 //! writes. Data only; it must not render YAML or know versions.
 
+use regmatrix_mocks::identity::guid_from;
+use regmatrix_mocks::seed::Seed;
+
 /// An app registration's credentials as a registry config writes them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ServicePrincipal {
@@ -26,6 +29,15 @@ impl ServicePrincipal {
             tenant_id: regmatrix_mocks::identity::new_guid(),
             client_id: regmatrix_mocks::identity::new_guid(),
             secret: format!("rmx~{}", hex::encode(rand::random::<[u8; 16]>())),
+        }
+    }
+
+    /// The principal `seed` makes: the same ids and secret on every run.
+    pub fn from_seed(seed: Seed) -> Self {
+        ServicePrincipal {
+            tenant_id: guid_from(seed.derive("tenant")),
+            client_id: guid_from(seed.derive("client")),
+            secret: format!("rmx~{}", hex::encode(seed.derive("secret").bytes::<16>())),
         }
     }
 }

@@ -234,6 +234,7 @@ pub async fn run_cell(
         registry_port: options.registry_port,
         ready_timeout: options.ready_timeout,
         keep_run_dir: options.keep_run_dirs,
+        seed: options.seed,
         ..EnvironmentSpec::new(
             scenario.id().replace('/', "-"),
             column.registry.clone(),

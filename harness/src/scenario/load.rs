@@ -84,8 +84,13 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             message,
         }
     };
-    let spec: ScenarioFile =
+    let mut spec: ScenarioFile =
         toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+    if let Some(auth) = spec.auth.as_mut() {
+        // Checked now, so a wrong file fails at load with its line, not mid-run.
+        let key_file_at = text.find("key-file").map(|offset| offset..offset);
+        resolve_key_file(file, auth).map_err(|message| at(key_file_at, message))?;
+    }
     if spec.steps.is_empty() {
         return Err(at(None, "a scenario needs at least one [[step]]".into()));
     }
@@ -144,6 +149,31 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         selectors,
         user_storage: None,
     })
+}
+
+/// Makes `[auth] key-file` absolute (relative to the scenario file) and
+/// checks it holds a key of the scenario's `key` type.
+fn resolve_key_file(file: &Path, auth: &mut crate::env::AuthSetup) -> Result<(), String> {
+    let Some(relative) = auth.key_file.take() else {
+        return Ok(());
+    };
+    let path = file
+        .parent()
+        .map_or_else(|| relative.clone(), |dir| dir.join(&relative));
+    let pem = std::fs::read_to_string(&path)
+        .map_err(|e| format!("[auth] key-file {}: {e}", path.display()))?;
+    let key = regmatrix_mocks::jose::AnyKey::from_pkcs8_pem(&pem)
+        .map_err(|e| format!("[auth] key-file {}: not a PKCS#8 key: {e}", path.display()))?;
+    if key.kind() != auth.key.kind() {
+        return Err(format!(
+            "[auth] key-file {} holds an {} key, but `key` says {}",
+            path.display(),
+            key.kind().algorithm(),
+            auth.key.kind().algorithm()
+        ));
+    }
+    auth.key_file = Some(path);
+    Ok(())
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {

@@ -163,3 +163,32 @@ fn steps_load_as_they_did() {
         assert_eq!(load(steps), expected, "{steps}");
     }
 }
+
+/// `[auth] key-file`: found relative to the scenario file, refused at load
+/// (with its line) when missing or of another algorithm than `key`.
+#[test]
+fn an_auth_key_file_is_resolved_and_checked_at_load() {
+    use regmatrix_mocks::jose::{AnyKey, KeyKind};
+    use regmatrix_mocks::seed::Seed;
+    let dir = tempfile::tempdir().unwrap();
+    let ec = AnyKey::from_seed(KeyKind::Es256, Seed::new(3)).unwrap();
+    std::fs::write(dir.path().join("ec.pem"), ec.pkcs8_pem()).unwrap();
+    let scenario =
+        |auth: &str| format!("{HEAD}[auth]\n{auth}\n[[step]]\nkind = \"catalog\"\n{TAIL}");
+    let file = dir.path().join("s.toml");
+    let loaded = parse_text(&file, &scenario("key = \"ec\"\nkey-file = \"ec.pem\"")).unwrap();
+    let auth = loaded.spec.auth.unwrap();
+    assert_eq!(auth.key_file, Some(dir.path().join("ec.pem")));
+
+    let wrong = parse_text(&file, &scenario("key = \"rsa\"\nkey-file = \"ec.pem\""))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        wrong.contains(":7:1: [auth] key-file") && wrong.contains("ES256"),
+        "{wrong}"
+    );
+    let missing = parse_text(&file, &scenario("key-file = \"nope.pem\""))
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("nope.pem"), "{missing}");
+}

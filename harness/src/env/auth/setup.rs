@@ -16,7 +16,7 @@ pub enum KeyType {
 }
 
 impl KeyType {
-    pub(super) fn kind(self) -> KeyKind {
+    pub fn kind(self) -> KeyKind {
         match self {
             KeyType::Rsa => KeyKind::Rs256,
             KeyType::Ec => KeyKind::Es256,
@@ -134,4 +134,9 @@ pub struct AuthSetup {
     pub flow: Flow,
     #[serde(default)]
     pub login: Login,
+    /// A PKCS#8 PEM file with the token-signing key, relative to the
+    /// scenario file, instead of the key the cell's seed makes: for a case
+    /// that depends on one key's bytes. Its algorithm must be `key`'s.
+    #[serde(default)]
+    pub key_file: Option<std::path::PathBuf>,
 }

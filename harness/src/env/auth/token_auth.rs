@@ -13,8 +13,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use regmatrix_mocks::front_door::{FrontDoor, Route, Target};
 use regmatrix_mocks::identity::IdentityPlane;
-use regmatrix_mocks::jose::{AnyKey, AnyPublicKey, SigningKey};
+use regmatrix_mocks::jose::{AnyKey, AnyPublicKey, JoseError, SigningKey};
 use regmatrix_mocks::pki::CertificateAuthority;
+use regmatrix_mocks::seed::Seed;
 use regmatrix_mocks::token_server::{
     AccessRule, Audience, Signature, TokenProfile, TokenServer, TokenServerConfig, TokenService,
     TokenSigner, User, Validity, ACR_REFRESH_USER,
@@ -70,8 +71,17 @@ impl TokenAuth {
         front_door: &FrontDoor,
         identity: &Arc<IdentityPlane>,
         run_dir: &Path,
+        seed: Seed,
     ) -> Result<Self, EnvError> {
-        let key = AnyKey::generate(setup.key.kind()).map_err(mock("key"))?;
+        // From the cell's seed, so a kid derived from the key's bytes (libtrust,
+        // thumbprint) is the same when the cell runs again.
+        let key = match &setup.key_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| JoseError::Key(format!("{}: {e}", path.display())))
+                .and_then(|pem| AnyKey::from_pkcs8_pem(&pem)),
+            None => AnyKey::from_seed(setup.key.kind(), seed.derive("token-signing-key")),
+        }
+        .map_err(mock("key"))?;
         let public = key.public();
         let token_ca = CertificateAuthority::generate("regmatrix token CA").map_err(mock("CA"))?;
         let mut config = planned_config(setup, run_dir);
@@ -146,7 +156,14 @@ impl TokenAuth {
             write(path, &document.to_string())?;
         }
 
-        let signer = attack_signer(setup.attack, key, &public, header, &token_kid)?;
+        let signer = attack_signer(
+            setup.attack,
+            key,
+            &public,
+            header,
+            &token_kid,
+            seed.derive("attacker-key"),
+        )?;
         let (service, realm_host) = match setup.flow {
             Flow::Docker => (SERVICE, TOKEN_HOST),
             Flow::AcrExchange => (ACR_HOST, ACR_HOST),
@@ -174,7 +191,7 @@ impl TokenAuth {
             repository: repository.to_string(),
             actions: vec!["pull".into(), "push".into()],
         }];
-        let password = hex::encode(rand::random::<[u8; 12]>());
+        let password = hex::encode(seed.derive("login-password").bytes::<12>());
         let (user, rules) = match setup.login {
             Login::Pusher => ("pusher", own_repository.clone()),
             Login::Reader => (
@@ -280,12 +297,13 @@ fn attack_signer(
     public: &AnyPublicKey,
     mut header: Map<String, Value>,
     token_kid: &Option<String>,
+    attacker_seed: Seed,
 ) -> Result<TokenSigner, EnvError> {
     // Attacks borrow the trusted key's name so the registry looks it up.
     let trusted_kid = token_kid
         .clone()
         .unwrap_or_else(|| public.libtrust_key_id());
-    let attacker = || AnyKey::generate(key.kind()).map_err(mock("attacker key"));
+    let attacker = || AnyKey::from_seed(key.kind(), attacker_seed).map_err(mock("attacker key"));
     let honest = |key: AnyKey| Signature::Key(Arc::new(key) as Arc<dyn SigningKey + Send + Sync>);
     let signature = match attack {
         Attack::None => honest(key),
