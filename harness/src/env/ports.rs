@@ -1,6 +1,10 @@
 //! Loopback ports for the services of one environment.
 
+use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use rand::Rng;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {
@@ -10,15 +14,40 @@ pub enum PortError {
     Exhausted(std::io::Error),
 }
 
-/// A free port chosen by the kernel. It is released before the child binds
-/// it, so two environments can in rare cases race; the child then fails to
-/// bind and says so in its log.
+/// Ports for listeners come from below the kernel's ephemeral range
+/// (Linux's default starts at 32768): a port the kernel picks for `bind(0)`
+/// is also one it picks for an outgoing connection's local end, so between
+/// releasing it and the child's bind, any client socket (the harness's, a
+/// registry's, Azurite's) could take it, and the child failed with
+/// "address already in use".
+const LISTEN_PORTS: std::ops::Range<u16> = 20_000..32_000;
+const ATTEMPTS: usize = 200;
+
+/// A free loopback port for a child to listen on: outside the ephemeral
+/// range, and never one this process handed out before, so two
+/// environments of one run cannot be given the same port.
 pub fn free_port() -> Result<u16, PortError> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(PortError::Exhausted)?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(PortError::Exhausted)
+    static HANDED_OUT: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
+    let handed_out = HANDED_OUT.get_or_init(Default::default);
+    let mut rng = rand::thread_rng();
+    for _ in 0..ATTEMPTS {
+        let port = rng.gen_range(LISTEN_PORTS);
+        let mut taken = handed_out.lock().unwrap_or_else(PoisonError::into_inner);
+        if taken.contains(&port) {
+            continue;
+        }
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            taken.insert(port);
+            return Ok(port);
+        }
+    }
+    Err(PortError::Exhausted(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        format!(
+            "no free port among {ATTEMPTS} tries in {}..{}",
+            LISTEN_PORTS.start, LISTEN_PORTS.end
+        ),
+    )))
 }
 
 /// The requested port if it is free now, else a clear error.

@@ -249,6 +249,20 @@ pub async fn run_cell(
         }
         Err(EnvError::RegistryExited {
             status, log_tail, ..
+        }) if log_tail
+            .iter()
+            .any(|l| l.contains("bind: address already in use")) =>
+        {
+            // The port was the harness's choice: not the registry's answer.
+            cell.outcome = Outcome::Error;
+            cell.evidence = format!(
+                "the registry could not listen on the port the harness chose ({status}): {}",
+                crate::env::last_of(&log_tail)
+            );
+            cell.registry_log = log_tail;
+        }
+        Err(EnvError::RegistryExited {
+            status, log_tail, ..
         }) => {
             // The registry refused its configuration: that is the registry's answer.
             cell.outcome = Outcome::Fail;
