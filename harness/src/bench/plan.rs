@@ -6,6 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use regmatrix_model::units::{ByteSize, SizeUnit};
 use serde::{Deserialize, Serialize};
 
 pub const MIB: u64 = 1 << 20;
@@ -29,27 +30,13 @@ pub enum PlanError {
     NoPath,
 }
 
-/// Parses `16MiB`, `1GiB`, `512KiB`, `1048576` (bytes). Binary units only:
-/// registry chunk sizes and the sizes are all powers of two.
+/// Parses `16MiB`, `1GiB`, `512KiB`, `1048576` (bytes) with the shared
+/// grammar, then refuses what a bench cannot use: zero, and decimal units,
+/// since registry chunk sizes and the sizes are all powers of two.
 pub fn parse_size(text: &str) -> Result<u64, PlanError> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| PlanError::Size(text.to_string()))?;
-    let scale = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => MIB,
-        "g" | "gib" => GIB,
-        _ => return Err(PlanError::Size(text.to_string())),
-    };
-    match number.checked_mul(scale) {
-        Some(0) | None => Err(PlanError::Size(text.to_string())),
-        Some(bytes) => Ok(bytes),
+    match ByteSize::parse_with_unit(text) {
+        Ok((size, SizeUnit::Bytes | SizeUnit::Binary)) if size.0 > 0 => Ok(size.0),
+        _ => Err(PlanError::Size(text.to_string())),
     }
 }
 

@@ -56,7 +56,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = true\nmode = \"monolithic\"\n",
-        Err("s.toml:5:1: data did not match any variant of untagged enum Raw"),
+        Err("s.toml:5:1: invalid type: boolean `true`, expected a byte count or a size such as \"5MiB\""),
     ),
     (
         "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 5\nmode = \"chunked\"\n",
