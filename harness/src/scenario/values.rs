@@ -15,9 +15,14 @@ pub enum ProcessName {
     Registry,
 }
 
+/// The one upload mode; a scenario writes it as `mode` plus `chunk`.
+pub use crate::client::UploadMode;
+
+/// The `mode` word of a scenario step; with its `chunk` it becomes an
+/// `UploadMode` when the step loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum UploadMode {
+pub enum UploadModeWord {
     Monolithic,
     Chunked,
 }
