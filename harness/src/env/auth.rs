@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 use super::config::TokenAuthConfig;
 use super::EnvError;
 use crate::client::Credentials;
-use crate::migrate::{jwks_from_certificates, KidForm};
+use crate::migrate::{jwks_from_certificates, JwksKids};
 
 pub const TOKEN_HOST: &str = "auth.regmatrix.test";
 pub const ACR_HOST: &str = "regmatrix.azurecr.io";
@@ -53,20 +53,9 @@ impl KeyType {
     }
 }
 
-/// How a key is named: in a token's `kid`, or in a JWKS entry's.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum KeyName {
-    /// libtrust's ID of the public key (what 2.8 derives from `rootcertbundle`).
-    Libtrust,
-    /// The RFC 7638 JWK thumbprint.
-    Thumbprint,
-    /// A name with no relation to the key.
-    #[default]
-    Arbitrary,
-    /// No `kid` at all.
-    None,
-}
+/// How a key is named: in a token's `kid`, or in a JWKS entry's. The one
+/// kid form; the scenario's words are its words.
+pub use crate::kid::KidForm as KeyName;
 
 /// What the registry's `auth.token` trusts. `both` gives each version what it
 /// can read: the bundle everywhere, the JWKS where the option exists (3.x).
@@ -247,9 +236,9 @@ impl TokenAuth {
             write(path, &bundle)?;
         }
         if let Some(path) = &config.jwks {
-            let name = setup.jwks_kid.clone().unwrap_or_else(|| {
+            let name = setup.jwks_kid.unwrap_or_else(|| {
                 if token_kid.is_some() {
-                    setup.kid.clone()
+                    setup.kid
                 } else {
                     KeyName::Arbitrary
                 }
@@ -262,8 +251,8 @@ impl TokenAuth {
                 signing_cert.cert_pem.clone(),
             )];
             let document = match name {
-                KeyName::Libtrust => jwks_from_certificates(&pem, KidForm::Libtrust),
-                KeyName::Thumbprint => jwks_from_certificates(&pem, KidForm::Thumbprint),
+                KeyName::Libtrust => jwks_from_certificates(&pem, JwksKids::Libtrust),
+                KeyName::Thumbprint => jwks_from_certificates(&pem, JwksKids::Thumbprint),
                 KeyName::Arbitrary | KeyName::None => {
                     Ok(serde_json::json!({ "keys": [public.jwk(ARBITRARY_KID)] }))
                 }

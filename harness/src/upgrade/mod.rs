@@ -28,6 +28,7 @@ pub fn verdict_row(
 }
 
 use crate::env::{StorageNames, UserStorage, Workload};
+use crate::kid::KidForm;
 use crate::scenario::{self, Scenario};
 
 #[derive(Debug, thiserror::Error)]
@@ -135,9 +136,57 @@ fn workload_name(workload: Workload) -> &'static str {
     }
 }
 
+/// How the user's token server names its signing key: a kid form, or an
+/// `x5c` chain in the header, which makes the kid irrelevant. Words:
+/// `libtrust`, `thumbprint`, `arbitrary`, `x5c` (no `none`: a server that
+/// writes no kid and no chain has no key a registry could find).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKid {
+    Kid(KidForm),
+    X5c,
+}
+
+impl TokenKid {
+    pub const ALL: [TokenKid; 4] = [
+        TokenKid::Kid(KidForm::Libtrust),
+        TokenKid::Kid(KidForm::Thumbprint),
+        TokenKid::Kid(KidForm::Arbitrary),
+        TokenKid::X5c,
+    ];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            TokenKid::Kid(form) => form.word(),
+            TokenKid::X5c => "x5c",
+        }
+    }
+
+    /// The form of a token the user's server issued: with certificates in
+    /// its header it is an x5c token, whatever its kid.
+    pub fn of(shape: &crate::inspect::TokenShape) -> Self {
+        match shape.kid_shape {
+            _ if shape.x5c_certificates > 0 => TokenKid::X5c,
+            KidForm::Libtrust => TokenKid::Kid(KidForm::Libtrust),
+            KidForm::Thumbprint => TokenKid::Kid(KidForm::Thumbprint),
+            _ => TokenKid::Kid(KidForm::Arbitrary),
+        }
+    }
+}
+
+impl std::str::FromStr for TokenKid {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        TokenKid::ALL
+            .into_iter()
+            .find(|kid| kid.word() == text)
+            .ok_or_else(|| format!("{text:?}: use libtrust, thumbprint, arbitrary or x5c"))
+    }
+}
+
 /// The `[auth]` section that reproduces the config's trust, with the kid
 /// form of the user's tokens (`kid`), libtrust by default: the 2.8-era shape.
-fn auth_section(token: &Mapping, kid: &str) -> String {
+fn auth_section(token: &Mapping, kid: TokenKid) -> String {
     let trust = match (
         token.contains_key("rootcertbundle"),
         token.contains_key("jwks"),
@@ -146,17 +195,20 @@ fn auth_section(token: &Mapping, kid: &str) -> String {
         (false, true) => "jwks",
         _ => "rootcertbundle",
     };
-    let x5c = kid == "x5c";
-    let kid = if x5c { "none" } else { kid };
+    let x5c = kid == TokenKid::X5c;
+    let kid = match kid {
+        TokenKid::Kid(form) => form.word(),
+        TokenKid::X5c => KidForm::None.word(),
+    };
     format!("[auth]\nkey = \"rsa\"\nkid = \"{kid}\"\nx5c = {x5c}\ntrust = \"{trust}\"\n")
 }
 
-/// Reads the config and picks what to run. `token_kid` is the kid form the
-/// user's token server writes (`libtrust`, `thumbprint`, `arbitrary`, `x5c`).
+/// Reads the config and picks what to run. `token_kid` is how the user's
+/// token server names its key.
 pub fn plan(
     config_file: &Path,
     workload: Workload,
-    token_kid: &str,
+    token_kid: TokenKid,
     scenario_dir: &Path,
 ) -> Result<Plan, UpgradeError> {
     let file = config_file.display().to_string();
@@ -253,15 +305,19 @@ fn related_scenarios(
     mode: &str,
     workload: Workload,
     token: Option<&Mapping>,
-    token_kid: &str,
+    token_kid: TokenKid,
 ) -> Result<Vec<Scenario>, UpgradeError> {
     let all = scenario::discover(dir, "storage/*,auth/*")?;
     let mode_value: crate::env::CredentialsMode = serde_yaml::from_str(mode).unwrap_or_default();
     let kid_scenarios: &[&str] = match token_kid {
-        "libtrust" => &["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"],
-        "thumbprint" => &["auth/thumbprint-kid-rootcert-rsa", "auth/jwks-kid"],
-        "x5c" => &["auth/x5c-chain"],
-        _ => &["auth/jwks-kid"],
+        TokenKid::Kid(KidForm::Libtrust) => {
+            &["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"]
+        }
+        TokenKid::Kid(KidForm::Thumbprint) => {
+            &["auth/thumbprint-kid-rootcert-rsa", "auth/jwks-kid"]
+        }
+        TokenKid::X5c => &["auth/x5c-chain"],
+        TokenKid::Kid(KidForm::Arbitrary | KidForm::None) => &["auth/jwks-kid"],
     };
     Ok(all
         .into_iter()
