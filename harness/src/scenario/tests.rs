@@ -104,11 +104,11 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"inject-fault\"\nrule = \"bogus\"\n",
-        Err("s.toml:5:1: fault rule: fault rule: `bogus`: expected key=value, e.g. `action=status:503`"),
+        Err("s.toml:5:1: fault rule: `bogus`: expected key=value, e.g. `action=status:503`"),
     ),
     (
         "[[step]]\nkind = \"inject-fault\"\nrule = \"host=* action=status:503\"\n",
-        Err("s.toml:5:1: fault rule: fault rule: `*`: invalid host pattern: invalid host pattern `*`: `*` is only allowed as the first label (use `host.example` or `*.example`)"),
+        Err("s.toml:5:1: fault rule: `*`: invalid host pattern: invalid host pattern `*`: `*` is only allowed as the first label (use `host.example` or `*.example`)"),
     ),
     (
         "[[step]]\nkind = \"check-credentials\"\nschemes = [\"bearer\", \"magic\"]\n",
