@@ -6,62 +6,18 @@ use std::fmt::Write as _;
 
 use regmatrix_mocks::jose::CompactJws;
 
+use crate::kid::KidForm;
 use crate::report::{MatrixReport, Outcome};
 
 #[derive(Debug, thiserror::Error)]
 #[error("not a JWT: {0}")]
 pub struct InspectError(String);
 
-/// How a `kid` is formed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KidShape {
-    /// 12 groups of 4 base32 characters: libtrust's key ID.
-    Libtrust,
-    /// 43 base64url characters: an RFC 7638 SHA-256 thumbprint.
-    Thumbprint,
-    Other,
-    Absent,
-}
-
-impl KidShape {
-    pub fn of(kid: Option<&str>) -> Self {
-        let Some(kid) = kid else {
-            return KidShape::Absent;
-        };
-        let groups: Vec<&str> = kid.split(':').collect();
-        let base32 = |g: &str| {
-            g.len() == 4
-                && g.chars()
-                    .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c))
-        };
-        if groups.len() == 12 && groups.iter().all(|g| base32(g)) {
-            return KidShape::Libtrust;
-        }
-        if kid.len() == 43
-            && kid
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return KidShape::Thumbprint;
-        }
-        KidShape::Other
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            KidShape::Libtrust => "a libtrust key ID (what 2.8 derives from rootcertbundle)",
-            KidShape::Thumbprint => "an RFC 7638 thumbprint",
-            KidShape::Other => "an opaque name (only a JWKS entry can match it)",
-            KidShape::Absent => "absent",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct TokenShape {
     pub alg: String,
     pub kid: Option<String>,
-    pub kid_shape: KidShape,
+    pub kid_shape: KidForm,
     pub x5c_certificates: usize,
     pub embedded_jwk: bool,
     pub audience_is_list: bool,
@@ -79,7 +35,7 @@ pub fn inspect(token: &str) -> Result<TokenShape, InspectError> {
         .unwrap_or(0);
     Ok(TokenShape {
         alg: jws.algorithm().unwrap_or("(none given)").to_string(),
-        kid_shape: KidShape::of(kid.as_deref()),
+        kid_shape: KidForm::of(kid.as_deref()),
         kid,
         x5c_certificates: jws
             .header
@@ -111,8 +67,8 @@ pub fn relevant_scenarios(shape: &TokenShape) -> Vec<&'static str> {
         ids.push("auth/x5c-chain");
     }
     match shape.kid_shape {
-        KidShape::Libtrust => ids.extend(["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"]),
-        KidShape::Thumbprint => {
+        KidForm::Libtrust => ids.extend(["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"]),
+        KidForm::Thumbprint => {
             if alg == "ES256" {
                 ids.push("auth/thumbprint-kid-rootcert-ec");
             } else {
@@ -120,11 +76,11 @@ pub fn relevant_scenarios(shape: &TokenShape) -> Vec<&'static str> {
             }
             ids.push("auth/jwks-kid");
         }
-        KidShape::Other => ids.push("auth/jwks-kid"),
-        KidShape::Absent if shape.x5c_certificates == 0 && !shape.embedded_jwk => {
+        KidForm::Arbitrary => ids.push("auth/jwks-kid"),
+        KidForm::None if shape.x5c_certificates == 0 && !shape.embedded_jwk => {
             ids.push("auth/no-kid-no-x5c")
         }
-        KidShape::Absent => {}
+        KidForm::None => {}
     }
     if alg == "EdDSA" {
         ids.push("auth/ed25519-jwks");
@@ -199,7 +155,7 @@ pub fn render(shape: &TokenShape, report: Option<&MatrixReport>) -> String {
             }
         }
     }
-    if shape.kid_shape == KidShape::Libtrust {
+    if shape.kid_shape == KidForm::Libtrust {
         out.push_str("\nFix for 3.x: keep rootcertbundle and add a JWKS with the same kids:\n  regmatrix jwks from-cert <your rootcertbundle.pem> --kid libtrust --out jwks.json\n  and set auth.token.jwks: /path/to/jwks.json (proven by auth/jwks-libtrust-kid)\n");
     }
     out
@@ -221,16 +177,13 @@ mod tests {
     #[test]
     fn kid_shapes() {
         let key = AnyKey::generate(KeyKind::Es256).unwrap().public();
+        assert_eq!(KidForm::of(Some(&key.libtrust_key_id())), KidForm::Libtrust);
         assert_eq!(
-            KidShape::of(Some(&key.libtrust_key_id())),
-            KidShape::Libtrust
+            KidForm::of(Some(&key.jwk_thumbprint())),
+            KidForm::Thumbprint
         );
-        assert_eq!(
-            KidShape::of(Some(&key.jwk_thumbprint())),
-            KidShape::Thumbprint
-        );
-        assert_eq!(KidShape::of(Some("key-1")), KidShape::Other);
-        assert_eq!(KidShape::of(None), KidShape::Absent);
+        assert_eq!(KidForm::of(Some("key-1")), KidForm::Arbitrary);
+        assert_eq!(KidForm::of(None), KidForm::None);
     }
 
     #[test]

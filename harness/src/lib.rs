@@ -14,6 +14,7 @@ pub mod digest;
 pub mod env;
 pub mod inspect;
 pub mod install;
+pub mod kid;
 pub mod migrate;
 pub mod payload;
 pub mod process;

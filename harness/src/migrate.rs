@@ -6,9 +6,14 @@
 use regmatrix_mocks::jose::{public_keys_from_pem, AnyPublicKey, JoseError};
 use serde_json::{json, Value};
 
-/// Which `kid` each key gets in the JWKS: the one the token server writes.
+use crate::kid::KidForm;
+
+/// Which kids each key gets in the JWKS: the form the token server writes,
+/// or both when unsure. Not `KidForm` itself: a JWKS entry needs a kid
+/// derived from the key, which `arbitrary` and `none` are not, and `both`
+/// is a choice of entries rather than a form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum KidForm {
+pub enum JwksKids {
     /// libtrust key ID (`ABCD:EFGH:...`), what 2.8-era token servers put in `kid`.
     Libtrust,
     /// RFC 7638 JWK thumbprint.
@@ -27,21 +32,32 @@ pub enum MigrateError {
     },
 }
 
-fn entries(key: &AnyPublicKey, form: KidForm) -> Vec<Value> {
-    let libtrust = || key.jwk(&key.libtrust_key_id());
-    let thumbprint = || key.jwk(&key.jwk_thumbprint());
-    match form {
-        KidForm::Libtrust => vec![libtrust()],
-        KidForm::Thumbprint => vec![thumbprint()],
-        KidForm::Both => vec![libtrust(), thumbprint()],
+impl JwksKids {
+    pub fn forms(self) -> &'static [KidForm] {
+        match self {
+            JwksKids::Libtrust => &[KidForm::Libtrust],
+            JwksKids::Thumbprint => &[KidForm::Thumbprint],
+            JwksKids::Both => &[KidForm::Libtrust, KidForm::Thumbprint],
+        }
     }
+}
+
+fn entries(key: &AnyPublicKey, kids: JwksKids) -> Vec<Value> {
+    kids.forms()
+        .iter()
+        .filter_map(|form| match form {
+            KidForm::Libtrust => Some(key.jwk(&key.libtrust_key_id())),
+            KidForm::Thumbprint => Some(key.jwk(&key.jwk_thumbprint())),
+            KidForm::Arbitrary | KidForm::None => None,
+        })
+        .collect()
 }
 
 /// A JWKS (`{"keys": [...]}`) for every certificate or public key in the
 /// named PEM texts, each `(file name, contents)`.
 pub fn jwks_from_certificates(
     pems: &[(String, String)],
-    form: KidForm,
+    form: JwksKids,
 ) -> Result<Value, MigrateError> {
     let mut keys = Vec::new();
     for (file, text) in pems {
@@ -68,7 +84,7 @@ mod tests {
         let key = AnyKey::generate(KeyKind::Es256).unwrap();
         let cert = ca.issue_for_key("signer", &key.pkcs8_pem()).unwrap();
         let pems = vec![("bundle.pem".to_string(), cert.cert_pem.clone())];
-        let jwks = jwks_from_certificates(&pems, KidForm::Both).unwrap();
+        let jwks = jwks_from_certificates(&pems, JwksKids::Both).unwrap();
         let kids: Vec<&str> = jwks["keys"]
             .as_array()
             .unwrap()
@@ -85,7 +101,7 @@ mod tests {
         );
         assert_eq!(jwks["keys"][0]["kty"], "EC");
         let bad = vec![("x.pem".to_string(), "nothing".to_string())];
-        let err = jwks_from_certificates(&bad, KidForm::Libtrust).unwrap_err();
+        let err = jwks_from_certificates(&bad, JwksKids::Libtrust).unwrap_err();
         assert!(err.to_string().starts_with("x.pem: "), "{err}");
     }
 }

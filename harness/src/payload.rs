@@ -64,12 +64,12 @@ impl RandomBlob {
     }
 
     /// The `sha256:` digest, computed by generating the bytes once.
-    pub fn digest(&self) -> String {
+    pub fn digest(&self) -> crate::digest::Digest {
         let mut hasher = Sha256::new();
         for piece in self.blocks() {
             hasher.update(&piece);
         }
-        crate::digest::finish(hasher)
+        crate::digest::Digest::from_hasher(hasher)
     }
 
     /// The bytes as a request body stream.

@@ -135,8 +135,8 @@ pub fn render(report: &SoakReport) -> String {
 
 #[derive(Default)]
 struct Ledger {
-    acknowledged: Vec<(String, String)>,
-    refused: Vec<(String, String)>,
+    acknowledged: Vec<(String, crate::digest::Digest)>,
+    refused: Vec<(String, crate::digest::Digest)>,
 }
 
 pub struct SoakOptions {

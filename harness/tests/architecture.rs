@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Top-level library modules and their layer (higher imports lower).
-const LAYERS: [(&str, u8); 27] = [
+const LAYERS: [(&str, u8); 28] = [
     ("runner", 7),
     ("upgrade", 7),
     ("soak", 7),
@@ -28,6 +28,7 @@ const LAYERS: [(&str, u8); 27] = [
     ("cleanup", 3),
     ("toolchain", 3),
     ("digest", 3),
+    ("kid", 3),
     ("self_usage", 3),
     ("progress", 3),
     ("report", 2),

@@ -6,11 +6,13 @@
 //! engine fills it, renderers and comparisons only read it, so a peer tool
 //! can read a matrix with this crate and nothing else. `SCHEMA_VERSION`
 //! changes whenever a field changes meaning or goes away; adding fields does
-//! not.
+//! not. `units` holds the one text grammar for sizes and durations, which
+//! the scenario files, the CLI flags and the fault rules all read.
 
 mod matrix;
 mod outcome;
 mod step;
+pub mod units;
 
 pub use matrix::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, RunStats, ScenarioInfo,

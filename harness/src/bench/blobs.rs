@@ -56,7 +56,13 @@ impl BlobCatalog {
             let blob = RandomBlob::new(base.wrapping_add(index as u64), shape.size);
             hashing.spawn_blocking(move || {
                 let digest = blob.digest();
-                (index, BenchBlob { blob, digest })
+                (
+                    index,
+                    BenchBlob {
+                        blob,
+                        digest: digest.into(),
+                    },
+                )
             });
         }
         let mut blobs: Vec<Option<BenchBlob>> = vec![None; shape.ops];
@@ -138,7 +144,7 @@ mod tests {
         digests.sort();
         digests.dedup();
         assert_eq!(digests.len(), 12, "every blob is distinct");
-        assert_eq!(ours[1].digest, ours[1].blob.digest());
+        assert_eq!(ours[1].digest, ours[1].blob.digest().as_str());
 
         let dir = tempfile::tempdir().unwrap();
         let paths = write_files(dir.path(), &ours[..2]).await.unwrap();

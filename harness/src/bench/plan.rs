@@ -3,9 +3,7 @@
 //! machine's means (a row of sixteen 1 GiB uploads needs 16 GiB of Azurite
 //! storage at once, and tells little that four 128 MiB ones do not).
 
-use std::fmt;
-use std::str::FromStr;
-
+use regmatrix_model::units::{ByteSize, SizeUnit};
 use serde::{Deserialize, Serialize};
 
 pub const MIB: u64 = 1 << 20;
@@ -29,27 +27,13 @@ pub enum PlanError {
     NoPath,
 }
 
-/// Parses `16MiB`, `1GiB`, `512KiB`, `1048576` (bytes). Binary units only:
-/// registry chunk sizes and the sizes are all powers of two.
+/// Parses `16MiB`, `1GiB`, `512KiB`, `1048576` (bytes) with the shared
+/// grammar, then refuses what a bench cannot use: zero, and decimal units,
+/// since registry chunk sizes and the sizes are all powers of two.
 pub fn parse_size(text: &str) -> Result<u64, PlanError> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| PlanError::Size(text.to_string()))?;
-    let scale = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => MIB,
-        "g" | "gib" => GIB,
-        _ => return Err(PlanError::Size(text.to_string())),
-    };
-    match number.checked_mul(scale) {
-        Some(0) | None => Err(PlanError::Size(text.to_string())),
-        Some(bytes) => Ok(bytes),
+    match ByteSize::parse_with_unit(text) {
+        Ok((size, SizeUnit::Bytes | SizeUnit::Binary)) if size.0 > 0 => Ok(size.0),
+        _ => Err(PlanError::Size(text.to_string())),
     }
 }
 
@@ -63,60 +47,8 @@ pub fn format_size(bytes: u64) -> String {
     format!("{bytes} B")
 }
 
-fn compact_size(bytes: u64) -> String {
-    format_size(bytes).replace(' ', "")
-}
-
-/// How a client uploads a blob.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub enum UploadMode {
-    /// POST, then one PUT carrying every byte.
-    Monolithic,
-    /// POST, a PATCH per chunk, then a PUT that commits.
-    Chunked { chunk_bytes: u64 },
-}
-
-impl fmt::Display for UploadMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UploadMode::Monolithic => f.write_str("monolithic"),
-            UploadMode::Chunked { chunk_bytes } => {
-                write!(f, "chunked:{}", compact_size(*chunk_bytes))
-            }
-        }
-    }
-}
-
-impl FromStr for UploadMode {
-    type Err = PlanError;
-
-    fn from_str(text: &str) -> Result<Self, PlanError> {
-        let text = text.trim();
-        if text == "monolithic" {
-            return Ok(UploadMode::Monolithic);
-        }
-        let chunk = text
-            .strip_prefix("chunked:")
-            .ok_or_else(|| PlanError::Mode(text.to_string()))?;
-        let chunk_bytes = parse_size(chunk).map_err(|_| PlanError::Mode(text.to_string()))?;
-        Ok(UploadMode::Chunked { chunk_bytes })
-    }
-}
-
-impl From<UploadMode> for String {
-    fn from(mode: UploadMode) -> String {
-        mode.to_string()
-    }
-}
-
-impl TryFrom<String> for UploadMode {
-    type Error = PlanError;
-
-    fn try_from(text: String) -> Result<Self, PlanError> {
-        text.parse()
-    }
-}
+/// The bench's modes are the client's; `chunked:5MiB` on the command line.
+pub use crate::client::UploadMode;
 
 /// Parses a comma-separated list with `parse_one`, refusing an empty list.
 pub fn parse_list<T>(
@@ -288,7 +220,10 @@ mod tests {
         );
         assert!("chunked".parse::<UploadMode>().is_err());
         assert!("streaming".parse::<UploadMode>().is_err());
-        assert!(parse_list("", "--modes", |s| s.parse::<UploadMode>()).is_err());
+        assert!(parse_list("", "--modes", |s| s
+            .parse::<UploadMode>()
+            .map_err(|_| PlanError::Mode(s.into())))
+        .is_err());
         assert!(parse_concurrency("0").is_err());
         assert_eq!(parse_concurrency("16"), Ok(16));
     }

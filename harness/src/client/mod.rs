@@ -10,6 +10,7 @@ mod blobs;
 mod error;
 mod listing;
 mod manifests;
+mod upload_mode;
 mod uploads;
 
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ pub use auth::{Challenge, Credentials};
 pub use blobs::BlobRead;
 pub use error::{ClientError, RegistryError, RegistryErrorEntry};
 pub use manifests::{image_manifest, ManifestDescriptor, OCI_MANIFEST};
+pub use upload_mode::{UploadMode, UploadModeError};
 
 /// One HTTP exchange the client made, for the observation log.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -62,7 +62,9 @@ pub async fn run(args: BenchArgs, progress: &Progress) -> Result<u8> {
     // Check every option before building anything.
     let plan = plan::BenchPlan {
         sizes: plan::parse_list(&args.sizes, "--sizes", plan::parse_size)?,
-        modes: plan::parse_list(&args.modes, "--modes", |m| m.parse())?,
+        modes: plan::parse_list(&args.modes, "--modes", |m| {
+            m.parse().map_err(|_| plan::PlanError::Mode(m.to_string()))
+        })?,
         concurrency: plan::parse_list(&args.concurrency, "--concurrency", plan::parse_concurrency)?,
         row_bytes: plan::parse_size(&args.row_bytes)?,
         max_inflight: plan::parse_size(&args.max_inflight)?,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 
-use regmatrix::migrate::{self, KidForm};
+use regmatrix::migrate::{self, JwksKids};
 use regmatrix::progress::Progress;
 
 #[derive(clap::Args)]
@@ -25,7 +25,7 @@ enum JwksCommand {
         pems: Vec<PathBuf>,
         /// The kid form your token server writes.
         #[arg(long, value_enum, default_value = "both")]
-        kid: KidForm,
+        kid: JwksKids,
         /// Write here instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,

@@ -36,7 +36,10 @@ pub struct SoakArgs {
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
-    regmatrix::scenario::model::parse_duration(text)
+    // Zero is a valid duration elsewhere; a soak of no time is a mistake.
+    text.parse::<regmatrix::scenario::model::HumanDuration>()
+        .ok()
+        .map(|d| d.0)
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("{text:?}: use a number with ms, s, m or h, e.g. 10m"))
 }

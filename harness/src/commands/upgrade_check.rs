@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use regmatrix::env::Workload;
-use regmatrix::inspect::{self, KidShape};
+use regmatrix::inspect;
 use regmatrix::install::{self, Installer};
 use regmatrix::progress::Progress;
 use regmatrix::runner::{self, RunOptions};
 use regmatrix::scenario::Scenario;
-use regmatrix::upgrade;
+use regmatrix::upgrade::{self, TokenKid};
 use regmatrix::versions::RegistryVersion;
 
 use super::shared::print_harness_errors;
@@ -45,37 +45,6 @@ pub struct UpgradeCheckArgs {
     scenario_dir: Option<PathBuf>,
 }
 
-/// The kid form a token server writes, in the words `upgrade::plan` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum TokenKid {
-    Libtrust,
-    Thumbprint,
-    Arbitrary,
-    X5c,
-}
-
-impl TokenKid {
-    fn as_str(self) -> &'static str {
-        match self {
-            TokenKid::Libtrust => "libtrust",
-            TokenKid::Thumbprint => "thumbprint",
-            TokenKid::Arbitrary => "arbitrary",
-            TokenKid::X5c => "x5c",
-        }
-    }
-
-    /// The form of a token the user's server issued: with certificates in
-    /// its header it is an x5c token, whatever its kid.
-    fn of(shape: &inspect::TokenShape) -> Self {
-        match shape.kid_shape {
-            _ if shape.x5c_certificates > 0 => TokenKid::X5c,
-            KidShape::Libtrust => TokenKid::Libtrust,
-            KidShape::Thumbprint => TokenKid::Thumbprint,
-            _ => TokenKid::Arbitrary,
-        }
-    }
-}
-
 fn parse_workload(text: &str) -> Result<Workload, String> {
     serde_yaml::from_str(text).map_err(|_| {
         format!("{text:?}: use none, workload-identity, managed-identity-imds, managed-identity-app-service or environment-secret")
@@ -85,7 +54,7 @@ fn parse_workload(text: &str) -> Result<Workload, String> {
 pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
     let from: RegistryVersion = args.from.parse()?;
     let to: RegistryVersion = args.to.parse()?;
-    let Ok(token_kid) = <TokenKid as clap::ValueEnum>::from_str(&args.token_kid, false) else {
+    let Ok(token_kid) = args.token_kid.parse::<TokenKid>() else {
         bail!(
             "--token-kid {:?}: use libtrust, thumbprint, arbitrary or x5c",
             args.token_kid
@@ -102,12 +71,12 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
     let dir = args
         .scenario_dir
         .unwrap_or_else(runner::default_scenario_dir);
-    let plan = upgrade::plan(&args.config, args.workload, token_kid.as_str(), &dir)?;
+    let plan = upgrade::plan(&args.config, args.workload, token_kid, &dir)?;
     if let Some(token) = &plan.token {
         eprintln!(
             "note: auth.token runs against the mock token server (its realm, service, issuer and keys); the trust ({}) and the kid form ({}) follow your config",
             if token.contains_key("jwks") { "with jwks" } else { "rootcertbundle" },
-            token_kid.as_str()
+            token_kid.word()
         );
     }
     let installer = Installer::from_env()?;
@@ -134,13 +103,13 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::ValueEnum;
 
     #[test]
     fn token_kid_words_are_the_ones_upgrade_plan_takes() {
-        for kid in TokenKid::value_variants() {
-            assert_eq!(TokenKid::from_str(kid.as_str(), false), Ok(*kid));
+        for kid in TokenKid::ALL {
+            assert_eq!(kid.word().parse::<TokenKid>(), Ok(kid));
         }
-        assert!(TokenKid::from_str("X5C", false).is_err());
+        assert!("X5C".parse::<TokenKid>().is_err());
+        assert!("none".parse::<TokenKid>().is_err());
     }
 }

@@ -60,10 +60,16 @@ impl Scenario {
     }
 }
 
-/// A scenario written in memory (by `upgrade-check`), checked exactly as a
-/// file is; `origin` names it in errors.
+/// A scenario written in memory as text, checked exactly as a file is;
+/// `origin` names it in errors.
 pub fn parse_text(origin: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     parse(origin, text)
+}
+
+/// A scenario built in memory (by `upgrade-check`), checked exactly as a
+/// file is. It has no text, so its errors point at `origin:1:1`.
+pub fn from_spec(origin: &Path, spec: ScenarioFile) -> Result<Scenario, ScenarioError> {
+    validate(origin, "", spec)
 }
 
 pub fn load_file(file: &Path) -> Result<Scenario, ScenarioError> {
@@ -84,8 +90,22 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             message,
         }
     };
-    let mut spec: ScenarioFile =
+    let spec: ScenarioFile =
         toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+    validate(file, text, spec)
+}
+
+/// Every check beyond the TOML shape; `text` is what spans point into.
+fn validate(file: &Path, text: &str, mut spec: ScenarioFile) -> Result<Scenario, ScenarioError> {
+    let at = |span: Option<Range<usize>>, message: String| {
+        let (line, column) = line_column(text, span.map(|s| s.start).unwrap_or(0));
+        ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    };
     if let Some(auth) = spec.auth.as_mut() {
         // Checked now, so a wrong file fails at load with its line, not mid-run.
         let key_file_at = text.find("key-file").map(|offset| offset..offset);

@@ -8,9 +8,7 @@ use toml::Spanned;
 use regmatrix_model::Outcome;
 
 pub use super::steps::{Step, StepKind};
-pub use super::values::{
-    parse_duration, parse_size, ByteSize, HumanDuration, ProcessName, UploadMode,
-};
+pub use super::values::{ByteSize, HumanDuration, ProcessName, UploadMode};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

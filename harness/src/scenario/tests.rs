@@ -56,7 +56,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = true\nmode = \"monolithic\"\n",
-        Err("s.toml:5:1: data did not match any variant of untagged enum Raw"),
+        Err("s.toml:5:1: invalid type: boolean `true`, expected a byte count or a size such as \"5MiB\""),
     ),
     (
         "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 5\nmode = \"chunked\"\n",
@@ -104,11 +104,11 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"inject-fault\"\nrule = \"bogus\"\n",
-        Err("s.toml:5:1: fault rule: fault rule: `bogus`: expected key=value, e.g. `action=status:503`"),
+        Err("s.toml:5:1: fault rule: `bogus`: expected key=value, e.g. `action=status:503`"),
     ),
     (
         "[[step]]\nkind = \"inject-fault\"\nrule = \"host=* action=status:503\"\n",
-        Err("s.toml:5:1: fault rule: fault rule: `*`: invalid host pattern: invalid host pattern `*`: `*` is only allowed as the first label (use `host.example` or `*.example`)"),
+        Err("s.toml:5:1: fault rule: `*`: invalid host pattern: invalid host pattern `*`: `*` is only allowed as the first label (use `host.example` or `*.example`)"),
     ),
     (
         "[[step]]\nkind = \"check-credentials\"\nschemes = [\"bearer\", \"magic\"]\n",

@@ -27,8 +27,21 @@ pub fn verdict_row(
     }
 }
 
+use crate::env::auth::{KeyType, Trust};
+use crate::env::AuthSetup;
 use crate::env::{StorageNames, UserStorage, Workload};
+use crate::kid::KidForm;
 use crate::registry_config::credentials_mode;
+use crate::scenario::model::{
+    ByteSize, Expectation, IdentitySection, RegistrySetup, ScenarioFile, Step, UploadMode,
+};
+use crate::scenario::steps::{PullBlobs, PullManifest, PushBlob, PushManifest};
+use regmatrix_model::Outcome;
+
+/// A value built in memory has no place in a file to point at.
+fn unspanned<T>(value: T) -> toml::Spanned<T> {
+    toml::Spanned::new(0..0, value)
+}
 use crate::scenario::{self, Scenario};
 
 #[derive(Debug, thiserror::Error)]
@@ -110,38 +123,117 @@ fn string(section: &Mapping, key: &str) -> Option<String> {
     section.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
-fn workload_name(workload: Workload) -> &'static str {
-    match workload {
-        Workload::None => "none",
-        Workload::WorkloadIdentity => "workload-identity",
-        Workload::ManagedIdentityImds => "managed-identity-imds",
-        Workload::ManagedIdentityAppService => "managed-identity-app-service",
-        Workload::EnvironmentSecret => "environment-secret",
+/// How the user's token server names its signing key: a kid form, or an
+/// `x5c` chain in the header, which makes the kid irrelevant. Words:
+/// `libtrust`, `thumbprint`, `arbitrary`, `x5c` (no `none`: a server that
+/// writes no kid and no chain has no key a registry could find).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKid {
+    Kid(KidForm),
+    X5c,
+}
+
+impl TokenKid {
+    pub const ALL: [TokenKid; 4] = [
+        TokenKid::Kid(KidForm::Libtrust),
+        TokenKid::Kid(KidForm::Thumbprint),
+        TokenKid::Kid(KidForm::Arbitrary),
+        TokenKid::X5c,
+    ];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            TokenKid::Kid(form) => form.word(),
+            TokenKid::X5c => "x5c",
+        }
+    }
+
+    /// The form of a token the user's server issued: with certificates in
+    /// its header it is an x5c token, whatever its kid.
+    pub fn of(shape: &crate::inspect::TokenShape) -> Self {
+        match shape.kid_shape {
+            _ if shape.x5c_certificates > 0 => TokenKid::X5c,
+            KidForm::Libtrust => TokenKid::Kid(KidForm::Libtrust),
+            KidForm::Thumbprint => TokenKid::Kid(KidForm::Thumbprint),
+            _ => TokenKid::Kid(KidForm::Arbitrary),
+        }
+    }
+}
+
+impl std::str::FromStr for TokenKid {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        TokenKid::ALL
+            .into_iter()
+            .find(|kid| kid.word() == text)
+            .ok_or_else(|| format!("{text:?}: use libtrust, thumbprint, arbitrary or x5c"))
     }
 }
 
 /// The `[auth]` section that reproduces the config's trust, with the kid
 /// form of the user's tokens (`kid`), libtrust by default: the 2.8-era shape.
-fn auth_section(token: &Mapping, kid: &str) -> String {
+fn auth_section(token: &Mapping, kid: TokenKid) -> AuthSetup {
     let trust = match (
         token.contains_key("rootcertbundle"),
         token.contains_key("jwks"),
     ) {
-        (true, true) => "both",
-        (false, true) => "jwks",
-        _ => "rootcertbundle",
+        (true, true) => Trust::Both,
+        (false, true) => Trust::Jwks,
+        _ => Trust::Rootcertbundle,
     };
-    let x5c = kid == "x5c";
-    let kid = if x5c { "none" } else { kid };
-    format!("[auth]\nkey = \"rsa\"\nkid = \"{kid}\"\nx5c = {x5c}\ntrust = \"{trust}\"\n")
+    let (kid, x5c) = match kid {
+        TokenKid::Kid(form) => (form, false),
+        TokenKid::X5c => (KidForm::None, true),
+    };
+    AuthSetup {
+        key: KeyType::Rsa,
+        kid,
+        x5c,
+        trust,
+        ..AuthSetup::default()
+    }
 }
 
-/// Reads the config and picks what to run. `token_kid` is the kid form the
-/// user's token server writes (`libtrust`, `thumbprint`, `arbitrary`, `x5c`).
+/// The steps every upgrade-check runs on the user's config: a small
+/// monolithic and a larger chunked blob, a manifest over both, and the
+/// pulls that read them back.
+fn your_config_steps() -> Vec<Step> {
+    let push = |blob: &str, size: u64, mode| {
+        Step::PushBlob(PushBlob {
+            blob: blob.into(),
+            size: ByteSize(size),
+            mode,
+            may_fail: false,
+        })
+    };
+    let layers = || vec!["small".to_string(), "large".to_string()];
+    vec![
+        push("small", MIB, UploadMode::Monolithic),
+        push(
+            "large",
+            6 * MIB,
+            UploadMode::Chunked {
+                chunk_bytes: 2 * MIB,
+            },
+        ),
+        Step::PushManifest(PushManifest {
+            tag: "v1".into(),
+            layers: layers(),
+        }),
+        Step::PullManifest(PullManifest { tag: "v1".into() }),
+        Step::PullBlobs(PullBlobs { blobs: layers() }),
+    ]
+}
+
+const MIB: u64 = 1 << 20;
+
+/// Reads the config and picks what to run. `token_kid` is how the user's
+/// token server names its key.
 pub fn plan(
     config_file: &Path,
     workload: Workload,
-    token_kid: &str,
+    token_kid: TokenKid,
     scenario_dir: &Path,
 ) -> Result<Plan, UpgradeError> {
     let file = config_file.display().to_string();
@@ -168,55 +260,29 @@ pub fn plan(
         realm: string(&azure, "realm").unwrap_or_else(|| crate::env::REALM.to_string()),
     };
     let mode = credentials_mode(&azure);
-    let auth = token
-        .as_ref()
-        .map(|t| auth_section(t, token_kid))
-        .unwrap_or_default();
-    let scenario_text = format!(
-        r#"id = "upgrade-check/your-config"
-title = "Your config ({file}): push, pull and manifests"
-repository = "regmatrix/upgrade-check"
-
-[registry]
-credentials = "{mode}"
-
-[identity]
-workload = "{workload}"
-
-{auth}
-[[step]]
-kind = "push-blob"
-blob = "small"
-size = "1MiB"
-mode = "monolithic"
-
-[[step]]
-kind = "push-blob"
-blob = "large"
-size = "6MiB"
-mode = "chunked"
-chunk = "2MiB"
-
-[[step]]
-kind = "push-manifest"
-tag = "v1"
-layers = ["small", "large"]
-
-[[step]]
-kind = "pull-manifest"
-tag = "v1"
-
-[[step]]
-kind = "pull-blobs"
-blobs = ["small", "large"]
-
-[[expect]]
-versions = "*"
-outcome = "pass"
-"#,
-        workload = workload_name(workload)
-    );
-    let mut user = scenario::parse_text(config_file, &scenario_text)?;
+    let spec = ScenarioFile {
+        id: "upgrade-check/your-config".into(),
+        title: format!("Your config ({file}): push, pull and manifests"),
+        description: String::new(),
+        repository: "regmatrix/upgrade-check".into(),
+        registry: RegistrySetup {
+            credentials: serde_yaml::from_str(mode).unwrap_or_default(),
+            redirect: true,
+        },
+        identity: IdentitySection {
+            workload,
+            ..IdentitySection::default()
+        },
+        auth: token.as_ref().map(|t| auth_section(t, token_kid)),
+        steps: your_config_steps().into_iter().map(unspanned).collect(),
+        expectations: vec![unspanned(Expectation {
+            versions: "*".into(),
+            outcome: Outcome::Pass,
+            because: None,
+            reference: None,
+        })],
+    };
+    let mut user = scenario::from_spec(config_file, spec)?;
     user.user_storage = Some(UserStorage {
         names,
         azure: placeholders(&azure),
@@ -238,15 +304,19 @@ fn related_scenarios(
     mode: &str,
     workload: Workload,
     token: Option<&Mapping>,
-    token_kid: &str,
+    token_kid: TokenKid,
 ) -> Result<Vec<Scenario>, UpgradeError> {
     let all = scenario::discover(dir, "storage/*,auth/*")?;
     let mode_value: crate::env::CredentialsMode = serde_yaml::from_str(mode).unwrap_or_default();
     let kid_scenarios: &[&str] = match token_kid {
-        "libtrust" => &["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"],
-        "thumbprint" => &["auth/thumbprint-kid-rootcert-rsa", "auth/jwks-kid"],
-        "x5c" => &["auth/x5c-chain"],
-        _ => &["auth/jwks-kid"],
+        TokenKid::Kid(KidForm::Libtrust) => {
+            &["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"]
+        }
+        TokenKid::Kid(KidForm::Thumbprint) => {
+            &["auth/thumbprint-kid-rootcert-rsa", "auth/jwks-kid"]
+        }
+        TokenKid::X5c => &["auth/x5c-chain"],
+        TokenKid::Kid(KidForm::Arbitrary | KidForm::None) => &["auth/jwks-kid"],
     };
     Ok(all
         .into_iter()
@@ -281,5 +351,33 @@ mod tests {
         );
         assert!(shown.contains("accountname: prod"));
         assert_eq!(credentials_mode(&azure), "client-secret");
+    }
+
+    #[test]
+    fn the_user_scenario_is_built_as_the_text_form_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            "storage:\n  azure:\n    accountname: a\n    accountkey: k\n    container: c\n\
+             auth:\n  token:\n    realm: r\n    rootcertbundle: /b.pem\n",
+        )
+        .unwrap();
+        let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let plan = plan(&config, Workload::None, TokenKid::X5c, &scenarios).unwrap();
+        let user = &plan.user;
+        assert_eq!(user.id(), "upgrade-check/your-config");
+        assert_eq!(
+            user.spec.registry.credentials,
+            crate::env::CredentialsMode::SharedKey
+        );
+        let steps: Vec<String> = user.steps().map(|s| s.describe()).collect();
+        assert_eq!(steps.len(), 5, "{steps:?}");
+        assert_eq!(steps[1], "push blob large (6291456 bytes, Chunked)");
+        let auth = user.spec.auth.as_ref().unwrap();
+        assert_eq!(
+            (auth.kid, auth.x5c, auth.trust),
+            (KidForm::None, true, Trust::Rootcertbundle)
+        );
     }
 }

@@ -47,7 +47,7 @@ pub use fault::{
 pub use rewrite::RequestRewrite;
 pub use routing::{HostPattern, Route, Target};
 pub use service::{Scheme, Service, ServiceFuture, ServiceRequest};
-pub use traffic::{AuthScheme, TrafficLog, TrafficRecord};
+pub use traffic::{AuthScheme, TrafficLog, TrafficRecord, UnknownAuthScheme};
 
 use crate::pki::CertificateAuthority;
 use cert_cache::CertCache;

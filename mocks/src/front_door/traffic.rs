@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use hyper::header::{HeaderMap, AUTHORIZATION};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The credential a request carried, as far as the front door can tell
 /// without validating it.
@@ -29,6 +29,15 @@ pub enum AuthScheme {
 }
 
 impl AuthScheme {
+    pub const ALL: [AuthScheme; 6] = [
+        Self::SharedKey,
+        Self::Bearer,
+        Self::Sas,
+        Self::Basic,
+        Self::Other,
+        Self::None,
+    ];
+
     /// The name reports use, the same as its serialized form.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,6 +73,37 @@ impl AuthScheme {
         } else {
             Self::None
         }
+    }
+}
+
+/// A scheme name nobody classifies requests into.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown credential scheme {0:?}: use shared_key, bearer, sas, basic, other, none")]
+pub struct UnknownAuthScheme(pub String);
+
+impl std::str::FromStr for AuthScheme {
+    type Err = UnknownAuthScheme;
+
+    fn from_str(text: &str) -> Result<Self, UnknownAuthScheme> {
+        Self::ALL
+            .into_iter()
+            .find(|scheme| scheme.as_str() == text)
+            .ok_or_else(|| UnknownAuthScheme(text.to_owned()))
+    }
+}
+
+impl std::fmt::Display for AuthScheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reads the words `as_str` writes, so scenario files name schemes as
+/// reports print them.
+impl<'de> Deserialize<'de> for AuthScheme {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -150,6 +190,15 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, authorization.parse().unwrap());
         headers
+    }
+
+    #[test]
+    fn scheme_words_read_back_and_unknown_ones_are_named() {
+        for scheme in AuthScheme::ALL {
+            assert_eq!(scheme.as_str().parse::<AuthScheme>(), Ok(scheme));
+        }
+        let error = "magic".parse::<AuthScheme>().unwrap_err();
+        assert!(error.to_string().contains("\"magic\""), "{error}");
     }
 
     #[test]

@@ -25,20 +25,9 @@ impl KeyType {
     }
 }
 
-/// How a key is named: in a token's `kid`, or in a JWKS entry's.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum KeyName {
-    /// libtrust's ID of the public key (what 2.8 derives from `rootcertbundle`).
-    Libtrust,
-    /// The RFC 7638 JWK thumbprint.
-    Thumbprint,
-    /// A name with no relation to the key.
-    #[default]
-    Arbitrary,
-    /// No `kid` at all.
-    None,
-}
+/// How a key is named: in a token's `kid`, or in a JWKS entry's. The one
+/// kid form; the scenario's words are its words.
+pub use crate::kid::KidForm as KeyName;
 
 /// What the registry's `auth.token` trusts. `both` gives each version what it
 /// can read: the bundle everywhere, the JWKS where the option exists (3.x).

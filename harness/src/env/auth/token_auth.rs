@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use super::setup::{Attack, AuthSetup, Flow, KeyName, Login, TokenShape, Trust};
 use crate::client::Credentials;
 use crate::env::EnvError;
-use crate::migrate::{jwks_from_certificates, KidForm};
+use crate::migrate::{jwks_from_certificates, JwksKids};
 use crate::registry_config::TokenAuthConfig;
 
 pub const TOKEN_HOST: &str = "auth.regmatrix.test";
@@ -131,9 +131,9 @@ impl TokenAuth {
             write(path, &bundle)?;
         }
         if let Some(path) = &config.jwks {
-            let name = setup.jwks_kid.clone().unwrap_or_else(|| {
+            let name = setup.jwks_kid.unwrap_or_else(|| {
                 if token_kid.is_some() {
-                    setup.kid.clone()
+                    setup.kid
                 } else {
                     KeyName::Arbitrary
                 }
@@ -146,8 +146,8 @@ impl TokenAuth {
                 signing_cert.cert_pem.clone(),
             )];
             let document = match name {
-                KeyName::Libtrust => jwks_from_certificates(&pem, KidForm::Libtrust),
-                KeyName::Thumbprint => jwks_from_certificates(&pem, KidForm::Thumbprint),
+                KeyName::Libtrust => jwks_from_certificates(&pem, JwksKids::Libtrust),
+                KeyName::Thumbprint => jwks_from_certificates(&pem, JwksKids::Thumbprint),
                 KeyName::Arbitrary | KeyName::None => {
                     Ok(serde_json::json!({ "keys": [public.jwk(ARBITRARY_KID)] }))
                 }

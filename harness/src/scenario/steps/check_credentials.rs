@@ -6,10 +6,7 @@ use regmatrix_mocks::front_door::{AuthScheme, TrafficRecord};
 use regmatrix_mocks::identity::Endpoint;
 use serde::Deserialize;
 
-use super::{is_storage_host, LoadContext, StepAction, StepContext, StepError, StepKind};
-
-/// The credential schemes the front door tells apart (its `AuthScheme`).
-const AUTH_SCHEMES: [&str; 6] = ["shared_key", "bearer", "sas", "basic", "other", "none"];
+use super::{is_storage_host, StepAction, StepContext, StepError, StepKind};
 
 /// Every request to Blob storage so far carried one of `schemes`
 /// (`bearer`, `sas`, `shared_key`, `none`) and at least `min-token-grants`
@@ -17,9 +14,16 @@ const AUTH_SCHEMES: [&str; 6] = ["shared_key", "bearer", "sas", "basic", "other"
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckCredentials {
-    pub schemes: Vec<String>,
+    pub schemes: Vec<AuthScheme>,
     #[serde(rename = "min-token-grants", default)]
     pub min_token_grants: usize,
+}
+
+impl CheckCredentials {
+    fn joined(&self) -> String {
+        let words: Vec<&str> = self.schemes.iter().map(|s| s.as_str()).collect();
+        words.join("/")
+    }
 }
 
 impl StepAction for CheckCredentials {
@@ -27,25 +31,8 @@ impl StepAction for CheckCredentials {
         StepKind::CheckCredentials
     }
 
-    fn validate(&self, _cx: &mut LoadContext) -> Result<(), String> {
-        match self
-            .schemes
-            .iter()
-            .find(|s| !AUTH_SCHEMES.contains(&s.as_str()))
-        {
-            Some(bad) => Err(format!(
-                "unknown credential scheme {bad:?}: use {}",
-                AUTH_SCHEMES.join(", ")
-            )),
-            None => Ok(()),
-        }
-    }
-
     fn describe(&self) -> String {
-        format!(
-            "Blob storage saw only {} credentials",
-            self.schemes.join("/")
-        )
+        format!("Blob storage saw only {} credentials", self.joined())
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
@@ -56,20 +43,19 @@ impl StepAction for CheckCredentials {
             .into_iter()
             .filter(|r| is_storage_host(&r.host))
             .collect();
-        let name = |s: AuthScheme| s.as_str();
         let offending: Vec<&TrafficRecord> = storage
             .iter()
-            .filter(|r| !schemes.iter().any(|s| s == name(r.auth_scheme)))
+            .filter(|r| !schemes.contains(&r.auth_scheme))
             .collect();
         if let Some(first) = offending.first() {
             return Err(StepError::Unmet(format!(
                 "{} of {} requests to Blob storage carried a credential other than {}: first {} {} with {} ({})",
                 offending.len(),
                 storage.len(),
-                schemes.join("/"),
+                self.joined(),
                 first.method,
                 first.path.split('?').next().unwrap_or_default(),
-                name(first.auth_scheme),
+                first.auth_scheme,
                 first.status
             )));
         }
@@ -93,7 +79,7 @@ impl StepAction for CheckCredentials {
         Ok(format!(
             "all {} requests to Blob storage carried {}; tokens issued: {grants}",
             storage.len(),
-            schemes.join("/")
+            self.joined()
         ))
     }
 }

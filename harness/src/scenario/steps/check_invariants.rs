@@ -4,6 +4,7 @@
 //! acknowledged with 2xx comes back and matches its digest, and no blob it
 //! refused appears complete (else `data-loss`). It must not push anything.
 
+use crate::digest::Digest;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -37,12 +38,12 @@ impl StepAction for CheckInvariants {
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
         let pushed = &cx.pushed;
-        let blobs: Vec<(String, String)> = pushed
+        let blobs: Vec<(String, Digest)> = pushed
             .blobs
             .iter()
             .map(|(name, b)| (name.clone(), b.digest.clone()))
             .collect();
-        let manifests: Vec<(String, String)> = pushed
+        let manifests: Vec<(String, Digest)> = pushed
             .manifests
             .iter()
             .map(|(tag, digest)| (tag.clone(), digest.clone()))
@@ -63,11 +64,11 @@ impl StepAction for CheckInvariants {
 
 /// What a client pushed: `(name, digest)` pairs.
 pub struct Acknowledged<'a> {
-    pub blobs: &'a [(String, String)],
+    pub blobs: &'a [(String, Digest)],
     /// `(tag, digest)`.
-    pub manifests: &'a [(String, String)],
+    pub manifests: &'a [(String, Digest)],
     /// Blobs whose push the registry refused.
-    pub rejected: &'a [(String, String)],
+    pub rejected: &'a [(String, Digest)],
 }
 
 /// The invariants over plain lists, for scenarios and `regmatrix soak`.

@@ -3,6 +3,7 @@
 //! (`LoadContext`) and why a step failed (`StepError`). It sits below both
 //! the step files and the engine, so it must not import either of them.
 
+use crate::digest::Digest;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -83,7 +84,7 @@ impl StepError {
 
 pub struct PushedBlob {
     pub blob: RandomBlob,
-    pub digest: String,
+    pub digest: Digest,
 }
 
 /// State shared between steps: what was pushed, under which names, and
@@ -91,9 +92,9 @@ pub struct PushedBlob {
 #[derive(Default)]
 pub struct Pushed {
     pub blobs: HashMap<String, PushedBlob>,
-    pub manifests: HashMap<String, String>,
+    pub manifests: HashMap<String, Digest>,
     /// Blob names and digests whose push the registry refused.
-    pub rejected: Vec<(String, String)>,
+    pub rejected: Vec<(String, Digest)>,
 }
 
 impl Pushed {
@@ -117,18 +118,21 @@ impl Pushed {
     /// The digest a manifest was pushed as; empty when none was, so the
     /// registry answers for an unknown manifest.
     pub fn manifest_digest(&self, tag: &str) -> String {
-        self.manifests.get(tag).cloned().unwrap_or_default()
+        self.manifests
+            .get(tag)
+            .map(|digest| digest.to_string())
+            .unwrap_or_default()
     }
 
     /// Records a successful push under its scenario name.
-    pub fn store(&mut self, name: &str, blob: RandomBlob, digest: String) {
+    pub fn store(&mut self, name: &str, blob: RandomBlob, digest: Digest) {
         self.blobs
             .insert(name.to_string(), PushedBlob { blob, digest });
     }
 
     /// Turns a refused push the step allows into a tolerated error, recording
     /// the blob as rejected for `check-invariants`. Harness failures pass.
-    pub fn refused(&mut self, name: &str, digest: String, err: StepError) -> StepError {
+    pub fn refused(&mut self, name: &str, digest: Digest, err: StepError) -> StepError {
         if err.is_harness() {
             return err;
         }
@@ -212,16 +216,16 @@ mod tests {
     #[test]
     fn a_refused_blob_is_an_error_naming_it_not_a_panic() {
         let mut pushed = Pushed::default();
-        let refused = pushed.refused(
-            "during",
-            "sha256:abc".into(),
-            StepError::Unmet("503".into()),
-        );
+        let digest = Digest::sha256_of(b"during");
+        let refused = pushed.refused("during", digest.clone(), StepError::Unmet("503".into()));
         assert!(matches!(refused, StepError::Tolerated(_)));
         let err = pushed.blob("during").err().map(|e| e.to_string());
         let err = err.unwrap_or_default();
         assert!(err.contains("\"during\""), "{err}");
-        assert!(err.contains("refused its push (sha256:abc)"), "{err}");
+        assert!(
+            err.contains(&format!("refused its push ({digest})")),
+            "{err}"
+        );
         let never = pushed.blob("never").err().map(|e| e.to_string());
         assert!(never
             .unwrap_or_default()
@@ -231,7 +235,7 @@ mod tests {
     #[test]
     fn a_harness_failure_is_not_recorded_as_a_refusal() {
         let mut pushed = Pushed::default();
-        let err = pushed.refused("b", "sha256:0".into(), StepError::Harness("x".into()));
+        let err = pushed.refused("b", Digest::sha256_of(b"b"), StepError::Harness("x".into()));
         assert!(matches!(err, StepError::Harness(_)));
         assert!(pushed.rejected.is_empty());
     }

@@ -1,16 +1,39 @@
 //! `inject-fault` and `clear-faults`: rules at the front door between the
 //! registry and the cloud. They must only remove rules this run added.
 
+use regmatrix_mocks::front_door::FaultRule;
 use serde::Deserialize;
 
-use super::{LoadContext, StepAction, StepContext, StepError, StepKind};
+use super::{StepAction, StepContext, StepError, StepKind};
 
-/// Add a fault rule at the front door, in its text syntax
-/// (`host=*.blob.core.windows.net method=PUT action=status:503 schedule=first:3`).
+/// Add a fault rule at the front door, written in its text syntax
+/// (`host=*.blob.core.windows.net method=PUT action=status:503 schedule=first:3`)
+/// and parsed once, when the scenario loads.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "InjectFaultFields")]
 pub struct InjectFault {
-    pub rule: String,
+    /// The rule as the scenario wrote it, for descriptions and reports.
+    pub text: String,
+    /// A `prob:` term without `seed:` draws its seed here, at load, so every
+    /// cell that runs the scenario meets the same draws.
+    pub rule: FaultRule,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InjectFaultFields {
+    rule: String,
+}
+
+impl TryFrom<InjectFaultFields> for InjectFault {
+    type Error = regmatrix_mocks::front_door::FaultParseError;
+
+    fn try_from(fields: InjectFaultFields) -> Result<Self, Self::Error> {
+        Ok(InjectFault {
+            rule: fields.rule.parse()?,
+            text: fields.rule,
+        })
+    }
 }
 
 impl StepAction for InjectFault {
@@ -18,26 +41,14 @@ impl StepAction for InjectFault {
         StepKind::InjectFault
     }
 
-    fn validate(&self, _cx: &mut LoadContext) -> Result<(), String> {
-        self.rule
-            .parse::<regmatrix_mocks::front_door::FaultRule>()
-            .map(drop)
-            .map_err(|e| format!("fault rule: {e}"))
-    }
-
     fn describe(&self) -> String {
-        format!("add fault {}", self.rule)
+        format!("add fault {}", self.text)
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
-        let rule = &self.rule;
-        match cx.target.front_door.add_fault_text(rule) {
-            Ok(id) => {
-                cx.injected.push(id);
-                Ok(format!("fault rule added: {rule}"))
-            }
-            Err(e) => Err(StepError::Harness(format!("fault rule {rule:?}: {e}"))),
-        }
+        let id = cx.target.front_door.add_fault(self.rule.clone());
+        cx.injected.push(id);
+        Ok(format!("fault rule added: {}", self.text))
     }
 }
 

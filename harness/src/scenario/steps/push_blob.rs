@@ -7,21 +7,52 @@ use serde::Deserialize;
 use super::{LoadContext, StepAction, StepContext, StepError, StepKind};
 use crate::client::ClientError;
 use crate::payload::RandomBlob;
-use crate::scenario::values::{ByteSize, UploadMode};
+use crate::scenario::values::{ByteSize, UploadMode, UploadModeWord};
 
 /// Push a pseudo-random blob named `blob` (the name is local to the scenario).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "PushBlobFields")]
 pub struct PushBlob {
     pub blob: String,
     pub size: ByteSize,
     pub mode: UploadMode,
-    #[serde(default)]
-    pub chunk: Option<ByteSize>,
     /// Under injected faults a refusal is an observation, not the end of
     /// the run; the blob then counts as rejected for `check-invariants`.
-    #[serde(default, rename = "may-fail")]
     pub may_fail: bool,
+}
+
+/// The step as a scenario file writes it: the mode word and the chunk
+/// apart, as they always were.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PushBlobFields {
+    blob: String,
+    size: ByteSize,
+    mode: UploadModeWord,
+    #[serde(default)]
+    chunk: Option<ByteSize>,
+    #[serde(default, rename = "may-fail")]
+    may_fail: bool,
+}
+
+impl TryFrom<PushBlobFields> for PushBlob {
+    type Error = String;
+
+    fn try_from(fields: PushBlobFields) -> Result<Self, String> {
+        let mode = match fields.mode {
+            UploadModeWord::Monolithic => UploadMode::Monolithic,
+            UploadModeWord::Chunked => fields
+                .chunk
+                .and_then(UploadMode::chunked)
+                .ok_or("a chunked push-blob needs a non-zero `chunk` size")?,
+        };
+        Ok(PushBlob {
+            blob: fields.blob,
+            size: fields.size,
+            mode,
+            may_fail: fields.may_fail,
+        })
+    }
 }
 
 impl PushBlob {
@@ -39,8 +70,8 @@ impl PushBlob {
                 client.push_blob_monolithic(repo, payload, digest).await?;
                 Ok("monolithic".to_string())
             }
-            UploadMode::Chunked => {
-                let chunk = self.chunk.map(|c| c.0).unwrap_or(self.size.0) as usize;
+            UploadMode::Chunked { chunk_bytes } => {
+                let chunk = chunk_bytes as usize;
                 let n = client
                     .push_blob_chunked(repo, payload, digest, chunk)
                     .await?;
@@ -56,9 +87,6 @@ impl StepAction for PushBlob {
     }
 
     fn validate(&self, cx: &mut LoadContext) -> Result<(), String> {
-        if self.mode == UploadMode::Chunked && self.chunk.is_none_or(|c| c.0 == 0) {
-            return Err("a chunked push-blob needs a non-zero `chunk` size".into());
-        }
         if !cx.blobs.insert(self.blob.clone()) {
             return Err(format!("blob {:?} is pushed twice", self.blob));
         }
@@ -67,8 +95,10 @@ impl StepAction for PushBlob {
 
     fn describe(&self) -> String {
         format!(
-            "push blob {} ({} bytes, {:?})",
-            self.blob, self.size.0, self.mode
+            "push blob {} ({} bytes, {})",
+            self.blob,
+            self.size.0,
+            self.mode.word()
         )
     }
 

@@ -1,6 +1,7 @@
 //! `push-manifest`: an OCI image config and an image manifest over blobs
 //! earlier steps pushed. It must not push layers itself.
 
+use crate::digest::{Digest, DigestError};
 use serde::Deserialize;
 
 use super::{LoadContext, StepAction, StepContext, StepError, StepKind};
@@ -39,7 +40,7 @@ impl StepAction for PushManifest {
                 let b = cx.pushed.blob(name)?;
                 Ok(ManifestDescriptor {
                     media_type: "application/vnd.oci.image.layer.v1.tar".into(),
-                    digest: b.digest.clone(),
+                    digest: b.digest.to_string(),
                     size: b.blob.size(),
                 })
             })
@@ -68,7 +69,12 @@ impl StepAction for PushManifest {
             }
             .into());
         }
-        cx.pushed.manifests.insert(tag.clone(), digest.clone());
+        // The client computed this digest itself; a parse failure would be
+        // a client bug, reported rather than hidden.
+        let typed: Digest = digest
+            .parse()
+            .map_err(|e: DigestError| ClientError::Protocol(e.to_string()))?;
+        cx.pushed.manifests.insert(tag.clone(), typed);
         Ok(format!(
             "pushed manifest {tag} ({} layers) as {digest}",
             layers.len()

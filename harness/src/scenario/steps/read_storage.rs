@@ -43,7 +43,7 @@ impl StepAction for ReadStorage {
             let stored = names.iter().find(|n| n.ends_with(&suffix)).ok_or_else(|| {
                 ClientError::DigestMismatch {
                     what: format!("blob {name} in Blob storage"),
-                    expected: b.digest.clone(),
+                    expected: b.digest.to_string(),
                     actual: format!("no blob named *{suffix} among {} blobs", names.len()),
                     bytes: 0,
                 }
@@ -53,10 +53,10 @@ impl StepAction for ReadStorage {
                 .blob_digest(target.container, stored, target.storage_port)
                 .await
                 .map_err(|e| ClientError::Protocol(format!("reading {stored}: {e}")))?;
-            if digest != b.digest {
+            if digest != b.digest.as_str() {
                 return Err(ClientError::DigestMismatch {
                     what: format!("blob {name} in Blob storage at {stored}"),
-                    expected: b.digest.clone(),
+                    expected: b.digest.to_string(),
                     actual: digest,
                     bytes: size,
                 }

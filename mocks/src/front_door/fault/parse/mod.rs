@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use hyper::{Method, StatusCode};
+use regmatrix_model::units::{ByteSize, HumanDuration};
 
 use super::action::{Bandwidth, BodyDirection, FaultAction, Latency};
 use super::azure_error::AzureError;
@@ -46,7 +47,7 @@ pub enum FaultParseErrorKind {
          latency:D[..D], bandwidth:RATE, bandwidth-up:RATE, reset-mid-body:SIZE, truncate:SIZE"
     )]
     UnknownAction,
-    #[error("expected a whole number with a unit: ms, s or m (200ms, 5s, 2m)")]
+    #[error("expected a whole number with a unit: ms, s, m or h (200ms, 5s, 2m)")]
     InvalidDuration,
     #[error(
         "expected a whole number of bytes with an optional unit: B, KiB, MiB, GiB, KB, MB, GB"
@@ -353,45 +354,19 @@ impl FromStr for Schedule {
     }
 }
 
-/// `200ms`, `5s`, `2m`: whole numbers only, so printing is exact.
+/// `200ms`, `5s`, `2m`, `1h`: the shared grammar, whole milliseconds, so
+/// printing is exact.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, FaultParseError> {
-    let invalid = || error(text, Kind::InvalidDuration);
-    let (number, unit_ms) = if let Some(number) = text.strip_suffix("ms") {
-        (number, 1)
-    } else if let Some(number) = text.strip_suffix('s') {
-        (number, 1_000)
-    } else if let Some(number) = text.strip_suffix('m') {
-        (number, 60_000)
-    } else {
-        return Err(invalid());
-    };
-    let number = parse_digits(number).ok_or_else(invalid)?;
-    number
-        .checked_mul(unit_ms)
-        .map(Duration::from_millis)
-        .ok_or_else(invalid)
+    text.parse::<HumanDuration>()
+        .map(|duration| duration.0)
+        .map_err(|_| error(text, Kind::InvalidDuration))
 }
 
-const UNITS: [(&str, u64); 7] = [
-    ("GiB", 1 << 30),
-    ("MiB", 1 << 20),
-    ("KiB", 1 << 10),
-    ("GB", 1_000_000_000),
-    ("MB", 1_000_000),
-    ("KB", 1_000),
-    ("B", 1),
-];
-
-/// `65536`, `64KiB`, `1MB`.
+/// `65536`, `64KiB`, `1MB`: the shared grammar.
 pub(crate) fn parse_size(text: &str) -> Result<u64, FaultParseError> {
-    let invalid = || error(text, Kind::InvalidSize);
-    let (number, unit) = UNITS
-        .iter()
-        .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|number| (number, *unit)))
-        .unwrap_or((text, 1));
-    parse_digits(number)
-        .and_then(|number| number.checked_mul(unit))
-        .ok_or_else(invalid)
+    text.parse::<ByteSize>()
+        .map(|size| size.0)
+        .map_err(|_| error(text, Kind::InvalidSize))
 }
 
 /// `1MiB/s`.
@@ -404,49 +379,21 @@ fn parse_rate(text: &str) -> Result<u64, FaultParseError> {
         .ok_or_else(invalid)
 }
 
-/// ASCII digits only: `u64::from_str` would also take a leading `+`.
-fn parse_digits(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-/// Whether `value` is a non-zero whole number of `unit`s. (`checked_rem`
-/// rather than `is_multiple_of`, which needs Rust 1.87; the workspace
-/// declares 1.85.)
-fn whole(value: u128, unit: u128) -> bool {
-    value != 0 && value.checked_rem(unit) == Some(0)
-}
-
-/// Prints durations in the largest unit that keeps them whole.
+/// Prints durations as the shared grammar does: the largest whole unit.
 pub(crate) struct DurationText(pub Duration);
 
 impl fmt::Display for DurationText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0.as_millis();
-        if whole(ms, 60_000) {
-            write!(f, "{}m", ms / 60_000)
-        } else if whole(ms, 1_000) {
-            write!(f, "{}s", ms / 1_000)
-        } else {
-            write!(f, "{ms}ms")
-        }
+        HumanDuration(self.0).fmt(f)
     }
 }
 
-/// Prints sizes in the largest binary unit that keeps them whole.
+/// Prints sizes as the shared grammar does: the largest whole binary unit.
 pub(crate) struct SizeText(pub u64);
 
 impl fmt::Display for SizeText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let size = self.0;
-        for (suffix, unit) in &UNITS[..3] {
-            if whole(u128::from(size), u128::from(*unit)) {
-                return write!(f, "{}{suffix}", size / unit);
-            }
-        }
-        write!(f, "{size}B")
+        ByteSize(self.0).fmt(f)
     }
 }
 
