@@ -7,7 +7,7 @@
 use serde_yaml::{Mapping, Value};
 
 use super::credentials::{ServicePrincipal, StorageCredentials};
-use super::model::{map, TokenAuthConfig, Unsupported};
+use super::sections::{map, TokenAuthConfig, Unsupported};
 use crate::storage::StorageAccount;
 use crate::versions::RegistryVersion;
 

@@ -6,12 +6,12 @@
 mod credentials;
 mod dialect;
 mod model;
+mod sections;
 
 pub use credentials::{CredentialsMode, ServicePrincipal, StorageCredentials};
 pub use dialect::{credentials_mode, ConfigDialect};
-pub use model::{
-    fill_placeholders, AzureStorage, RegistryConfig, StorageDriver, TokenAuthConfig, Unsupported,
-};
+pub use model::{fill_placeholders, AzureStorage, RegistryConfig, StorageDriver};
+pub use sections::{TokenAuthConfig, Unsupported};
 
 #[cfg(test)]
 mod tests;

@@ -8,12 +8,8 @@ use serde_yaml::{Mapping, Value};
 
 use super::credentials::{ServicePrincipal, StorageCredentials};
 use super::dialect::ConfigDialect;
+use super::sections::{map, TokenAuthConfig, Unsupported};
 use crate::storage::StorageAccount;
-
-/// Why a version cannot express a configuration.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[error("{0}")]
-pub struct Unsupported(pub String);
 
 #[derive(Debug, Clone)]
 pub struct AzureStorage {
@@ -22,17 +18,6 @@ pub struct AzureStorage {
     /// Production-style: the driver builds `https://<account>.blob.<realm>`.
     pub realm: String,
     pub credentials: StorageCredentials,
-}
-
-/// `auth.token`: the registry verifies bearer tokens from a token server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenAuthConfig {
-    pub realm: String,
-    pub service: String,
-    pub issuer: String,
-    pub rootcertbundle: Option<std::path::PathBuf>,
-    pub jwks: Option<std::path::PathBuf>,
-    pub signing_algorithms: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -160,13 +145,4 @@ pub fn fill_placeholders(
         .iter()
         .map(|(k, v)| (k.clone(), fill(v, account, principal)))
         .collect()
-}
-
-pub(super) fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
-    Value::Mapping(
-        entries
-            .into_iter()
-            .map(|(k, v)| (Value::from(k), v))
-            .collect(),
-    )
 }

@@ -81,15 +81,7 @@ pub fn load_file(file: &Path) -> Result<Scenario, ScenarioError> {
 }
 
 fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-    let at = |span: Option<Range<usize>>, message: String| {
-        let (line, column) = line_column(text, span.map(|s| s.start).unwrap_or(0));
-        ScenarioError::Invalid {
-            file: file.to_path_buf(),
-            line,
-            column,
-            message,
-        }
-    };
+    let at = locator(file, text);
     let spec: ScenarioFile =
         toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
     validate(file, text, spec)
@@ -97,15 +89,7 @@ fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
 
 /// Every check beyond the TOML shape; `text` is what spans point into.
 fn validate(file: &Path, text: &str, mut spec: ScenarioFile) -> Result<Scenario, ScenarioError> {
-    let at = |span: Option<Range<usize>>, message: String| {
-        let (line, column) = line_column(text, span.map(|s| s.start).unwrap_or(0));
-        ScenarioError::Invalid {
-            file: file.to_path_buf(),
-            line,
-            column,
-            message,
-        }
-    };
+    let at = locator(file, text);
     if let Some(auth) = spec.auth.as_mut() {
         // Checked now, so a wrong file fails at load with its line, not mid-run.
         let key_file_at = text.find("key-file").map(|offset| offset..offset);
@@ -194,6 +178,23 @@ fn resolve_key_file(file: &Path, auth: &mut crate::env::AuthSetup) -> Result<(),
     }
     auth.key_file = Some(path);
     Ok(())
+}
+
+/// Turns a span of `text` (or none: the file's start) and a message into
+/// the `file:line:column` error every load problem is.
+fn locator<'a>(
+    file: &'a Path,
+    text: &'a str,
+) -> impl Fn(Option<Range<usize>>, String) -> ScenarioError + 'a {
+    move |span, message| {
+        let (line, column) = line_column(text, span.map(|s| s.start).unwrap_or(0));
+        ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    }
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
