@@ -8,7 +8,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The versions a run covers when the user names none.
-pub const DEFAULT_VERSIONS: &[&str] = &["v2.8.3", "v3.0.0-alpha.1", "v3.0.0", "v3.1.1"];
+/// The newest 2.8, the last release with the old azure code (alpha.1),
+/// 3.0.0, and the newest patch of each 3.x minor. v3.1.2 (2026-09-24) needs
+/// Go 1.26 (`go 1.26.0` in its go.mod).
+pub const DEFAULT_VERSIONS: &[&str] = &["v2.8.3", "v3.0.0-alpha.1", "v3.0.0", "v3.1.1", "v3.1.2"];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum VersionError {

@@ -11,7 +11,7 @@ use regmatrix::versions::{parse_version_list, RegistryVersion, DEFAULT_VERSIONS}
 
 #[derive(clap::Args, Clone)]
 pub struct VersionArgs {
-    /// Comma-separated registry tags (default: v2.8.3,v3.0.0-alpha.1,v3.0.0,v3.1.1).
+    /// Comma-separated registry tags (default: v2.8.3,v3.0.0-alpha.1,v3.0.0,v3.1.1,v3.1.2).
     #[arg(long, value_delimiter = None)]
     pub versions: Option<String>,
     /// Run this registry binary instead of building one; --versions names the
