@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Top-level library modules and their layer (higher imports lower).
-const LAYERS: [(&str, u8); 28] = [
+const LAYERS: [(&str, u8); 24] = [
     ("runner", 7),
     ("upgrade", 7),
     ("soak", 7),
@@ -32,11 +32,6 @@ const LAYERS: [(&str, u8); 28] = [
     ("self_usage", 3),
     ("progress", 3),
     ("report", 2),
-    // Names a path may start with that are not modules.
-    ("lib", 9),
-    ("self", 0),
-    ("super", 0),
-    ("crate", 0),
 ];
 
 fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -51,12 +46,13 @@ fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// `runner` for `src/runner/mod.rs` and `src/runner.rs`; `None` for the
-/// binary's own files (`main.rs`, `commands/`), which sit on top.
+/// binary's own files (`main.rs`, `commands/`), which sit on top, and for
+/// `lib.rs`, which only declares the modules.
 fn module_of(src: &Path, file: &Path) -> Option<String> {
     let relative = file.strip_prefix(src).ok()?;
     let first = relative.components().next()?.as_os_str().to_str()?;
     let name = first.trim_end_matches(".rs");
-    (name != "main" && name != "commands").then(|| name.to_string())
+    (!matches!(name, "main" | "commands" | "lib")).then(|| name.to_string())
 }
 
 /// Every `crate::<name>` in `text`, outside comments.

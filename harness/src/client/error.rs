@@ -1,7 +1,7 @@
 //! The client's errors. A registry's refusal keeps its status, its error
 //! codes and messages, and its `WWW-Authenticate` header verbatim.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -37,7 +37,7 @@ impl From<RegistryError> for ClientError {
 }
 
 /// An error response from the registry.
-#[derive(Debug, Clone, thiserror::Error, Serialize, Deserialize)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "{method} {path} answered {status}{}",
     summary(errors, www_authenticate)
@@ -52,7 +52,7 @@ pub struct RegistryError {
     pub raw_body: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct RegistryErrorEntry {
     pub code: String,
     #[serde(default)]

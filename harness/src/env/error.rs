@@ -100,6 +100,17 @@ pub enum EnvError {
         status: String,
         log_tail: Vec<String>,
     },
+    /// The registry could not bind the port the harness picked for it: the
+    /// harness's doing, never the registry's answer to its config.
+    #[error(
+        "the registry could not listen on the port the harness chose ({status}): {}",
+        last_of(log_tail)
+    )]
+    RegistryPortTaken {
+        tag: String,
+        status: String,
+        log_tail: Vec<String>,
+    },
     #[error("registry {tag} never turned healthy within {seconds}s (no 200 from /debug/health and /v2/): {}", last_of(log_tail))]
     RegistryNeverHealthy {
         tag: String,

@@ -202,6 +202,7 @@ pub struct Environment {
     registry_url: String,
     registry_log: PathBuf,
     config_path: PathBuf,
+    seed: Seed,
     // Last: dropped after the processes that write into it.
     run_dir: RunDir,
 }
@@ -355,6 +356,7 @@ impl Environment {
             registry_url,
             registry_log,
             config_path,
+            seed: spec.seed,
             ca,
             account,
             front_door,
@@ -366,6 +368,11 @@ impl Environment {
             registry: tokio::sync::Mutex::new(registry),
             run_dir,
         })
+    }
+
+    /// The seed this environment's keys and names came from.
+    pub fn seed(&self) -> Seed {
+        self.seed
     }
 
     pub fn registry_url(&self) -> &str {

@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// What Go's `net.Listen` logs when the address is taken.
+const PORT_TAKEN: &str = "bind: address already in use";
+
 use tokio::process::Command;
 
 use super::readiness::{wait_until_ready, ReadinessError, WaitFor};
@@ -129,11 +132,23 @@ impl RegistryService {
         let timeout = self.command.ready_timeout;
         match wait_until_ready(&ready, timeout, &mut self.process).await {
             Ok(()) => Ok(()),
-            Err(ReadinessError::Exited { status }) => Err(EnvError::RegistryExited {
-                tag: self.command.tag.clone(),
-                status: status.to_string(),
-                log_tail: self.process.log_tail(STARTUP_LOG_LINES),
-            }),
+            Err(ReadinessError::Exited { status }) => {
+                let (tag, status) = (self.command.tag.clone(), status.to_string());
+                let log_tail = self.process.log_tail(STARTUP_LOG_LINES);
+                if log_tail.iter().any(|l| l.contains(PORT_TAKEN)) {
+                    Err(EnvError::RegistryPortTaken {
+                        tag,
+                        status,
+                        log_tail,
+                    })
+                } else {
+                    Err(EnvError::RegistryExited {
+                        tag,
+                        status,
+                        log_tail,
+                    })
+                }
+            }
             Err(ReadinessError::TimedOut { timeout }) => Err(EnvError::RegistryNeverHealthy {
                 tag: self.command.tag.clone(),
                 seconds: timeout.as_secs(),

@@ -25,11 +25,7 @@ impl std::fmt::Debug for ServicePrincipal {
 impl ServicePrincipal {
     /// A fresh tenant, client id and secret, shaped as Entra ID's.
     pub fn generate() -> Self {
-        ServicePrincipal {
-            tenant_id: regmatrix_mocks::identity::new_guid(),
-            client_id: regmatrix_mocks::identity::new_guid(),
-            secret: format!("rmx~{}", hex::encode(rand::random::<[u8; 16]>())),
-        }
+        Self::from_seed(Seed::new(rand::random()))
     }
 
     /// The principal `seed` makes: the same ids and secret on every run.

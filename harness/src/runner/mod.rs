@@ -247,19 +247,12 @@ pub async fn run_cell(
             cell.outcome = Outcome::Unsupported;
             cell.evidence = reason.0;
         }
-        Err(EnvError::RegistryExited {
-            status, log_tail, ..
-        }) if log_tail
-            .iter()
-            .any(|l| l.contains("bind: address already in use")) =>
-        {
-            // The port was the harness's choice: not the registry's answer.
+        Err(error @ EnvError::RegistryPortTaken { .. }) => {
             cell.outcome = Outcome::Error;
-            cell.evidence = format!(
-                "the registry could not listen on the port the harness chose ({status}): {}",
-                crate::env::last_of(&log_tail)
-            );
-            cell.registry_log = log_tail;
+            cell.evidence = error.to_string();
+            if let EnvError::RegistryPortTaken { log_tail, .. } = error {
+                cell.registry_log = log_tail;
+            }
         }
         Err(EnvError::RegistryExited {
             status, log_tail, ..
@@ -277,7 +270,7 @@ pub async fn run_cell(
             cell.evidence = other.to_string();
         }
         Ok(environment) => {
-            run_in(&environment, scenario, options.seed, &mut cell).await;
+            run_in(&environment, scenario, &mut cell).await;
             environment.shutdown().await;
         }
     }
@@ -285,7 +278,7 @@ pub async fn run_cell(
     cell
 }
 
-async fn run_in(environment: &Environment, scenario: &Scenario, seed: Seed, cell: &mut Cell) {
+async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell) {
     let client = match RegistryClient::new(ClientConfig {
         base_url: environment.registry_url().to_string(),
         proxy_url: Some(environment.front_door.proxy_url()),
@@ -315,7 +308,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, seed: Seed, cell
         identity: &environment.identity,
         front_door: &environment.front_door,
         processes: environment,
-        seed,
+        seed: environment.seed(),
     };
     let run = engine::run(scenario, &target).await;
     let (storage, identity_hosts): (Vec<TrafficRecord>, Vec<TrafficRecord>) = run

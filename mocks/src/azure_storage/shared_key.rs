@@ -29,15 +29,12 @@ impl StorageAccount {
     /// A fresh account with a random lowercase name (3-24 chars, as Azure
     /// requires) and a random 64-byte key.
     pub fn generate() -> Self {
-        Self::from_rng(&mut rand::thread_rng())
+        Self::from_seed(Seed::new(rand::random()))
     }
 
     /// The account `seed` makes: the same name and key on every run.
     pub fn from_seed(seed: Seed) -> Self {
-        Self::from_rng(&mut seed.rng())
-    }
-
-    fn from_rng(rng: &mut impl RngCore) -> Self {
+        let rng = &mut seed.rng();
         let mut key = [0u8; 64];
         rng.fill_bytes(&mut key);
         let mut suffix = [0u8; 5];

@@ -45,15 +45,7 @@ impl std::fmt::Debug for ServiceAccountIssuer {
 
 impl ServiceAccountIssuer {
     pub fn generate() -> Result<Self, JoseError> {
-        Ok(ServiceAccountIssuer {
-            issuer: format!(
-                "https://eastus.oic.prod-aks.azure.com/{}/{}/",
-                new_guid(),
-                new_guid()
-            ),
-            key: EcP256Key::generate()?,
-            kid: hex::encode(rand::random::<[u8; 16]>()),
-        })
+        Self::from_seed(Seed::new(rand::random()))
     }
 
     /// The issuer `seed` makes: the same URL, key and kid on every run.

@@ -104,27 +104,18 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 impl IdentityPlane {
     pub fn new(directory: Directory) -> Result<Arc<Self>, JoseError> {
-        Self::with_signing_key(directory, EcP256Key::generate()?, rand::random::<[u8; 4]>())
+        Self::from_seed(directory, Seed::new(rand::random()))
     }
 
     /// The plane whose token-signing key and kid `seed` makes.
     pub fn from_seed(directory: Directory, seed: Seed) -> Result<Arc<Self>, JoseError> {
-        Self::with_signing_key(
-            directory,
-            EcP256Key::from_seed(seed.derive("entra-signing-key"))?,
-            seed.derive("entra-kid").bytes(),
-        )
-    }
-
-    fn with_signing_key(
-        directory: Directory,
-        signing_key: EcP256Key,
-        kid_bytes: [u8; 4],
-    ) -> Result<Arc<Self>, JoseError> {
         Ok(Arc::new(IdentityPlane {
             directory,
-            signing_key,
-            signing_kid: format!("regmatrix-entra-{}", hex::encode(kid_bytes)),
+            signing_key: EcP256Key::from_seed(seed.derive("entra-signing-key"))?,
+            signing_kid: format!(
+                "regmatrix-entra-{}",
+                hex::encode(seed.derive("entra-kid").bytes::<4>())
+            ),
             token_lifetime: Mutex::new(DEFAULT_TOKEN_LIFETIME),
             calls: Mutex::new(Vec::new()),
             started: Instant::now(),
