@@ -89,6 +89,7 @@ pub fn report() -> MatrixReport {
                 version_line: line.to_string(),
             })
             .collect(),
+        paths: Vec::new(),
         scenarios: SCENARIOS
             .iter()
             .map(|id| ScenarioInfo {
@@ -236,7 +237,9 @@ fn cell(s: usize, scenario: &str, v: usize, tag: &str) -> Cell {
     };
     Cell {
         scenario: scenario.to_string(),
-        version: tag.to_string(),
+        version: Some(tag.to_string()),
+        path: None,
+        refusal: false,
         outcome,
         expected,
         evidence,
@@ -289,6 +292,8 @@ fn steps(repository: &str, failed: bool) -> Vec<StepObservation> {
             ];
             StepObservation {
                 index,
+                phase: None,
+                served_by: None,
                 kind: kind.to_string(),
                 summary: format!("{kind} {repository}: 1 blob of 1.0 MiB"),
                 ok: !fails_here,

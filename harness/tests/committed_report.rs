@@ -28,7 +28,7 @@ fn committed_matrix_parses_and_names_every_scenario() {
                 !cell.evidence.is_empty(),
                 "{} on {}",
                 cell.scenario,
-                cell.version
+                cell.column()
             );
         }
     }

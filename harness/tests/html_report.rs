@@ -127,7 +127,8 @@ fn page_fetches_nothing_and_names_every_scenario_on_every_version() {
     assert!(
         page.contains(&format!(
             "data-scenario=\"{}\" data-version=\"{}\" data-outcome=\"{}\" data-expected=\"{}\" data-area=\"{area}\"",
-            cell.scenario, cell.version, cell.outcome, cell.expected
+            cell.scenario,
+            cell.column(), cell.outcome, cell.expected
         )),
         "the cell's filter attributes"
     );
@@ -426,14 +427,15 @@ fn chromium_opens_the_cell_named_in_the_fragment() {
     let report = committed_report();
     let cell = telling_cell(&report);
     let (dir, url) = page_on_disk(&report);
-    let key = format!("{}@{}", cell.scenario, cell.version);
+    let key = format!("{}@{}", cell.scenario, cell.column());
     let dom = dump_dom(dir.path(), &format!("{url}#open={}", fragment_value(&key)));
 
     let panel = details_panel(&dom);
     assert!(
         panel.contains(&format!(
             "data-scenario=\"{}\" data-version=\"{}\"",
-            cell.scenario, cell.version
+            cell.scenario,
+            cell.column()
         )),
         "the panel shows another cell:\n{panel}"
     );
@@ -455,7 +457,8 @@ fn chromium_opens_the_cell_named_in_the_fragment() {
         &dom,
         &format!(
             "data-scenario=\"{}\" data-version=\"{}\" data-outcome=",
-            cell.scenario, cell.version
+            cell.scenario,
+            cell.column()
         ),
     );
     assert!(
@@ -473,7 +476,7 @@ fn chromium_filters_by_area_version_and_outcome_from_the_fragment() {
             .cells
             .iter()
             .filter(|c| {
-                c.version == version
+                c.column() == version
                     && c.scenario.starts_with("storage/")
                     && c.outcome == Outcome::Fail
             })
@@ -536,7 +539,7 @@ fn chromium_screenshot_is_kept_as_an_artifact() {
         .iter()
         .find(|c| c.outcome == Outcome::Security)
         .unwrap_or_else(|| telling_cell(&report));
-    let key = format!("{}@{}", cell.scenario, cell.version);
+    let key = format!("{}@{}", cell.scenario, cell.column());
     let shot = dir.path().join("screenshot.png");
     let run = run_chromium(
         dir.path(),

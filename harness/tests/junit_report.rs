@@ -48,7 +48,7 @@ fn millis(node: Node<'_, '_>) -> u64 {
 }
 
 fn case_name(cell: &Cell) -> String {
-    format!("{} on {}", cell.scenario, cell.version)
+    format!("{} on {}", cell.scenario, cell.column())
 }
 
 /// The JUnit element a cell must end in, stated independently of the renderer.
@@ -81,7 +81,7 @@ fn every_cell_is_one_testcase_in_its_versions_suite() {
     for cell in &report.cells {
         let suite = suites
             .iter()
-            .find(|s| s.attribute("name") == Some(cell.version.as_str()))
+            .find(|s| s.attribute("name") == Some(cell.column().as_str()))
             .unwrap();
         let cases: Vec<_> = elements(*suite, "testcase")
             .into_iter()

@@ -82,6 +82,8 @@ fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
 fn step(index: usize, ok: bool) -> StepObservation {
     StepObservation {
         index,
+        phase: Some("2 to".into()),
+        served_by: Some("v3.1.1".into()),
         kind: "push".into(),
         summary: "push a 1 MiB blob and its manifest".into(),
         ok,
@@ -109,7 +111,9 @@ fn step(index: usize, ok: bool) -> StepObservation {
 fn cell(scenario: &str, outcome: Outcome, expected: Outcome) -> Cell {
     Cell {
         scenario: scenario.into(),
-        version: "v3.0.0".into(),
+        version: Some("v3.0.0".into()),
+        path: None,
+        refusal: true,
         outcome,
         expected,
         evidence: format!("{outcome}: 1 steps ok; Blob storage saw 7 requests"),
@@ -238,6 +242,13 @@ fn synthetic_report() -> MatrixReport {
         injected: 4,
     }];
 
+    // An upgrade cell: a path instead of a version.
+    let mut fail = fail;
+    fail.version = None;
+    fail.path = Some(regmatrix::report::UpgradePath {
+        from: "v3.0.0".into(),
+        to: "v3.1.1".into(),
+    });
     let cells = vec![security, pass, fail, unsupported, error, flaky, lost, stuck];
     MatrixReport {
         schema_version: SCHEMA_VERSION,
@@ -246,6 +257,10 @@ fn synthetic_report() -> MatrixReport {
         versions: vec![VersionInfo {
             tag: "v3.0.0".into(),
             version_line: "github.com/distribution/distribution/v3 v3.0.0".into(),
+        }],
+        paths: vec![regmatrix::report::UpgradePath {
+            from: "v3.0.0".into(),
+            to: "v3.1.1".into(),
         }],
         scenarios: cells
             .iter()

@@ -16,7 +16,7 @@ pub mod units;
 
 pub use matrix::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, RunStats, ScenarioInfo,
-    ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
+    ShardInfo, TrafficSummary, UpgradePath, VersionInfo, PATH_SEPARATOR, SCHEMA_VERSION,
 };
 pub use outcome::Outcome;
 pub use step::{ExchangeRecord, RegistryErrorCode, RegistryErrorRecord, StepObservation};

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::outcome::Outcome;
 use crate::step::StepObservation;
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: a cell has `version` (single-version scenarios) or `path` (upgrade
+/// scenarios), the report lists its `paths`, and a step records its phase.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MatrixReport {
@@ -14,6 +16,9 @@ pub struct MatrixReport {
     pub generated_at: String,
     pub harness_version: String,
     pub versions: Vec<VersionInfo>,
+    /// The upgrade paths the upgrade scenarios ran on, in column order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<UpgradePath>,
     pub scenarios: Vec<ScenarioInfo>,
     pub cells: Vec<Cell>,
     /// What the run cost the harness itself (not Azurite or the registries).
@@ -68,7 +73,16 @@ pub struct ScenarioInfo {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cell {
     pub scenario: String,
-    pub version: String,
+    /// The version a single-version scenario ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The versions an upgrade scenario moved between.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<UpgradePath>,
+    /// The scenario checks that the registry refuses something (an attack,
+    /// a token without the right): its `pass` means "refused".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refusal: bool,
     pub outcome: Outcome,
     pub expected: Outcome,
     /// One line a reader can act on without opening a log.
@@ -139,6 +153,42 @@ impl Cell {
     pub fn as_expected(&self) -> bool {
         self.outcome == self.expected
     }
+
+    /// The column the cell sits in: its version, or its path as
+    /// `from -> to`. Diffs, merges and grids key cells by it.
+    pub fn column(&self) -> String {
+        match (&self.path, &self.version) {
+            (Some(path), _) => path.to_string(),
+            (None, Some(version)) => version.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The `matrix` option that selects the cell's column again:
+    /// `--versions v3.1.1` or `--upgrades v3.0.0:v3.1.1`.
+    pub fn column_option(&self) -> String {
+        match &self.path {
+            Some(path) => format!("--upgrades {}:{}", path.from, path.to),
+            None => format!("--versions {}", self.version.as_deref().unwrap_or_default()),
+        }
+    }
+}
+
+/// An in-place upgrade (or, with `from` newer than `to`, a rollback): the
+/// `from` version writes, the `to` version starts on the same storage.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UpgradePath {
+    pub from: String,
+    pub to: String,
+}
+
+/// How a path is written on the command line and in column headers.
+pub const PATH_SEPARATOR: &str = " -> ";
+
+impl std::fmt::Display for UpgradePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{PATH_SEPARATOR}{}", self.from, self.to)
+    }
 }
 
 /// Requests the registry made to Blob storage, by authorization scheme.
@@ -155,10 +205,21 @@ pub struct TrafficSummary {
 }
 
 impl MatrixReport {
-    pub fn cell(&self, scenario: &str, version: &str) -> Option<&Cell> {
+    /// The cell of `scenario` in `column` (a version tag, or a path as
+    /// [`Cell::column`] writes it).
+    pub fn cell(&self, scenario: &str, column: &str) -> Option<&Cell> {
         self.cells
             .iter()
-            .find(|c| c.scenario == scenario && c.version == version)
+            .find(|c| c.scenario == scenario && c.column() == column)
+    }
+
+    /// Every column in order: the versions, then the upgrade paths.
+    pub fn columns(&self) -> Vec<String> {
+        self.versions
+            .iter()
+            .map(|v| v.tag.clone())
+            .chain(self.paths.iter().map(ToString::to_string))
+            .collect()
     }
 
     /// 0: every outcome as expected; 1: an unexpected outcome or any

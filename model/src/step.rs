@@ -8,6 +8,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepObservation {
     pub index: usize,
+    /// In an upgrade scenario: the phase (`from`, `to`, `both`, 1-based
+    /// number first: `2 to`) and the version that served the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_by: Option<String>,
     /// The step's kind as the scenario file spells it (`push-blob`).
     pub kind: String,
     /// What the step did, or tried to do.

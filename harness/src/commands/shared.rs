@@ -76,7 +76,9 @@ pub fn print_harness_errors(report: &MatrixReport) {
     for cell in report.cells.iter().filter(|c| c.outcome == Outcome::Error) {
         eprintln!(
             "regmatrix: error: {} on {}: {}",
-            cell.scenario, cell.version, cell.evidence
+            cell.scenario,
+            cell.column(),
+            cell.evidence
         );
     }
 }

@@ -62,7 +62,7 @@ impl ReportDiff {
             .cells
             .iter()
             .chain(&current.cells)
-            .map(|c| (c.scenario.clone(), c.version.clone()))
+            .map(|c| (c.scenario.clone(), c.column()))
             .collect();
         let mut cells: Vec<CellChange> = keys
             .into_iter()

@@ -9,7 +9,9 @@ use regmatrix_model::{
 pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
     Cell {
         scenario: scenario.into(),
-        version: version.into(),
+        version: Some(version.into()),
+        path: None,
+        refusal: false,
         outcome,
         expected: Outcome::Pass,
         evidence: format!("{scenario} on {version}: {outcome}"),
@@ -28,7 +30,7 @@ pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
 
 /// A report holding `cells`, its versions and scenarios taken from them.
 pub(crate) fn report(cells: Vec<Cell>) -> MatrixReport {
-    let mut versions: Vec<String> = cells.iter().map(|c| c.version.clone()).collect();
+    let mut versions: Vec<String> = cells.iter().map(|c| c.column()).collect();
     versions.dedup();
     let mut scenarios: Vec<String> = cells.iter().map(|c| c.scenario.clone()).collect();
     scenarios.sort();
@@ -44,6 +46,7 @@ pub(crate) fn report(cells: Vec<Cell>) -> MatrixReport {
                 tag,
             })
             .collect(),
+        paths: Vec::new(),
         scenarios: scenarios
             .into_iter()
             .map(|id| ScenarioInfo {

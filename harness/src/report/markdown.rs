@@ -79,7 +79,7 @@ pub fn render(report: &MatrixReport) -> String {
             out.push_str(&format!(
                 "- `{}` on `{}`: **{}**{}: {}{reference}\n",
                 c.scenario,
-                c.version,
+                c.column(),
                 c.outcome,
                 marker,
                 escape(&c.evidence)

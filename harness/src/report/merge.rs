@@ -1,7 +1,7 @@
 //! Joining shard reports (`--shard i/n` on several CI runners) into one
 //! matrix. Each cell must come from exactly one shard.
 
-use super::{MatrixReport, RunStats, SCHEMA_VERSION};
+use super::{Cell, MatrixReport, RunStats, SCHEMA_VERSION};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MergeError {
@@ -27,7 +27,7 @@ pub fn merge(reports: Vec<(String, MatrixReport)>) -> Result<MatrixReport, Merge
     let mut origin: std::collections::HashMap<(String, String), String> = merged
         .cells
         .iter()
-        .map(|c| ((c.scenario.clone(), c.version.clone()), first_file.clone()))
+        .map(|c| ((c.scenario.clone(), c.column()), first_file.clone()))
         .collect();
     for (file, report) in iter {
         check_schema(&file, &report)?;
@@ -36,17 +36,22 @@ pub fn merge(reports: Vec<(String, MatrixReport)>) -> Result<MatrixReport, Merge
                 merged.versions.push(version);
             }
         }
+        for path in report.paths {
+            if !merged.paths.contains(&path) {
+                merged.paths.push(path);
+            }
+        }
         for scenario in report.scenarios {
             if !merged.scenarios.iter().any(|s| s.id == scenario.id) {
                 merged.scenarios.push(scenario);
             }
         }
         for cell in report.cells {
-            let key = (cell.scenario.clone(), cell.version.clone());
+            let key = (cell.scenario.clone(), cell.column());
             if let Some(first) = origin.get(&key) {
                 return Err(MergeError::Duplicate {
+                    version: cell.column(),
                     scenario: cell.scenario,
-                    version: cell.version,
                     first: first.clone(),
                     second: file,
                 });
@@ -67,11 +72,11 @@ pub fn merge(reports: Vec<(String, MatrixReport)>) -> Result<MatrixReport, Merge
         merged.generated_at = merged.generated_at.max(report.generated_at);
     }
     merged.scenarios.sort_by(|a, b| a.id.cmp(&b.id));
-    let version_index = |tag: &str| merged.versions.iter().position(|v| v.tag == tag);
+    let columns = merged.columns();
+    let column_index = |cell: &Cell| columns.iter().position(|c| *c == cell.column());
     let mut cells = std::mem::take(&mut merged.cells);
     cells.sort_by(|a, b| {
-        (a.scenario.as_str(), version_index(&a.version))
-            .cmp(&(b.scenario.as_str(), version_index(&b.version)))
+        (a.scenario.as_str(), column_index(a)).cmp(&(b.scenario.as_str(), column_index(b)))
     });
     merged.cells = cells;
     Ok(merged)

@@ -16,7 +16,7 @@ pub(crate) mod fixtures;
 pub use regmatrix_model::{
     Cell, ExchangeRecord, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome,
     RegistryErrorCode, RegistryErrorRecord, RunStats, ScenarioInfo, ShardInfo, StepObservation,
-    TrafficSummary, VersionInfo, SCHEMA_VERSION,
+    TrafficSummary, UpgradePath, VersionInfo, PATH_SEPARATOR, SCHEMA_VERSION,
 };
 
 use std::path::{Path, PathBuf};

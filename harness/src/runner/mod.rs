@@ -118,6 +118,7 @@ pub async fn run_matrix(
                 version_line: c.registry.version_line.clone(),
             })
             .collect(),
+        paths: Vec::new(),
         scenarios: scenarios
             .iter()
             .map(|s| ScenarioInfo {
@@ -425,7 +426,9 @@ fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) ->
     let expectation = scenario.expectation_for(&column.version);
     Cell {
         scenario: scenario.id().to_string(),
-        version: column.version.tag().to_string(),
+        version: Some(column.version.tag().to_string()),
+        path: None,
+        refusal: scenario.expects_refusal(),
         outcome: Outcome::Error,
         expected: expectation.outcome,
         evidence,

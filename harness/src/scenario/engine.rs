@@ -73,6 +73,8 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
             .collect();
         let mut observation = StepObservation {
             index,
+            phase: None,
+            served_by: None,
             kind: step.kind().as_str().to_string(),
             summary: String::new(),
             ok: result.is_ok(),

@@ -55,6 +55,13 @@ impl Scenario {
         self.spec.expectations[index].get_ref()
     }
 
+    /// The scenario checks that the registry refuses something: its `pass`
+    /// reads as "refused".
+    pub fn expects_refusal(&self) -> bool {
+        self.steps()
+            .any(|s| s.kind() == super::steps::StepKind::PushDenied)
+    }
+
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.spec.steps.iter().map(|s| s.get_ref())
     }

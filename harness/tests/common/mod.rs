@@ -83,7 +83,7 @@ pub fn step<'a>(
     cell.steps
         .iter()
         .find(|s| s.kind == kind)
-        .unwrap_or_else(|| panic!("{} on {} has no {kind} step", cell.scenario, cell.version))
+        .unwrap_or_else(|| panic!("{} on {} has no {kind} step", cell.scenario, cell.column()))
 }
 
 /// Bad input: exit code 2 and exactly one `regmatrix: error:` line, returned.

@@ -48,9 +48,9 @@ fn detail(scenario: &ScenarioInfo, cell: &Cell, id: &str) -> String {
          <h2><code>{}</code> on <code>{}</code></h2>\n<p class=\"scenario-title\">{}</p>\n\
          <p class=\"file\"><code>{}</code></p>\n",
         escape(&cell.scenario),
-        escape(&cell.version),
+        escape(&cell.column()),
         escape(&cell.scenario),
-        escape(&cell.version),
+        escape(&cell.column()),
         escape(&scenario.title),
         escape(&scenario.file)
     );
@@ -79,9 +79,9 @@ fn detail(scenario: &ScenarioInfo, cell: &Cell, id: &str) -> String {
     if let Some(seed) = cell.seed {
         out.push_str(&format!(
             "<dt>seed</dt><dd><code>{seed}</code> (<code>regmatrix matrix --seed {seed} \
-             --scenarios {} --versions {}</code> runs it again)</dd>",
+             --scenarios {} {}</code> runs it again)</dd>",
             escape(&cell.scenario),
-            escape(&cell.version)
+            escape(&cell.column_option())
         ));
     }
     out.push_str(&format!(

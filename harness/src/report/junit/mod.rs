@@ -111,23 +111,23 @@ impl Tally {
     }
 }
 
-/// One version's cells, in report order.
+/// One column's cells (a version, or an upgrade path), in report order.
 struct Suite<'a> {
-    tag: &'a str,
+    tag: String,
     cells: Vec<&'a Cell>,
     tally: Tally,
 }
 
 fn suites(report: &MatrixReport) -> Vec<Suite<'_>> {
-    let mut tags: Vec<&str> = report.versions.iter().map(|v| v.tag.as_str()).collect();
+    let mut tags: Vec<String> = report.columns();
     for cell in &report.cells {
-        if !tags.contains(&cell.version.as_str()) {
-            tags.push(&cell.version);
+        if !tags.contains(&cell.column()) {
+            tags.push(cell.column());
         }
     }
     tags.into_iter()
         .map(|tag| {
-            let cells: Vec<&Cell> = report.cells.iter().filter(|c| c.version == tag).collect();
+            let cells: Vec<&Cell> = report.cells.iter().filter(|c| c.column() == tag).collect();
             let mut tally = Tally::default();
             for cell in &cells {
                 tally.count(cell);
@@ -140,7 +140,7 @@ fn suites(report: &MatrixReport) -> Vec<Suite<'_>> {
 fn render_suite(report: &MatrixReport, suite: &Suite<'_>, out: &mut String) {
     out.push_str(&format!(
         "  <testsuite name=\"{}\"{}>\n",
-        attr(suite.tag),
+        attr(&suite.tag),
         suite.tally.attributes()
     ));
     out.push_str("    <properties>\n");
@@ -178,7 +178,7 @@ fn render_case(cell: &Cell, out: &mut String) {
         "    <testcase classname=\"{}\" name=\"{} on {}\" time=\"{}\"",
         attr(area(&cell.scenario)),
         attr(&cell.scenario),
-        attr(&cell.version),
+        attr(&cell.column()),
         seconds(cell.duration_ms)
     );
     let (element, message) = match verdict(cell) {
@@ -229,8 +229,9 @@ fn details(cell: &Cell) -> String {
     lines.push(format!("evidence: {}", cell.evidence));
     if let Some(seed) = cell.seed {
         lines.push(format!(
-            "seed: {seed} (regmatrix matrix --seed {seed} --scenarios {} --versions {})",
-            cell.scenario, cell.version
+            "seed: {seed} (regmatrix matrix --seed {seed} --scenarios {} {})",
+            cell.scenario,
+            cell.column_option()
         ));
     }
     if !cell.observations.is_empty() {

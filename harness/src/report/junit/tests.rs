@@ -7,7 +7,9 @@ use crate::report::{
 fn cell(scenario: &str, version: &str, outcome: Outcome, expected: Outcome) -> Cell {
     Cell {
         scenario: scenario.into(),
-        version: version.into(),
+        version: Some(version.into()),
+        path: None,
+        refusal: false,
         outcome,
         expected,
         evidence: format!("{outcome} evidence"),
@@ -36,6 +38,7 @@ fn report(cells: Vec<Cell>) -> MatrixReport {
                 version_line: format!("github.com/distribution/distribution/v3 {t}"),
             })
             .collect(),
+        paths: Vec::new(),
         scenarios: cells
             .iter()
             .map(|c| ScenarioInfo {
@@ -139,6 +142,8 @@ fn an_expected_security_cell_is_a_failure_with_its_evidence_and_log() {
     c.registry_log = vec!["level=warning msg=\"authorization token required\"".into()];
     c.steps = vec![StepObservation {
         index: 0,
+        phase: None,
+        served_by: None,
         kind: "push-denied".into(),
         summary: "push must be refused".into(),
         ok: false,
