@@ -17,6 +17,8 @@ pub const DEFAULT_VERSIONS: &[&str] = &["v2.8.3", "v3.0.0-alpha.1", "v3.0.0", "v
 pub enum VersionError {
     #[error("unknown registry version {tag:?}: {reason}")]
     Unknown { tag: String, reason: String },
+    #[error("upgrade path {text:?}: {reason}")]
+    Path { text: String, reason: String },
 }
 
 /// A distribution release tag such as `v3.0.0` or `v3.0.0-alpha.1`.
@@ -118,6 +120,49 @@ pub fn parse_version_list(list: &str) -> Result<Vec<RegistryVersion>, VersionErr
         let version: RegistryVersion = tag.parse()?;
         if !out.contains(&version) {
             out.push(version);
+        }
+    }
+    Ok(out)
+}
+
+/// An upgrade path: `from` writes, `to` starts on the same storage.
+pub type UpgradePair = (RegistryVersion, RegistryVersion);
+
+/// The paths an upgrade matrix runs when none are named: every pair with
+/// `from` older than `to` (an upgrade, oldest first), then each adjacent
+/// pair reversed (a rollback by one release, as operators roll back).
+pub fn default_upgrade_paths(versions: &[RegistryVersion]) -> Vec<UpgradePair> {
+    let mut sorted = versions.to_vec();
+    sorted.sort_by(RegistryVersion::compare);
+    let mut paths = Vec::new();
+    for (i, from) in sorted.iter().enumerate() {
+        for to in &sorted[i + 1..] {
+            paths.push((from.clone(), to.clone()));
+        }
+    }
+    for pair in sorted.windows(2) {
+        paths.push((pair[1].clone(), pair[0].clone()));
+    }
+    paths
+}
+
+/// Parses `FROM:TO[,FROM:TO...]`, rejecting a path to itself and duplicates.
+pub fn parse_upgrade_list(list: &str) -> Result<Vec<UpgradePair>, VersionError> {
+    let mut out: Vec<UpgradePair> = Vec::new();
+    for text in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let fail = |reason: &str| VersionError::Path {
+            text: text.to_string(),
+            reason: reason.to_string(),
+        };
+        let (from, to) = text
+            .split_once(':')
+            .ok_or_else(|| fail("use FROM:TO, e.g. v3.0.0:v3.1.1"))?;
+        let pair: UpgradePair = (from.trim().parse()?, to.trim().parse()?);
+        if pair.0 == pair.1 {
+            return Err(fail("FROM and TO are the same version"));
+        }
+        if !out.contains(&pair) {
+            out.push(pair);
         }
     }
     Ok(out)
@@ -269,6 +314,36 @@ impl FromStr for VersionSelector {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn default_paths_are_every_upgrade_then_each_adjacent_rollback() {
+        let versions = super::parse_version_list("v3.1.1,v2.8.3,v3.0.0").unwrap();
+        let paths: Vec<String> = super::default_upgrade_paths(&versions)
+            .iter()
+            .map(|(f, t)| format!("{}:{}", f.tag(), t.tag()))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "v2.8.3:v3.0.0",
+                "v2.8.3:v3.1.1",
+                "v3.0.0:v3.1.1",
+                "v3.0.0:v2.8.3",
+                "v3.1.1:v3.0.0"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_upgrade_list_names_the_bad_entry() {
+        let ok = super::parse_upgrade_list("v3.0.0:v3.1.1, v3.1.1:v3.0.0").unwrap();
+        assert_eq!(ok.len(), 2);
+        let same = super::parse_upgrade_list("v3.0.0:v3.0.0").unwrap_err();
+        assert!(same.to_string().contains("same version"), "{same}");
+        let shape = super::parse_upgrade_list("v3.0.0-v3.1.1").unwrap_err();
+        assert!(shape.to_string().contains("FROM:TO"), "{shape}");
+        assert!(super::parse_upgrade_list("v3.0.0:v9.9.9").is_err());
+    }
+
     use super::*;
 
     fn v(tag: &str) -> RegistryVersion {

@@ -28,7 +28,13 @@ async fn shared_key_passes_on(tag: &str) {
     );
     let scenario =
         scenario::load_file(&common::scenario_dir().join("storage/shared-key.toml")).unwrap();
-    let cell = runner::run_cell(&scenario, column, &azurite, &RunOptions::default()).await;
+    let cell = runner::run_cell(
+        &scenario,
+        &runner::Lane::Version(column.clone()),
+        &azurite,
+        &RunOptions::default(),
+    )
+    .await;
     assert_eq!(cell.outcome, Outcome::Pass, "{tag}: {}", cell.evidence);
     // The bytes went to Blob storage with the account key, and were read back.
     assert!(

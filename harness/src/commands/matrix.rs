@@ -12,6 +12,7 @@ use regmatrix::progress::Progress;
 use regmatrix::report::{self, ShardInfo};
 use regmatrix::runner::{self, RunOptions};
 use regmatrix::scenario;
+use regmatrix::versions::{default_upgrade_paths, parse_upgrade_list, RegistryVersion};
 
 use super::shared::{
     parse_shard, print_harness_errors, read_report, resolve_versions, VersionArgs,
@@ -24,6 +25,11 @@ pub struct MatrixArgs {
     /// Scenario ids to run: a glob, or several separated by commas (`storage/*,auth/jwks-*`).
     #[arg(long, default_value = "*")]
     scenarios: String,
+    /// Upgrade paths for the upgrade scenarios, `FROM:TO[,FROM:TO...]`, or
+    /// `none` (default: every pair of the versions run, older to newer,
+    /// and each adjacent pair back, a rollback).
+    #[arg(long)]
+    upgrades: Option<String>,
     /// Directory of scenario files (default: ./scenarios).
     #[arg(long)]
     scenario_dir: Option<PathBuf>,
@@ -72,6 +78,27 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         .unwrap_or_else(runner::default_scenario_dir);
     let scenarios = scenario::discover(&dir, &args.scenarios)?;
     let tags = resolve_versions(&args.versions)?;
+    let upgrades = match args.upgrades.as_deref().map(str::trim) {
+        Some("none") => Vec::new(),
+        Some(list) => {
+            let paths = parse_upgrade_list(list)?;
+            if paths.is_empty() {
+                bail!("--upgrades is empty: name FROM:TO pairs, or `none`");
+            }
+            if args.versions.registry_bin.is_some() {
+                bail!("--upgrades needs two built versions; --registry-bin brings one binary");
+            }
+            paths
+        }
+        None => default_upgrade_paths(&tags),
+    };
+    // Upgrade scenarios run only on paths; without any, say so up front.
+    let upgrade_scenarios = scenarios.iter().filter(|s| s.is_upgrade()).count();
+    if upgrade_scenarios > 0 && upgrades.is_empty() {
+        progress.println(&format!(
+            "note: {upgrade_scenarios} upgrade scenario(s) skipped: no upgrade path (run two versions or pass --upgrades FROM:TO)"
+        ));
+    }
     let options = RunOptions {
         // A fixed port can serve one registry at a time.
         jobs: if args.registry_port.is_some() {
@@ -90,14 +117,36 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         regmatrix::env::ports::requested_port(port)?;
     }
     let installer = Installer::from_env()?;
-    let (azurite, columns) = install::prepare(
+    // Versions only paths name are installed too, but are no column.
+    let mut needed = tags.clone();
+    for (from, to) in &upgrades {
+        for version in [from, to] {
+            if !needed.contains(version) {
+                needed.push(version.clone());
+            }
+        }
+    }
+    let (azurite, installed) = install::prepare(
         &installer,
-        &tags,
+        &needed,
         args.versions.registry_bin.as_deref(),
         progress,
     )
     .await?;
-    let report = runner::run_matrix(&azurite, &columns, &scenarios, &options, progress).await;
+    let column_of = |version: &RegistryVersion| {
+        installed
+            .iter()
+            .find(|c| &c.version == version)
+            .cloned()
+            .with_context(|| format!("{version} was not installed"))
+    };
+    let columns = tags.iter().map(column_of).collect::<Result<Vec<_>>>()?;
+    let paths = upgrades
+        .iter()
+        .map(|(from, to)| Ok((column_of(from)?, column_of(to)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let report =
+        runner::run_matrix(&azurite, &columns, &paths, &scenarios, &options, progress).await;
     print!("{}", report::table::render(&report));
     for path in report::write_all(&report, &args.out)? {
         println!("wrote {}", path.display());

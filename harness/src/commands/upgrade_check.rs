@@ -86,6 +86,7 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
     let report = runner::run_matrix(
         &azurite,
         &columns,
+        &[],
         &scenarios,
         &RunOptions::default(),
         progress,

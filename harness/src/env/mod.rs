@@ -5,6 +5,7 @@
 pub mod auth;
 mod azurite;
 mod error;
+mod fleet;
 pub mod identity;
 pub mod ports;
 mod readiness;
@@ -29,6 +30,8 @@ pub use crate::registry_config::{
 pub use auth::{AuthSetup, TokenAuth};
 pub(crate) use error::last_of;
 pub use error::EnvError;
+use fleet::Fleet;
+pub use fleet::{ConfigCarry, Side};
 pub use identity::{FederatedToken, IdentityCloud, IdentitySetup, Workload};
 pub use ports::PortError;
 pub use run_dir::RunDir;
@@ -86,11 +89,17 @@ pub struct UserStorage {
     pub azure: serde_yaml::Mapping,
 }
 
-/// Crashing and restarting the processes of an environment, for fault
-/// scenarios; the engine sees only this.
+/// Crashing, restarting, starting and stopping the processes of an
+/// environment, for fault and upgrade scenarios; the engine sees only this.
 pub trait ProcessControl: Sync {
     fn restart_azurite(&self) -> BoxFuture<'_, Result<Duration, EnvError>>;
-    fn restart_registry(&self) -> BoxFuture<'_, Result<Duration, EnvError>>;
+    fn restart_registry(&self, side: Side) -> BoxFuture<'_, Result<Duration, EnvError>>;
+    /// Starts the side's registry unless it runs: `Some(time to ready)`
+    /// when it started it.
+    fn start_registry(&self, side: Side) -> BoxFuture<'_, Result<Option<Duration>, EnvError>>;
+    /// Stops the side's registry (SIGTERM, then SIGKILL after a grace
+    /// period); true when it was running.
+    fn stop_registry(&self, side: Side) -> BoxFuture<'_, bool>;
 }
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
@@ -100,8 +109,16 @@ impl ProcessControl for Environment {
         Box::pin(async move { self.azurite.lock().await.restart().await })
     }
 
-    fn restart_registry(&self) -> BoxFuture<'_, Result<Duration, EnvError>> {
-        Box::pin(async move { self.registry.lock().await.restart().await })
+    fn restart_registry(&self, side: Side) -> BoxFuture<'_, Result<Duration, EnvError>> {
+        Box::pin(async move { self.registries.lock().await.side(side).restart().await })
+    }
+
+    fn start_registry(&self, side: Side) -> BoxFuture<'_, Result<Option<Duration>, EnvError>> {
+        Box::pin(async move { self.registries.lock().await.ensure_running(side).await })
+    }
+
+    fn stop_registry(&self, side: Side) -> BoxFuture<'_, bool> {
+        Box::pin(async move { self.registries.lock().await.ensure_stopped(side).await })
     }
 }
 
@@ -115,12 +132,23 @@ pub enum StorageBackend {
     Filesystem,
 }
 
+/// The second version of an upgrade: it starts, when the scenario says,
+/// on the storage, identity plane and token server of the first.
+#[derive(Clone)]
+pub struct UpgradeTo {
+    pub registry: InstalledRegistry,
+    pub dialect: ConfigDialect,
+    pub config: ConfigCarry,
+}
+
 /// What to start.
 #[derive(Clone)]
 pub struct EnvironmentSpec {
     pub label: String,
     pub registry: InstalledRegistry,
     pub dialect: ConfigDialect,
+    /// An upgrade's second version; `registry` is then the first.
+    pub upgrade: Option<UpgradeTo>,
     pub azurite: InstalledAzurite,
     pub credentials: CredentialsMode,
     pub identity: IdentitySetup,
@@ -163,6 +191,7 @@ impl EnvironmentSpec {
             label: label.into(),
             registry,
             dialect,
+            upgrade: None,
             azurite,
             credentials: CredentialsMode::default(),
             identity: IdentitySetup::default(),
@@ -197,10 +226,11 @@ pub struct Environment {
     pub token_auth: Option<TokenAuth>,
     // Behind locks so a scenario step can crash and restart them.
     azurite: tokio::sync::Mutex<AzuriteService>,
-    registry: tokio::sync::Mutex<RegistryService>,
+    registries: tokio::sync::Mutex<Fleet>,
     azurite_port: u16,
-    registry_url: String,
-    registry_log: PathBuf,
+    /// Per side (`[from, to]`; one entry without an upgrade): base URL,
+    /// log file and version tag, fixed for the environment's life.
+    endpoints: Vec<(String, PathBuf, String)>,
     config_path: PathBuf,
     seed: Seed,
     // Last: dropped after the processes that write into it.
@@ -285,6 +315,15 @@ impl Environment {
         };
         config.token_auth = token_auth.as_ref().map(|t| t.config.clone());
         let config_yaml = config.render(spec.dialect)?;
+        let to_config_yaml = match &spec.upgrade {
+            Some(UpgradeTo {
+                config: ConfigCarry::PerVersion,
+                dialect,
+                ..
+            }) => Some(config.render(*dialect)?),
+            Some(_) => Some(config_yaml.clone()),
+            None => None,
+        };
 
         let azurite_leaf = ca.issue_leaf(&["127.0.0.1", &account.host(), &blob_host])?;
         let (cert, key) = azurite_leaf.write_pem_files(&dir, "azurite")?;
@@ -334,7 +373,39 @@ impl Environment {
             }
         }
 
-        let registry = RegistryService::start(RegistryLaunch {
+        let platform_env = identity.registry_env();
+        // The second version is written down now and started when a phase
+        // asks for it. It has its own ports, set where a fleet sets each
+        // host's address (the environment), so its config file is the
+        // first one's, byte for byte, when carried.
+        let to = match (&spec.upgrade, &to_config_yaml) {
+            (Some(upgrade), Some(yaml)) => {
+                let (port, debug) = (ports::free_port()?, ports::free_port()?);
+                let mut env = platform_env.clone();
+                env.push((
+                    "REGISTRY_HTTP_ADDR".into(),
+                    ports::loopback(port).to_string(),
+                ));
+                env.push((
+                    "REGISTRY_HTTP_DEBUG_ADDR".into(),
+                    ports::loopback(debug).to_string(),
+                ));
+                Some(RegistryService::prepare(RegistryLaunch {
+                    installed: &upgrade.registry,
+                    config_yaml: yaml,
+                    ca_bundle: &ca_bundle,
+                    proxy_url: &front_door.proxy_url(),
+                    listen_port: port,
+                    debug_port: debug,
+                    run_dir: &dir,
+                    name: "registry-to",
+                    ready_timeout: spec.ready_timeout,
+                    extra_env: &env,
+                })?)
+            }
+            _ => None,
+        };
+        let from = RegistryService::start(RegistryLaunch {
             installed: &spec.registry,
             config_yaml: &config_yaml,
             ca_bundle: &ca_bundle,
@@ -342,19 +413,27 @@ impl Environment {
             listen_port,
             debug_port,
             run_dir: &dir,
+            name: "registry",
             ready_timeout: spec.ready_timeout,
-            extra_env: &identity.registry_env(),
+            extra_env: &platform_env,
         })
         .await?;
 
-        let registry_url = registry.base_url.clone();
-        let registry_log = registry.process.log_path().to_path_buf();
-        let config_path = registry.config_path.clone();
+        let endpoints = std::iter::once(&from)
+            .chain(to.as_ref())
+            .map(|r| {
+                (
+                    r.base_url.clone(),
+                    r.log_path().to_path_buf(),
+                    r.tag().to_string(),
+                )
+            })
+            .collect();
+        let config_path = from.config_path.clone();
         let azurite_port = azurite.port;
         Ok(Environment {
             azurite_port,
-            registry_url,
-            registry_log,
+            endpoints,
             config_path,
             seed: spec.seed,
             ca,
@@ -365,7 +444,7 @@ impl Environment {
             identity,
             token_auth,
             azurite: tokio::sync::Mutex::new(azurite),
-            registry: tokio::sync::Mutex::new(registry),
+            registries: tokio::sync::Mutex::new(Fleet { from, to }),
             run_dir,
         })
     }
@@ -375,8 +454,25 @@ impl Environment {
         self.seed
     }
 
+    /// The first (or only) registry's base URL.
     pub fn registry_url(&self) -> &str {
-        &self.registry_url
+        self.endpoint(Side::From).0
+    }
+
+    /// A side's base URL, log file and version tag; `To` without an
+    /// upgrade is the one registry.
+    pub fn endpoint(&self, side: Side) -> (&str, &std::path::Path, &str) {
+        let index = match side {
+            Side::From => 0,
+            Side::To => self.endpoints.len().saturating_sub(1),
+        };
+        let (url, log, tag) = &self.endpoints[index];
+        (url, log, tag)
+    }
+
+    /// Whether a second version waits to start.
+    pub fn has_upgrade(&self) -> bool {
+        self.endpoints.len() > 1
     }
 
     pub fn azurite_port(&self) -> u16 {
@@ -384,7 +480,7 @@ impl Environment {
     }
 
     pub fn registry_log_path(&self) -> PathBuf {
-        self.registry_log.clone()
+        self.endpoint(Side::From).1.to_path_buf()
     }
 
     pub fn config_path(&self) -> &std::path::Path {
@@ -398,7 +494,12 @@ impl Environment {
     /// The registry's and Azurite's process ids, for reading their CPU time.
     pub async fn process_ids(&self) -> (i32, i32) {
         (
-            self.registry.lock().await.process.pid(),
+            self.registries
+                .lock()
+                .await
+                .get(Side::From)
+                .pid()
+                .unwrap_or_default(),
             self.azurite.lock().await.process.pid(),
         )
     }
@@ -412,13 +513,13 @@ impl Environment {
     /// for Azurite going away) and removes the run directory.
     pub async fn shutdown(self) {
         let Environment {
-            registry,
+            registries,
             azurite,
             front_door,
             run_dir,
             ..
         } = self;
-        registry.into_inner().process.stop().await;
+        registries.into_inner().stop_all().await;
         azurite.into_inner().process.stop().await;
         front_door.shutdown().await;
         drop(run_dir);

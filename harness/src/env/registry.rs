@@ -16,11 +16,17 @@ use super::EnvError;
 use crate::install::InstalledRegistry;
 use crate::process::ManagedProcess;
 
+/// How long a stopped registry may take to finish what it serves, as a
+/// rolling update gives it before SIGKILL (shorter than Kubernetes' 30 s:
+/// the harness sends nothing while it stops).
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
 /// Enough of the log to reach a Go panic's message above its stack trace.
 const STARTUP_LOG_LINES: usize = 60;
 
 pub struct RegistryService {
-    pub process: ManagedProcess,
+    /// `None` while stopped (an upgrade phase that runs the other version).
+    process: Option<ManagedProcess>,
     pub base_url: String,
     pub debug_url: String,
     pub config_path: PathBuf,
@@ -35,6 +41,9 @@ pub struct RegistryLaunch<'a> {
     pub listen_port: u16,
     pub debug_port: u16,
     pub run_dir: &'a Path,
+    /// Names the config and log files: `registry` (`config.yml`,
+    /// `registry.log`), or `registry-to` for an upgrade's second version.
+    pub name: &'a str,
     pub ready_timeout: Duration,
     /// What the platform adds to the environment (workload identity, managed identity).
     pub extra_env: &'a [(String, String)],
@@ -83,8 +92,21 @@ impl RegistryCommand {
 }
 
 impl RegistryService {
+    /// Writes the config and starts the registry; ready when it serves.
     pub async fn start(launch: RegistryLaunch<'_>) -> Result<Self, EnvError> {
-        let config_path = launch.run_dir.join("config.yml");
+        let mut service = RegistryService::prepare(launch)?;
+        service.ensure_running().await?;
+        Ok(service)
+    }
+
+    /// Writes the config and the command, without starting anything.
+    pub fn prepare(launch: RegistryLaunch<'_>) -> Result<Self, EnvError> {
+        let config_file = if launch.name == "registry" {
+            "config.yml".to_string()
+        } else {
+            format!("config-{}.yml", launch.name.trim_start_matches("registry-"))
+        };
+        let config_path = launch.run_dir.join(config_file);
         std::fs::write(&config_path, launch.config_yaml)
             .map_err(|e| EnvError::io("write the registry config", e))?;
         let home = launch.run_dir.join("registry-home");
@@ -98,43 +120,96 @@ impl RegistryService {
             ca_bundle: launch.ca_bundle.to_path_buf(),
             proxy_url: launch.proxy_url.to_string(),
             extra_env: launch.extra_env.to_vec(),
-            log_path: launch.run_dir.join("registry.log"),
+            log_path: launch.run_dir.join(format!("{}.log", launch.name)),
             ready_timeout: launch.ready_timeout,
         };
-        let process = command.spawn()?;
-        let mut service = RegistryService {
-            process,
+        Ok(RegistryService {
+            process: None,
             base_url: format!("http://127.0.0.1:{}", launch.listen_port),
             debug_url: format!("http://127.0.0.1:{}", launch.debug_port),
             config_path,
             command,
-        };
-        service.wait_until_ready().await?;
-        Ok(service)
+        })
+    }
+
+    /// Starts the registry unless it runs; `Some(time to ready)` when it
+    /// started it.
+    pub async fn ensure_running(&mut self) -> Result<Option<Duration>, EnvError> {
+        if self.process.is_some() {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        self.process = Some(self.command.spawn()?);
+        self.wait_until_ready().await?;
+        Ok(Some(started.elapsed()))
+    }
+
+    /// Stops the registry as an orchestrator does (SIGTERM, then SIGKILL
+    /// after a grace period); true when it was running.
+    pub async fn ensure_stopped(&mut self) -> bool {
+        match self.process.take() {
+            Some(mut process) => {
+                process.terminate_in_place(STOP_GRACE).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends the registry at once (teardown: nothing is served any more).
+    pub async fn ensure_stopped_now(&mut self) {
+        if let Some(process) = self.process.take() {
+            process.stop().await;
+        }
     }
 
     /// Kills the registry (SIGKILL, a crash) and starts it again with the
     /// same config and ports. Returns how long it was gone.
     pub async fn restart(&mut self) -> Result<Duration, EnvError> {
         let started = Instant::now();
-        self.process.kill_in_place().await;
-        self.process = self.command.spawn()?;
+        if let Some(mut process) = self.process.take() {
+            process.kill_in_place().await;
+        }
+        self.process = Some(self.command.spawn()?);
         self.wait_until_ready().await?;
         Ok(started.elapsed())
     }
 
+    pub fn pid(&self) -> Option<i32> {
+        self.process.as_ref().map(ManagedProcess::pid)
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.command.log_path
+    }
+
+    /// The version tag it runs.
+    pub fn tag(&self) -> &str {
+        &self.command.tag
+    }
+
     async fn wait_until_ready(&mut self) -> Result<(), EnvError> {
+        let Some(process) = self.process.as_mut() else {
+            return Ok(());
+        };
         let ready = [
             WaitFor::http(format!("{}/debug/health", self.debug_url), &[200]),
             // 401 is ready too: under token auth `/v2/` asks for a token.
             WaitFor::http(format!("{}/v2/", self.base_url), &[200, 401]),
         ];
         let timeout = self.command.ready_timeout;
-        match wait_until_ready(&ready, timeout, &mut self.process).await {
+        let result = wait_until_ready(&ready, timeout, process).await;
+        let log_tail = process.log_tail(STARTUP_LOG_LINES);
+        if result.is_err() {
+            // A registry that never turned ready must not keep running.
+            if let Some(process) = self.process.take() {
+                process.stop().await;
+            }
+        }
+        match result {
             Ok(()) => Ok(()),
             Err(ReadinessError::Exited { status }) => {
                 let (tag, status) = (self.command.tag.clone(), status.to_string());
-                let log_tail = self.process.log_tail(STARTUP_LOG_LINES);
                 if log_tail.iter().any(|l| l.contains(PORT_TAKEN)) {
                     Err(EnvError::RegistryPortTaken {
                         tag,
@@ -152,7 +227,7 @@ impl RegistryService {
             Err(ReadinessError::TimedOut { timeout }) => Err(EnvError::RegistryNeverHealthy {
                 tag: self.command.tag.clone(),
                 seconds: timeout.as_secs(),
-                log_tail: self.process.log_tail(STARTUP_LOG_LINES),
+                log_tail,
             }),
             Err(ReadinessError::HttpClient { source }) => Err(EnvError::ReadinessClient { source }),
         }

@@ -13,15 +13,17 @@ use tokio::sync::Semaphore;
 
 use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{
-    ConfigDialect, CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Workload,
+    ConfigDialect, CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Side,
+    UpgradeTo, Workload,
 };
 use crate::install::{Column, InstalledAzurite};
 use crate::progress::Progress;
 use crate::report::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, ScenarioInfo,
-    ShardInfo, TrafficSummary, VersionInfo, SCHEMA_VERSION,
+    ShardInfo, TrafficSummary, UpgradePath, VersionInfo, SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
+use crate::scenario::steps::Served;
 use crate::scenario::steps::StepKind;
 use crate::scenario::Scenario;
 
@@ -29,6 +31,40 @@ mod evidence;
 
 use evidence::{identity_note, times, token_server_note, traffic_note};
 pub use evidence::{summarize, summarize_identity};
+
+/// Where a cell runs: on one version (a single-version scenario), or on an
+/// upgrade path (an upgrade scenario: `from` writes, `to` starts on the
+/// same storage; a rollback when `from` is the newer).
+#[derive(Debug, Clone)]
+pub enum Lane {
+    Version(Column),
+    Path { from: Column, to: Column },
+}
+
+impl Lane {
+    /// As the report's column names it.
+    pub fn label(&self) -> String {
+        match self {
+            Lane::Version(column) => column.version.tag().to_string(),
+            Lane::Path { from, to } => self::path_of(from, to).to_string(),
+        }
+    }
+
+    /// The column whose binary starts first.
+    fn first(&self) -> &Column {
+        match self {
+            Lane::Version(column) => column,
+            Lane::Path { from, .. } => from,
+        }
+    }
+}
+
+fn path_of(from: &Column, to: &Column) -> UpgradePath {
+    UpgradePath {
+        from: from.version.tag().to_string(),
+        to: to.version.tag().to_string(),
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -61,16 +97,26 @@ impl Default for RunOptions {
     }
 }
 
-/// Runs every scenario on every column and assembles the report.
+/// Runs every single-version scenario on every column and every upgrade
+/// scenario on every path, and assembles the report.
 pub async fn run_matrix(
     azurite: &InstalledAzurite,
     columns: &[Column],
+    paths: &[(Column, Column)],
     scenarios: &[Scenario],
     options: &RunOptions,
     progress: &Progress,
 ) -> MatrixReport {
     let started = Instant::now();
-    let pairs = shard_pairs(scenarios, columns, options.shard);
+    let lanes: Vec<Lane> = columns.iter().cloned().map(Lane::Version).collect();
+    let path_lanes: Vec<Lane> = paths
+        .iter()
+        .map(|(from, to)| Lane::Path {
+            from: from.clone(),
+            to: to.clone(),
+        })
+        .collect();
+    let pairs = shard_pairs(scenarios, &lanes, &path_lanes, options.shard);
     let total = (pairs.len() * options.repeat.max(1)) as u64;
     let bar = progress.counter(total, "cell runs");
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
@@ -88,7 +134,7 @@ pub async fn run_matrix(
             let mut runs = Vec::new();
             for _ in 0..options.repeat.max(1) {
                 let _permit = permits.acquire().await;
-                bar.set_message(format!("{} on {}", scenario.id(), column.version));
+                bar.set_message(format!("{} on {}", scenario.id(), column.label()));
                 runs.push(run_cell(&scenario, &column, &azurite, &options).await);
                 bar.inc(1);
             }
@@ -118,7 +164,11 @@ pub async fn run_matrix(
                 version_line: c.registry.version_line.clone(),
             })
             .collect(),
-        paths: Vec::new(),
+        paths: if scenarios.iter().any(Scenario::is_upgrade) {
+            paths.iter().map(|(from, to)| path_of(from, to)).collect()
+        } else {
+            Vec::new()
+        },
         scenarios: scenarios
             .iter()
             .map(|s| ScenarioInfo {
@@ -136,20 +186,25 @@ pub async fn run_matrix(
 /// How much of the registry's log line a cell's evidence quotes.
 const EVIDENCE_LOG_CHARS: usize = 600;
 
-/// The (scenario, column) pairs of the matrix in a fixed order (scenario
-/// ids sorted, versions as given), and of those the ones `shard` owns:
-/// positions `index - 1`, `index - 1 + count`, ... Every runner computes the
-/// same split, so shards cover the matrix exactly once.
+/// The (scenario, lane) pairs of the matrix in a fixed order (scenario
+/// ids sorted; versions, or for an upgrade scenario paths, as given), and
+/// of those the ones `shard` owns: positions `index - 1`,
+/// `index - 1 + count`, ... Every runner computes the same split, so
+/// shards cover the matrix exactly once.
 pub fn shard_pairs<'a>(
     scenarios: &'a [Scenario],
-    columns: &'a [Column],
+    versions: &'a [Lane],
+    paths: &'a [Lane],
     shard: Option<ShardInfo>,
-) -> Vec<(&'a Scenario, &'a Column)> {
+) -> Vec<(&'a Scenario, &'a Lane)> {
     let mut sorted: Vec<&Scenario> = scenarios.iter().collect();
     sorted.sort_by(|a, b| a.id().cmp(b.id()));
     sorted
         .into_iter()
-        .flat_map(|s| columns.iter().map(move |c| (s, c)))
+        .flat_map(|s| {
+            let lanes = if s.is_upgrade() { paths } else { versions };
+            lanes.iter().map(move |lane| (s, lane))
+        })
         .enumerate()
         .filter(|(position, _)| {
             shard.is_none_or(|s| position % s.count.max(1) == s.index.saturating_sub(1))
@@ -160,7 +215,7 @@ pub fn shard_pairs<'a>(
 
 /// One cell from repeated runs: the first run's cell when every outcome
 /// agrees, else `flaky` with the outcomes counted; every run is kept.
-fn combine_runs(mut runs: Vec<Cell>, scenario: &Scenario, column: &Column) -> Cell {
+fn combine_runs(mut runs: Vec<Cell>, scenario: &Scenario, column: &Lane) -> Cell {
     if runs.len() <= 1 {
         return runs
             .pop()
@@ -202,15 +257,16 @@ fn combine_runs(mut runs: Vec<Cell>, scenario: &Scenario, column: &Column) -> Ce
     cell
 }
 
-/// Runs one scenario on one version in a fresh environment.
+/// Runs one scenario in one lane in a fresh environment.
 pub async fn run_cell(
     scenario: &Scenario,
-    column: &Column,
+    lane: &Lane,
     azurite: &InstalledAzurite,
     options: &RunOptions,
 ) -> Cell {
     let started = Instant::now();
-    let mut cell = harness_error_cell(scenario, column, String::new());
+    let mut cell = harness_error_cell(scenario, lane, String::new());
+    let column = lane.first();
     cell.seed = Some(options.seed.value());
     let spec = EnvironmentSpec {
         credentials: scenario.spec.registry.credentials,
@@ -236,6 +292,19 @@ pub async fn run_cell(
         ready_timeout: options.ready_timeout,
         keep_run_dir: options.keep_run_dirs,
         seed: options.seed,
+        upgrade: match lane {
+            Lane::Version(_) => None,
+            Lane::Path { to, .. } => Some(UpgradeTo {
+                registry: to.registry.clone(),
+                dialect: ConfigDialect::of(&to.version),
+                config: scenario
+                    .spec
+                    .upgrade
+                    .as_ref()
+                    .map(|u| u.config)
+                    .unwrap_or_default(),
+            }),
+        },
         ..EnvironmentSpec::new(
             scenario.id().replace('/', "-"),
             column.registry.clone(),
@@ -260,8 +329,12 @@ pub async fn run_cell(
         }) => {
             // The registry refused its configuration: that is the registry's answer.
             cell.outcome = Outcome::Fail;
+            let phase = match lane {
+                Lane::Version(_) => String::new(),
+                Lane::Path { from, .. } => format!("phase 1 (from): {} ", from.version),
+            };
             cell.evidence = format!(
-                "registry exited at start-up ({status}): {}",
+                "{phase}registry exited at start-up ({status}): {}",
                 crate::env::last_of(&log_tail)
             );
             cell.registry_log = log_tail;
@@ -279,9 +352,10 @@ pub async fn run_cell(
     cell
 }
 
-async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell) {
-    let client = match RegistryClient::new(ClientConfig {
-        base_url: environment.registry_url().to_string(),
+/// A client for one of the environment's registries.
+fn client_for(environment: &Environment, side: Side) -> Result<RegistryClient, String> {
+    RegistryClient::new(ClientConfig {
+        base_url: environment.endpoint(side).0.to_string(),
         proxy_url: Some(environment.front_door.proxy_url()),
         roots: environment.ca.rustls_root_store(),
         credentials: environment
@@ -289,23 +363,42 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
             .as_ref()
             .map(|auth| auth.credentials.clone()),
         timeout: Duration::from_secs(300),
-    }) {
-        Ok(client) => client,
+    })
+    .map_err(|e| e.to_string())
+}
+
+async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell) {
+    let clients = client_for(environment, Side::From).and_then(|from| {
+        let to = environment
+            .has_upgrade()
+            .then(|| client_for(environment, Side::To))
+            .transpose()?;
+        Ok((from, to))
+    });
+    let (from_client, to_client) = match clients {
+        Ok(clients) => clients,
         Err(e) => {
             cell.outcome = Outcome::Error;
-            cell.evidence = e.to_string();
+            cell.evidence = e;
             return;
         }
     };
     let traffic = environment.front_door.traffic();
-    let log_path = environment.registry_log_path();
+    let served = |client, side| {
+        let (_, registry_log, version) = environment.endpoint(side);
+        Served {
+            client,
+            registry_log,
+            version,
+        }
+    };
     let target = Target {
-        client: &client,
+        from: served(&from_client, Side::From),
+        to: to_client.as_ref().map(|client| served(client, Side::To)),
         storage: &environment.storage,
         storage_port: environment.azurite_port(),
         container: &environment.container,
         traffic: &traffic,
-        registry_log: &log_path,
         identity: &environment.identity,
         front_door: &environment.front_door,
         processes: environment,
@@ -421,13 +514,24 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
     cell.steps = run.steps;
 }
 
-/// A cell for `scenario` on `column`, outcome `error` until the run says otherwise.
-fn harness_error_cell(scenario: &Scenario, column: &Column, evidence: String) -> Cell {
-    let expectation = scenario.expectation_for(&column.version);
+/// A cell for `scenario` in `lane`, outcome `error` until the run says otherwise.
+fn harness_error_cell(scenario: &Scenario, lane: &Lane, evidence: String) -> Cell {
+    let (expectation, version, path) = match lane {
+        Lane::Version(column) => (
+            scenario.expectation_for(&column.version),
+            Some(column.version.tag().to_string()),
+            None,
+        ),
+        Lane::Path { from, to } => (
+            scenario.expectation_for_path(&from.version, &to.version),
+            None,
+            Some(path_of(from, to)),
+        ),
+    };
     Cell {
         scenario: scenario.id().to_string(),
-        version: Some(column.version.tag().to_string()),
-        path: None,
+        version,
+        path,
         refusal: scenario.expects_refusal(),
         outcome: Outcome::Error,
         expected: expectation.outcome,

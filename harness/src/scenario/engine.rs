@@ -8,9 +8,11 @@ use std::time::Instant;
 
 use regmatrix_mocks::front_door::TrafficRecord;
 
+use super::model::{PhaseRun, Side};
 use super::steps::{StepContext, StepError};
-use super::Scenario;
+use super::{PlanItem, Scenario};
 use crate::client::ClientError;
+use crate::env::EnvError;
 use regmatrix_model::StepObservation;
 
 pub use super::steps::{is_storage_host, Target};
@@ -58,23 +60,38 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
     let mut steps = Vec::new();
     let mut failure = None;
     let mut registry_log = Vec::new();
-    for (index, step) in scenario.steps().enumerate() {
+    let mut index = 0;
+    for item in scenario.plan() {
+        let (step, via, phase) = match item {
+            PlanItem::Enter { number, run } => {
+                let entered = enter_phase(target, number, run, index).await;
+                steps.push(entered.observation);
+                index += 1;
+                if let Some((line, log)) = entered.failure {
+                    failure = Some(StepFailure::Registry(line));
+                    registry_log = log;
+                    break;
+                }
+                continue;
+            }
+            PlanItem::Step { step, via, phase } => (step, via, phase),
+        };
         cx.index = index;
-        let log_offset = crate::registry_log::file_len(target.registry_log);
+        cx.via = via;
+        let served = target.served(via);
+        let log_offset = crate::registry_log::file_len(served.registry_log);
         let step_traffic = target.traffic.len();
         let started = Instant::now();
         let result = step.run(&mut cx).await;
         let requests = target
-            .client
-            .exchanges()
-            .drain()
-            .into_iter()
+            .clients()
+            .flat_map(|client| client.exchanges().drain())
             .map(Into::into)
             .collect();
         let mut observation = StepObservation {
             index,
-            phase: None,
-            served_by: None,
+            phase: phase.map(|(number, run)| format!("{number} {}", run.as_str())),
+            served_by: phase.map(|_| served.version.to_string()),
             kind: step.kind().as_str().to_string(),
             summary: String::new(),
             ok: result.is_ok(),
@@ -95,14 +112,18 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                     observation.summary = format!("{} (refused, as faults allow)", step.describe());
                 } else {
                     observation.summary = step.describe();
-                    let line = format!("step {} {}: {}", index + 1, step.kind(), err);
+                    let through = phase
+                        .map(|(number, _)| format!(" (phase {number}, {})", served.version))
+                        .unwrap_or_default();
+                    let line = format!("step {} {}{through}: {}", index + 1, step.kind(), err);
                     failure = Some(StepFailure::of(&err, line));
                     registry_log =
-                        crate::registry_log::lines_since(target.registry_log, log_offset);
+                        crate::registry_log::lines_since(served.registry_log, log_offset);
                 }
             }
         }
         steps.push(observation);
+        index += 1;
         if failure.is_some() {
             break;
         }
@@ -117,6 +138,102 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
         storage_traffic: target.traffic.since(cx.traffic_start),
     }
 }
+
+/// A phase's start, as the report keeps it; `failure` (the line and the
+/// log tail) when a process it needs would not start.
+struct Entered {
+    observation: StepObservation,
+    failure: Option<(String, Vec<String>)>,
+}
+
+/// Starts a phase as an operator does: for one version, stop the other
+/// first (an in-place upgrade or a rollback); for both, start whichever is
+/// not running (a rolling update half done).
+async fn enter_phase(target: &Target<'_>, number: usize, run: PhaseRun, index: usize) -> Entered {
+    let started = Instant::now();
+    let (stop, start): (Option<Side>, &[Side]) = match run {
+        PhaseRun::From => (Some(Side::To), &[Side::From]),
+        PhaseRun::To => (Some(Side::From), &[Side::To]),
+        PhaseRun::Both => (None, &[Side::From, Side::To]),
+    };
+    let mut done = Vec::new();
+    if let Some(side) = stop {
+        if target.processes.stop_registry(side).await {
+            done.push(format!("stopped {} (SIGTERM)", target.served(side).version));
+        }
+    }
+    let mut failure = None;
+    for side in start {
+        let version = target.served(*side).version;
+        match target.processes.start_registry(*side).await {
+            Ok(Some(ready)) => done.push(format!(
+                "started {version} on the same storage (ready in {:.1} s)",
+                ready.as_secs_f64()
+            )),
+            Ok(None) => done.push(format!("{version} serving")),
+            Err(error) => {
+                let (why, log) = match error {
+                    EnvError::RegistryExited {
+                        status, log_tail, ..
+                    } => (
+                        format!(
+                            "exited at start-up ({status}): {}",
+                            crate::env::last_of(&log_tail)
+                        ),
+                        log_tail,
+                    ),
+                    EnvError::RegistryNeverHealthy {
+                        seconds, log_tail, ..
+                    } => (format!("not healthy within {seconds} s"), log_tail),
+                    other => (other.to_string(), Vec::new()),
+                };
+                let line = format!(
+                    "step {} phase {number} ({}): {version} {why}",
+                    index + 1,
+                    run.as_str()
+                );
+                failure = Some((line, log));
+                break;
+            }
+        }
+    }
+    let summary = if failure.is_some() {
+        format!(
+            "phase {number} ({}): start {}",
+            run.as_str(),
+            start_names(target, start)
+        )
+    } else {
+        format!("phase {number} ({}): {}", run.as_str(), done.join("; "))
+    };
+    Entered {
+        observation: StepObservation {
+            index,
+            phase: Some(format!("{number} {}", run.as_str())),
+            served_by: None,
+            kind: PHASE_KIND.to_string(),
+            summary,
+            ok: failure.is_none(),
+            duration_ms: started.elapsed().as_millis() as u64,
+            requests: Vec::new(),
+            storage_requests: 0,
+            error: failure.as_ref().map(|(line, _)| line.clone()),
+            registry_error: None,
+        },
+        failure,
+    }
+}
+
+fn start_names(target: &Target<'_>, sides: &[Side]) -> String {
+    sides
+        .iter()
+        .map(|s| target.served(*s).version)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// The kind a phase's start has among the step observations.
+pub const PHASE_KIND: &str = "phase";
 
 #[cfg(test)]
 mod tests {

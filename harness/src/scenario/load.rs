@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::model::{Expectation, FederatedToken, ScenarioFile, Step, Workload};
+use super::model::{Expectation, FederatedToken, PhaseRun, ScenarioFile, Side, Step, Workload};
 use super::steps::LoadContext;
 use crate::versions::{RegistryVersion, VersionSelector};
 use regmatrix_model::Outcome;
@@ -35,7 +35,7 @@ pub enum ScenarioError {
 pub struct Scenario {
     pub file: PathBuf,
     pub spec: ScenarioFile,
-    selectors: Vec<VersionSelector>,
+    selectors: Vec<Selector>,
     /// A user's own storage section (`upgrade-check`); files never set it.
     pub user_storage: Option<crate::env::UserStorage>,
 }
@@ -47,12 +47,32 @@ impl Scenario {
 
     /// The expectation for `version`: the last entry whose selector matches.
     pub fn expectation_for(&self, version: &RegistryVersion) -> &Expectation {
-        let index = self
-            .selectors
-            .iter()
-            .rposition(|s| s.matches(version))
-            .unwrap_or(0);
+        self.expectation_where(|s| match s {
+            Selector::Version(v) => v.matches(version),
+            Selector::Path { .. } => false,
+        })
+    }
+
+    /// The expectation for the upgrade path `from` -> `to`.
+    pub fn expectation_for_path(
+        &self,
+        from: &RegistryVersion,
+        to: &RegistryVersion,
+    ) -> &Expectation {
+        self.expectation_where(|s| match s {
+            Selector::Path { from: f, to: t } => f.matches(from) && t.matches(to),
+            Selector::Version(_) => false,
+        })
+    }
+
+    fn expectation_where(&self, matches: impl Fn(&Selector) -> bool) -> &Expectation {
+        let index = self.selectors.iter().rposition(matches).unwrap_or(0);
         self.spec.expectations[index].get_ref()
+    }
+
+    /// An upgrade scenario: phases on an upgrade path, not steps on a version.
+    pub fn is_upgrade(&self) -> bool {
+        !self.spec.phases.is_empty()
     }
 
     /// The scenario checks that the registry refuses something: its `pass`
@@ -62,9 +82,76 @@ impl Scenario {
             .any(|s| s.kind() == super::steps::StepKind::PushDenied)
     }
 
+    /// Every step, phases flattened.
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
-        self.spec.steps.iter().map(|s| s.get_ref())
+        self.plan().into_iter().filter_map(|item| match item {
+            PlanItem::Step { step, .. } => Some(step),
+            PlanItem::Enter { .. } => None,
+        })
     }
+
+    /// What the engine does, in order: for an upgrade scenario each phase's
+    /// entry and then its steps, each with the process that serves it.
+    pub fn plan(&self) -> Vec<PlanItem<'_>> {
+        if !self.is_upgrade() {
+            return self
+                .spec
+                .steps
+                .iter()
+                .map(|s| PlanItem::Step {
+                    step: s.get_ref(),
+                    via: Side::From,
+                    phase: None,
+                })
+                .collect();
+        }
+        let mut plan = Vec::new();
+        for (index, phase) in self.spec.phases.iter().enumerate() {
+            let phase = phase.get_ref();
+            let number = index + 1;
+            plan.push(PlanItem::Enter {
+                number,
+                run: phase.run,
+            });
+            for step in &phase.steps {
+                let step = step.get_ref();
+                let via = match phase.run {
+                    PhaseRun::From => Side::From,
+                    PhaseRun::To => Side::To,
+                    PhaseRun::Both => step.via.unwrap_or(Side::To),
+                };
+                plan.push(PlanItem::Step {
+                    step: &step.step,
+                    via,
+                    phase: Some((number, phase.run)),
+                });
+            }
+        }
+        plan
+    }
+}
+
+/// One thing the engine does.
+#[derive(Debug, Clone, Copy)]
+pub enum PlanItem<'a> {
+    /// Phase `number` (1-based) starts: the processes `run` names serve.
+    Enter { number: usize, run: PhaseRun },
+    Step {
+        step: &'a Step,
+        /// The process the step goes through.
+        via: Side,
+        phase: Option<(usize, PhaseRun)>,
+    },
+}
+
+/// Which cells an expectation covers.
+#[derive(Debug, Clone)]
+enum Selector {
+    Version(VersionSelector),
+    Path {
+        from: VersionSelector,
+        to: VersionSelector,
+    },
 }
 
 /// A scenario written in memory as text, checked exactly as a file is;
@@ -102,14 +189,61 @@ fn validate(file: &Path, text: &str, mut spec: ScenarioFile) -> Result<Scenario,
         let key_file_at = text.find("key-file").map(|offset| offset..offset);
         resolve_key_file(file, auth).map_err(|message| at(key_file_at, message))?;
     }
-    if spec.steps.is_empty() {
-        return Err(at(None, "a scenario needs at least one [[step]]".into()));
+    let upgrade = !spec.phases.is_empty();
+    if upgrade && !spec.steps.is_empty() {
+        return Err(at(
+            None,
+            "a scenario has [[step]] (one version) or [[phase]] (an upgrade), not both".into(),
+        ));
+    }
+    if !upgrade && spec.steps.is_empty() {
+        return Err(at(
+            None,
+            "a scenario needs at least one [[step]] (or, for an upgrade, [[phase]])".into(),
+        ));
+    }
+    if !upgrade && spec.upgrade.is_some() {
+        return Err(at(
+            text.find("[upgrade]").map(|o| o..o),
+            "[upgrade] applies only to a scenario with [[phase]] entries".into(),
+        ));
     }
     let mut steps = LoadContext::new(spec.identity.workload);
     for step in &spec.steps {
         step.get_ref()
             .validate(&mut steps)
             .map_err(|message| at(Some(step.span()), message))?;
+    }
+    for phase in &spec.phases {
+        let run = phase.get_ref().run;
+        if phase.get_ref().steps.is_empty() {
+            return Err(at(
+                Some(phase.span()),
+                "a [[phase]] needs at least one [[phase.step]]".into(),
+            ));
+        }
+        for step in &phase.get_ref().steps {
+            let span = Some(step.span());
+            match (run, step.get_ref().via) {
+                (PhaseRun::Both, None) => {
+                    return Err(at(
+                        span,
+                        "a step of a `both` phase says which process serves it: `via = \"from\"` or `via = \"to\"`".into(),
+                    ))
+                }
+                (PhaseRun::From | PhaseRun::To, Some(_)) => {
+                    return Err(at(
+                        span,
+                        format!("`via` applies only in a `both` phase; this phase runs `{}` alone", run.as_str()),
+                    ))
+                }
+                _ => {}
+            }
+            step.get_ref()
+                .step
+                .validate(&mut steps)
+                .map_err(|message| at(span, message))?;
+        }
     }
     if spec.identity.federated_token != FederatedToken::Valid
         && spec.identity.workload != Workload::WorkloadIdentity
@@ -123,17 +257,48 @@ fn validate(file: &Path, text: &str, mut spec: ScenarioFile) -> Result<Scenario,
     for (index, expectation) in spec.expectations.iter().enumerate() {
         let span = Some(expectation.span());
         let e = expectation.get_ref();
-        if index == 0 && e.versions.trim() != "*" {
-            return Err(at(
-                span,
-                "the first [[expect]] must be the default, `versions = \"*\"`".into(),
-            ));
-        }
-        selectors.push(
-            e.versions
-                .parse::<VersionSelector>()
-                .map_err(|err| at(span.clone(), err.to_string()))?,
-        );
+        let parse = |text: &str| {
+            text.parse::<VersionSelector>()
+                .map_err(|err| at(span.clone(), err.to_string()))
+        };
+        let is_any = |text: &Option<String>| text.as_deref().is_none_or(|t| t.trim() == "*");
+        let selector = if upgrade {
+            if e.versions.is_some() {
+                return Err(at(
+                    span,
+                    "an upgrade scenario's [[expect]] names `from` and `to`, not `versions`".into(),
+                ));
+            }
+            if index == 0 && !(is_any(&e.from) && is_any(&e.to)) {
+                return Err(at(
+                    span,
+                    "the first [[expect]] must be the default: no `from` or `to` (or both \"*\")"
+                        .into(),
+                ));
+            }
+            Selector::Path {
+                from: parse(e.from.as_deref().unwrap_or("*"))?,
+                to: parse(e.to.as_deref().unwrap_or("*"))?,
+            }
+        } else {
+            if e.from.is_some() || e.to.is_some() {
+                return Err(at(
+                    span,
+                    "`from` and `to` apply to upgrade scenarios ([[phase]]); use `versions`".into(),
+                ));
+            }
+            let Some(versions) = e.versions.as_deref() else {
+                return Err(at(span, "an [[expect]] needs `versions`".into()));
+            };
+            if index == 0 && versions.trim() != "*" {
+                return Err(at(
+                    span,
+                    "the first [[expect]] must be the default, `versions = \"*\"`".into(),
+                ));
+            }
+            Selector::Version(parse(versions)?)
+        };
+        selectors.push(selector);
         if e.outcome != Outcome::Pass && e.because.as_deref().is_none_or(str::is_empty) {
             return Err(at(
                 span,

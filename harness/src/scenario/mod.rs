@@ -11,7 +11,7 @@ mod record;
 pub mod steps;
 pub mod values;
 
-pub use load::{discover, from_spec, load_file, parse_text, Scenario, ScenarioError};
+pub use load::{discover, from_spec, load_file, parse_text, PlanItem, Scenario, ScenarioError};
 
 #[cfg(test)]
 mod tests;

@@ -26,8 +26,15 @@ pub struct ScenarioFile {
     /// Token authentication; without it the registry has no `auth` section.
     #[serde(default)]
     pub auth: Option<crate::env::AuthSetup>,
-    #[serde(rename = "step")]
+    /// How an upgrade scenario's `to` version gets its config.
+    #[serde(default)]
+    pub upgrade: Option<UpgradeSection>,
+    /// A single-version scenario's steps.
+    #[serde(default, rename = "step")]
     pub steps: Vec<Spanned<Step>>,
+    /// An upgrade scenario's phases, in order, on one storage account.
+    #[serde(default, rename = "phase")]
+    pub phases: Vec<Spanned<Phase>>,
     #[serde(rename = "expect")]
     pub expectations: Vec<Spanned<Expectation>>,
 }
@@ -61,13 +68,83 @@ pub struct IdentitySection {
     pub token_lifetime: Option<HumanDuration>,
 }
 
+pub use crate::env::{ConfigCarry, Side};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeSection {
+    /// `carried` (default): rendered for `from`, used unchanged by `to`;
+    /// `per-version`: each version gets its own dialect's rendering.
+    #[serde(default)]
+    pub config: ConfigCarry,
+}
+
+/// One phase of an upgrade scenario: which version's process serves its
+/// steps. Everything pushed before is known to it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub run: PhaseRun,
+    #[serde(rename = "step")]
+    pub steps: Vec<Spanned<PhaseStep>>,
+}
+
+/// Which process runs a phase: `from`, `to`, or `both` at once (a mixed
+/// fleet, or a rolling update half done), each with its own process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseRun {
+    From,
+    To,
+    Both,
+}
+
+impl PhaseRun {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseRun::From => "from",
+            PhaseRun::To => "to",
+            PhaseRun::Both => "both",
+        }
+    }
+}
+
+/// A step of a phase, and in a `both` phase the process it goes through
+/// (`via`); the rest of the table is the step as in `[[step]]`.
+#[derive(Debug, Clone)]
+pub struct PhaseStep {
+    pub via: Option<Side>,
+    pub step: Step,
+}
+
+impl<'de> Deserialize<'de> for PhaseStep {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut table = toml::Table::deserialize(deserializer)?;
+        let via = match table.remove("via") {
+            Some(value) => Some(Side::deserialize(value).map_err(D::Error::custom)?),
+            None => None,
+        };
+        let step = Step::deserialize(table).map_err(D::Error::custom)?;
+        Ok(PhaseStep { via, step })
+    }
+}
+
 /// What a set of versions is expected to do. The last entry that matches a
 /// version wins, so a file states a default first and exceptions after it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
-    /// `*`, a tag, or comparisons such as `>=v3.0.0, <v3.1.0`.
-    pub versions: String,
+    /// `*`, a tag, or comparisons such as `>=v3.0.0, <v3.1.0`; in a
+    /// single-version scenario only.
+    #[serde(default)]
+    pub versions: Option<String>,
+    /// In an upgrade scenario: the paths whose `from` and `to` versions
+    /// match these (each `*` when absent).
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
     pub outcome: Outcome,
     /// Required for any outcome but `pass`: the evidence the real binary gave.
     #[serde(default)]

@@ -164,6 +164,55 @@ impl BlobStorageClient {
         Ok(names.len())
     }
 
+    /// One object as Blob storage holds it: Get Blob Properties for its
+    /// type and size, and its bytes when there are at most `content_limit`
+    /// of them; `None` when there is no such blob.
+    pub async fn blob_object(
+        &self,
+        container: &str,
+        blob: &str,
+        port: u16,
+        content_limit: u64,
+    ) -> Result<Option<StoredObject>, StorageError> {
+        let path = format!("/{container}/{}", encode_blob_name(blob));
+        let head = self.send(reqwest::Method::HEAD, &path, port).await?;
+        match head.status().as_u16() {
+            404 => return Ok(None),
+            status if !(200..300).contains(&status) => {
+                return Err(status_error("HEAD", &path, status, &head))
+            }
+            _ => {}
+        }
+        let header = |name: &str| {
+            head.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let blob_type = header("x-ms-blob-type");
+        let size: u64 = header("content-length").parse().unwrap_or_default();
+        let content = if size <= content_limit {
+            let response = self.send(reqwest::Method::GET, &path, port).await?;
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|source| StorageError::Transport {
+                    method: "GET".into(),
+                    path: path.clone(),
+                    source,
+                })?;
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        } else {
+            None
+        };
+        Ok(Some(StoredObject {
+            blob_type,
+            size,
+            content,
+        }))
+    }
+
     /// Reads a blob and returns its size and `sha256:` digest, streaming.
     pub async fn blob_digest(
         &self,
@@ -236,6 +285,16 @@ fn xml_values(xml: &str, tag: &str) -> Vec<String> {
 
 /// Percent-encodes a blob name for a URL path, keeping `/` (a leading `/`
 /// stays: 2.8's driver writes names that start with one).
+/// A blob as storage reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// `x-ms-blob-type`: `BlockBlob`, `AppendBlob` or `PageBlob`.
+    pub blob_type: String,
+    pub size: u64,
+    /// The bytes as text, when small enough to read.
+    pub content: Option<String>,
+}
+
 fn encode_blob_name(name: &str) -> String {
     name.bytes()
         .map(|b| match b {

@@ -274,9 +274,13 @@ pub fn plan(
             ..IdentitySection::default()
         },
         auth: token.as_ref().map(|t| auth_section(t, token_kid)),
+        upgrade: None,
         steps: your_config_steps().into_iter().map(unspanned).collect(),
+        phases: Vec::new(),
         expectations: vec![unspanned(Expectation {
-            versions: "*".into(),
+            versions: Some("*".into()),
+            from: None,
+            to: None,
             outcome: Outcome::Pass,
             because: None,
             reference: None,

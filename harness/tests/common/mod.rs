@@ -72,7 +72,13 @@ pub async fn run_committed_scenario(id: &str, tag: &str) -> regmatrix::report::C
             .unwrap();
     let scenario =
         regmatrix::scenario::load_file(&scenario_dir().join(format!("{id}.toml"))).unwrap();
-    runner::run_cell(&scenario, &columns[0], &azurite, &RunOptions::default()).await
+    runner::run_cell(
+        &scenario,
+        &runner::Lane::Version(columns[0].clone()),
+        &azurite,
+        &RunOptions::default(),
+    )
+    .await
 }
 
 /// The first step of `kind` a cell recorded.

@@ -49,7 +49,7 @@ impl StepAction for CheckInvariants {
             .map(|(tag, digest)| (tag.clone(), digest.clone()))
             .collect();
         verify(
-            cx.target.client,
+            cx.client(),
             cx.repository(),
             &Acknowledged {
                 blobs: &blobs,

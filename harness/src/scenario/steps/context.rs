@@ -12,23 +12,48 @@ use regmatrix_mocks::seed::Seed;
 
 use crate::client::{ClientError, RegistryClient};
 use crate::env::IdentityCloud;
-use crate::env::Workload;
+use crate::env::{Side, Workload};
 use crate::payload::RandomBlob;
 use crate::storage::BlobStorageClient;
 
+/// One registry process the steps can go through.
+pub struct Served<'a> {
+    pub client: &'a RegistryClient,
+    pub registry_log: &'a Path,
+    /// The version tag it runs.
+    pub version: &'a str,
+}
+
 /// Everything the steps need from a running environment.
 pub struct Target<'a> {
-    pub client: &'a RegistryClient,
+    /// The registry, or an upgrade's `from` version.
+    pub from: Served<'a>,
+    /// An upgrade's `to` version.
+    pub to: Option<Served<'a>>,
     pub storage: &'a BlobStorageClient,
     pub storage_port: u16,
     pub container: &'a str,
     pub traffic: &'a TrafficLog,
-    pub registry_log: &'a Path,
     pub identity: &'a IdentityCloud,
     pub front_door: &'a FrontDoor,
     pub processes: &'a dyn crate::env::ProcessControl,
     /// The cell's seed: every blob a step makes derives from it.
     pub seed: Seed,
+}
+
+impl<'a> Target<'a> {
+    /// The process `side` names; `to` without an upgrade is the registry.
+    pub fn served(&self, side: Side) -> &Served<'a> {
+        match (side, &self.to) {
+            (Side::To, Some(to)) => to,
+            _ => &self.from,
+        }
+    }
+
+    /// Every process's client, to collect what each exchanged.
+    pub fn clients(&self) -> impl Iterator<Item = &'a RegistryClient> + '_ {
+        std::iter::once(self.from.client).chain(self.to.as_ref().map(|t| t.client))
+    }
 }
 
 /// Requests to Blob storage, as opposed to identity endpoints, in the traffic log.
@@ -149,6 +174,8 @@ pub struct StepContext<'a> {
     pub repository: &'a str,
     /// The step running now (0-based), for its seed.
     pub index: usize,
+    /// The process the step running now goes through.
+    pub via: Side,
     /// Where this run's traffic starts in the shared log.
     pub traffic_start: usize,
     pub pushed: Pushed,
@@ -163,6 +190,7 @@ impl<'a> StepContext<'a> {
             scenario_id,
             repository,
             index: 0,
+            via: Side::From,
             traffic_start: target.traffic.len(),
             pushed: Pushed::default(),
             injected: Vec::new(),
@@ -171,6 +199,16 @@ impl<'a> StepContext<'a> {
 
     pub fn repository(&self) -> &'a str {
         self.repository
+    }
+
+    /// The client of the process this step goes through.
+    pub fn client(&self) -> &'a RegistryClient {
+        self.target.served(self.via).client
+    }
+
+    /// The log of the process this step goes through.
+    pub fn registry_log(&self) -> &'a Path {
+        self.target.served(self.via).registry_log
     }
 
     /// This step's bytes: different per scenario and step, the same on

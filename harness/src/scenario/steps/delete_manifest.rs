@@ -23,7 +23,7 @@ impl StepAction for DeleteManifest {
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
-        let (client, repo) = (cx.target.client, cx.repository());
+        let (client, repo) = (cx.client(), cx.repository());
         let digest = cx.pushed.manifest_digest(&self.tag);
         client.delete_manifest(repo, &digest).await?;
         match client.get_manifest_verified(repo, &digest, &digest).await {

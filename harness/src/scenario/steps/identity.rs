@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::{LoadContext, StepAction, StepContext, StepError, StepKind, Target};
-use crate::client::ClientError;
+use super::{LoadContext, StepAction, StepContext, StepError, StepKind};
+use crate::client::{ClientError, RegistryClient};
 use crate::env::Workload;
 use crate::payload::RandomBlob;
 use crate::scenario::values::HumanDuration;
@@ -71,7 +71,8 @@ impl StepAction for IdentityOutage {
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
-        let (target, repository, seed) = (cx.target, cx.repository(), cx.seed());
+        let (target, client, repository, seed) =
+            (cx.target, cx.client(), cx.repository(), cx.seed());
         let (duration, recover_within) = (self.duration.0, self.recover_within.0);
         let faults = target.identity.begin_outage(target.front_door);
         let started = Instant::now();
@@ -79,7 +80,7 @@ impl StepAction for IdentityOutage {
         let mut served = 0usize;
         let mut probe = 0u64;
         while started.elapsed() < duration {
-            match push_probe(target, repository, seed, probe).await {
+            match push_probe(client, repository, seed, probe).await {
                 Ok(()) => served += 1,
                 Err(e) => refused.push(e.to_string()),
             }
@@ -92,7 +93,7 @@ impl StepAction for IdentityOutage {
         }
         let ended = Instant::now();
         let recovered = loop {
-            if push_probe(target, repository, seed, probe).await.is_ok() {
+            if push_probe(client, repository, seed, probe).await.is_ok() {
                 break Some(ended.elapsed());
             }
             probe += 1;
@@ -125,7 +126,7 @@ impl StepAction for IdentityOutage {
 }
 
 async fn push_probe(
-    target: &Target<'_>,
+    client: &RegistryClient,
     repository: &str,
     seed: u64,
     probe: u64,
@@ -136,8 +137,7 @@ async fn push_probe(
         PROBE_BYTES,
     );
     let digest = blob.digest();
-    target
-        .client
+    client
         .push_blob_monolithic(repository, &blob, &digest)
         .await
 }

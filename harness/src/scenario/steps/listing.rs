@@ -23,7 +23,7 @@ impl StepAction for ListTags {
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
-        let mut tags = cx.target.client.list_tags(cx.repository()).await?;
+        let mut tags = cx.client().list_tags(cx.repository()).await?;
         tags.sort();
         let mut wanted = self.expect.clone();
         wanted.sort();
@@ -53,7 +53,7 @@ impl StepAction for Catalog {
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
         let repo = cx.repository();
-        let repos = cx.target.client.catalog().await?;
+        let repos = cx.client().catalog().await?;
         if !repos.iter().any(|r| r == repo) {
             return Err(ClientError::Protocol(format!("catalog {repos:?} lacks {repo}")).into());
         }

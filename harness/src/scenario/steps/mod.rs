@@ -18,6 +18,8 @@ mod push_denied;
 mod push_manifest;
 mod read_storage;
 mod restart;
+mod storage_object;
+mod tag_manifest;
 mod wait;
 
 use serde::{Deserialize, Serialize};
@@ -25,7 +27,7 @@ use serde::{Deserialize, Serialize};
 pub use check_credentials::CheckCredentials;
 pub use check_invariants::{verify, Acknowledged, CheckInvariants};
 pub use context::{
-    is_storage_host, LoadContext, Pushed, PushedBlob, StepContext, StepError, Target,
+    is_storage_host, LoadContext, Pushed, PushedBlob, Served, StepContext, StepError, Target,
 };
 pub use delete_manifest::DeleteManifest;
 pub use faults::{ClearFaults, InjectFault};
@@ -39,6 +41,8 @@ pub use push_denied::PushDenied;
 pub use push_manifest::PushManifest;
 pub use read_storage::ReadStorage;
 pub use restart::Restart;
+pub use storage_object::StorageObject;
+pub use tag_manifest::TagManifest;
 pub use wait::Wait;
 
 /// What every step does. Dispatch is a `match` over `Step`, so the futures
@@ -127,6 +131,8 @@ steps! {
     "list-tags" => ListTags,
     "catalog" => Catalog,
     "delete-manifest" => DeleteManifest,
+    "tag-manifest" => TagManifest,
+    "storage-object" => StorageObject,
     "push-denied" => PushDenied,
     "check-invariants" => CheckInvariants,
     "inject-fault" => InjectFault,

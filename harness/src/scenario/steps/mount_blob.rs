@@ -29,7 +29,7 @@ impl StepAction for MountBlob {
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
         let (blob, into) = (&self.blob, &self.into);
-        let client = cx.target.client;
+        let client = cx.client();
         let b = cx.pushed.blob(blob)?;
         let mounted = client.mount_blob(into, cx.repository(), &b.digest).await?;
         if !mounted {

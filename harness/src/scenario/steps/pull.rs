@@ -25,8 +25,7 @@ impl StepAction for PullManifest {
         let tag = &self.tag;
         let digest = cx.pushed.manifest_digest(tag);
         let bytes = cx
-            .target
-            .client
+            .client()
             .get_manifest_verified(cx.repository(), tag, &digest)
             .await?;
         Ok(format!(
@@ -61,8 +60,7 @@ impl StepAction for PullBlobs {
         for name in &self.blobs {
             let b = cx.pushed.blob(name)?;
             let read = cx
-                .target
-                .client
+                .client()
                 .pull_blob_verified(cx.repository(), &b.digest)
                 .await?;
             let via = read

@@ -58,19 +58,20 @@ impl PushAcrossRestart {
         blob: &RandomBlob,
         digest: &str,
     ) -> Result<String, StepError> {
-        let (target, process, after_chunks) = (cx.target, self.process, self.after_chunks);
+        let (target, via, process, after_chunks) =
+            (cx.target, cx.via, self.process, self.after_chunks);
         let chunk = self.chunk.0 as usize;
         // Written from inside the chunk callback; a lock keeps the future Send.
         let outcome: Mutex<Option<Result<f64, String>>> = Mutex::new(None);
-        let result = target
-            .client
+        let result = cx
+            .client()
             .push_blob_chunked_with(cx.repository(), blob, digest, chunk, |n| {
                 let outcome = &outcome;
                 async move {
                     if n != after_chunks {
                         return Ok(());
                     }
-                    let restarted = restart_process(target, process)
+                    let restarted = restart_process(target, via, process)
                         .await
                         .map_err(|e| e.to_string());
                     let failed = restarted.as_ref().err().cloned();

@@ -63,7 +63,7 @@ impl PushBlob {
         payload: &RandomBlob,
         digest: &str,
     ) -> Result<String, ClientError> {
-        let client = cx.target.client;
+        let client = cx.client();
         let repo = cx.repository();
         match self.mode {
             UploadMode::Monolithic => {

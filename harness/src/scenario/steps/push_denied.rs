@@ -38,16 +38,15 @@ impl StepAction for PushDenied {
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
-        let target = cx.target;
+        let (client, registry_log) = (cx.client(), cx.registry_log());
         let repository = self.repository.as_deref().unwrap_or(cx.repository());
         let blob = RandomBlob::new(cx.seed(), 256 * 1024);
         let digest = blob.digest();
-        let offset = crate::registry_log::file_len(target.registry_log);
-        let result = target
-            .client
+        let offset = crate::registry_log::file_len(registry_log);
+        let result = client
             .push_blob_monolithic(repository, &blob, &digest)
             .await;
-        let log = auth_log_line(target.registry_log, offset)
+        let log = auth_log_line(registry_log, offset)
             .map(|l| format!("; registry log: {l}"))
             .unwrap_or_default();
         match result {

@@ -30,7 +30,7 @@ impl StepAction for PushManifest {
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
         let repo = cx.repository();
-        let client = cx.target.client;
+        let client = cx.client();
         let tag = &self.tag;
         // Before any request: a layer whose push was refused ends the step here.
         let layers = self

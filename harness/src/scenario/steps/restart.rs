@@ -24,7 +24,7 @@ impl StepAction for Restart {
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
-        let gone = restart_process(cx.target, self.process).await?;
+        let gone = restart_process(cx.target, cx.via, self.process).await?;
         Ok(format!("{} and was back in {gone:.1}s", how(self.process)))
     }
 }
@@ -40,11 +40,12 @@ pub(super) fn how(process: ProcessName) -> &'static str {
 /// Seconds the process was gone.
 pub(super) async fn restart_process(
     target: &Target<'_>,
+    via: crate::env::Side,
     process: ProcessName,
 ) -> Result<f64, StepError> {
     let gone = match process {
         ProcessName::Azurite => target.processes.restart_azurite().await,
-        ProcessName::Registry => target.processes.restart_registry().await,
+        ProcessName::Registry => target.processes.restart_registry(via).await,
     }
     .map_err(|e| StepError::Harness(format!("restarting {process:?}: {e}")))?;
     Ok(gone.as_secs_f64())
