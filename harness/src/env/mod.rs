@@ -11,6 +11,8 @@ pub mod ports;
 mod readiness;
 mod registry;
 mod run_dir;
+#[cfg(test)]
+mod tests;
 
 use regmatrix_mocks::seed::Seed;
 use std::path::PathBuf;
@@ -18,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use regmatrix_mocks::azure_storage::emulator_compat::{
-    AppendBlockBlobTypeHeader, BlobMetadataReadAsHead,
+    AppendBlockBlobTypeHeader, AppendCreateOverBlockBlob, BlobMetadataReadAsHead,
 };
 use regmatrix_mocks::front_door::{FrontDoor, FrontDoorConfig, Route, Target};
 use regmatrix_mocks::pki::CertificateAuthority;
@@ -57,6 +59,15 @@ fn harness_http(ca: &CertificateAuthority, proxy_url: &str) -> Result<reqwest::C
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(fail)
+}
+
+/// Makes Azurite answer the account's requests as Azure does where it
+/// diverges (see `emulator_compat`); the corrections are named in the
+/// traffic records and counted in the report.
+fn correct_emulator(front_door: &FrontDoor, account: &StorageAccount) {
+    front_door.add_rewrite(AppendBlockBlobTypeHeader::new(account.clone()));
+    front_door.add_rewrite(BlobMetadataReadAsHead::new(account.clone()));
+    front_door.add_precheck(AppendCreateOverBlockBlob::new(account.clone()));
 }
 
 /// The storage account, container and realm a user's own config names
@@ -353,8 +364,7 @@ impl Environment {
             pattern: blob_pattern.clone(),
             source,
         })?;
-        front_door.add_rewrite(AppendBlockBlobTypeHeader::new(account.clone()));
-        front_door.add_rewrite(BlobMetadataReadAsHead::new(account.clone()));
+        correct_emulator(&front_door, &account);
 
         let storage = BlobStorageClient::new(
             account.clone(),

@@ -1,6 +1,7 @@
 //! Where Azurite answers differently from Azure, and the front door makes a
-//! request mean to Azurite what it means to Azure. Each rewrite names the
-//! divergence it corrects; the traffic log records every rewritten request.
+//! request mean to Azurite what it means to Azure, or answers it as Azure
+//! would. Each correction (a rewrite, or a pre-check that answers) names the
+//! divergence it corrects; the traffic log records every corrected request.
 //!
 //! Append Block with `x-ms-blob-type: AppendBlob`: the 2.8 registry's storage
 //! SDK (azure-sdk-for-go v16 `storage`, API 2016-05-31) sends that header on
@@ -24,11 +25,40 @@
 //! 0x1fffffe8 characters"). Forwarding it as HEAD gives Azure's answer: the
 //! status and metadata headers, no body. Only SAS-authorised requests are
 //! rewritten: a Shared Key signature covers the method.
+//!
+//! AppendBlob Create (`PUT <blob>` with `x-ms-blob-type: AppendBlob` and no
+//! `comp=`) over an existing block blob: Azure refuses it with 409
+//! `InvalidBlobType`, "The blob type is invalid for this operation". The Put
+//! Blob documentation does not say so; distribution#4871
+//! (https://github.com/distribution/distribution/pull/4871) reports it from
+//! Azure, where v3.0.0 to v3.1.1 create their PutContent append blob over a
+//! block blob an earlier version wrote. A page blob is taken to be refused
+//! the same way. Azurite 3.35 checks no type when it creates a blob
+//! (`createBlob` in LokiBlobMetadataStore): it replaces the block blob with
+//! an empty append blob and answers 201, so on Azurite those versions never
+//! met the failure. No rewrite can turn the request into a refusal, because
+//! the answer depends on what is stored. So a pre-check reads the blob's
+//! type with a HEAD and answers Azure's 409 itself (`append_create.rs`).
+//! An AppendBlob Create over an append blob, and a block blob's Put Blob
+//! over any blob, replace the blob on Azure as on Azurite and pass
+//! untouched.
+
+mod append_create;
 
 use hyper::http::request::Parts;
 
 use super::shared_key::{sign_request, StorageAccount};
 use crate::front_door::RequestRewrite;
+
+pub use append_create::AppendCreateOverBlockBlob;
+
+/// Whether an origin-form path names a blob: a container and a name after
+/// it, where a container's own path has none.
+fn names_a_blob(path: &str) -> bool {
+    path.trim_start_matches('/')
+        .split_once('/')
+        .is_some_and(|(_, name)| !name.is_empty())
+}
 
 /// Re-signs Append Block requests for one account without `x-ms-blob-type`.
 pub struct AppendBlockBlobTypeHeader {
@@ -109,14 +139,8 @@ impl RequestRewrite for BlobMetadataReadAsHead {
     fn rewrite(&self, host: &str, parts: &mut Parts) -> bool {
         let query = parts.uri.query().unwrap_or_default();
         let has = |pair: &str| query.split('&').any(|p| p.eq_ignore_ascii_case(pair));
-        // A blob path has a container and a name; a container's metadata
-        // (`restype=container`) Azurite does serve.
-        let is_blob = parts
-            .uri
-            .path()
-            .trim_start_matches('/')
-            .split_once('/')
-            .is_some_and(|(_, name)| !name.is_empty());
+        // A container's metadata (`restype=container`) Azurite does serve.
+        let is_blob = names_a_blob(parts.uri.path());
         let sas = query.split('&').any(|p| p.starts_with("sig="));
         if parts.method != hyper::Method::GET
             || host != self.account.host()

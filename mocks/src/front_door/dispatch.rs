@@ -1,7 +1,8 @@
 //! The per-request pipeline, the same for plain and tunnelled requests: name
 //! the host, open an exchange in the traffic log, pick the route, and meter
 //! both bodies. A fault rule that hits answers instead of the target, or
-//! shapes the target's answer (latency, bandwidth, a cut body).
+//! shapes the target's answer (latency, bandwidth, a cut body). Before an
+//! upstream gets a request, the pre-checks may answer it instead.
 //! It never opens a connection itself: only `forward.rs` does, and only to
 //! a routed loopback upstream.
 
@@ -98,7 +99,7 @@ pub(crate) async fn dispatch(
             None
         }
         _ => {
-            let response = route(&ctx, &origin, host.clone(), request).await;
+            let response = route(&ctx, &origin, host.clone(), request, &exchange).await;
             if let Some(injection) = fault.as_ref().filter(|i| !i.delay.is_zero()) {
                 tokio::time::sleep(injection.delay).await;
             }
@@ -144,11 +145,13 @@ pub(crate) async fn dispatch(
 }
 
 /// The target's answer, or `None` when the host does not answer at all.
+/// A pre-check that answers for an upstream is named in `exchange`.
 async fn route(
     ctx: &ProxyContext,
     origin: &Origin,
     host: Option<String>,
     request: Request<ProxyBody>,
+    exchange: &Exchange,
 ) -> Option<Response<ProxyBody>> {
     let Some(host) = host else {
         return Some(own_response(
@@ -169,7 +172,16 @@ async fn route(
         ));
     }
     Some(match ctx.routes.lookup(&host) {
-        Some(ResolvedTarget::Upstream(upstream)) => upstream.forward(request).await,
+        Some(ResolvedTarget::Upstream(upstream)) => {
+            let (parts, body) = request.into_parts();
+            match ctx.prechecks.answer(&host, &parts, &upstream).await {
+                Some((name, answer)) => {
+                    exchange.add_rewrite(name);
+                    answer
+                }
+                None => upstream.forward(Request::from_parts(parts, body)).await,
+            }
+        }
         Some(ResolvedTarget::Service(service)) => {
             service
                 .handle(ServiceRequest {

@@ -8,7 +8,7 @@
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -36,6 +36,9 @@ pub(crate) struct Exchange {
     log: TrafficLog,
     started: Instant,
     head: ExchangeHead,
+    /// The head's rewrites, then any pre-check that answered in the
+    /// upstream's stead, which is known only once the route is.
+    rewrites: Mutex<Vec<&'static str>>,
     status: AtomicU16,
     request_bytes: AtomicU64,
     response_bytes: AtomicU64,
@@ -48,10 +51,11 @@ pub(crate) struct Exchange {
 }
 
 impl Exchange {
-    pub(crate) fn begin(log: TrafficLog, head: ExchangeHead) -> Arc<Self> {
+    pub(crate) fn begin(log: TrafficLog, mut head: ExchangeHead) -> Arc<Self> {
         Arc::new(Self {
             log,
             started: Instant::now(),
+            rewrites: Mutex::new(std::mem::take(&mut head.rewrites)),
             head,
             status: AtomicU16::new(0),
             request_bytes: AtomicU64::new(0),
@@ -60,6 +64,14 @@ impl Exchange {
             request_failed: AtomicBool::new(false),
             filed: AtomicBool::new(false),
         })
+    }
+
+    /// Names a correction applied after the head was recorded.
+    pub(crate) fn add_rewrite(&self, name: &'static str) {
+        self.rewrites
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(name);
     }
 
     pub(crate) fn set_status(&self, status: u16) {
@@ -97,7 +109,11 @@ impl Exchange {
             response_bytes: self.response_bytes.load(Ordering::Acquire),
             duration: self.started.elapsed(),
             auth_scheme: self.head.auth_scheme,
-            rewrites: self.head.rewrites.clone(),
+            rewrites: self
+                .rewrites
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
             fault: self.head.fault.clone(),
             completed,
         });

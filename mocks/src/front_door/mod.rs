@@ -8,10 +8,11 @@
 //!
 //! This module owns the lifecycle only; each concern has its own module
 //! (listener, CONNECT tunnels, routing, dispatch, forwarding, emulator
-//! rewrites, faults, traffic records, the shared HTTP/1.1 server settings),
-//! each small enough to read whole and none importing a sibling that imports
-//! it back. Keep it so: a new concern (a new fault action, a new rewrite) is
-//! a new file or a new case in one, not a branch in the dispatcher.
+//! rewrites and pre-checks, faults, traffic records, the shared HTTP/1.1
+//! server settings), each small enough to read whole and none importing a
+//! sibling that imports it back. Keep it so: a new concern (a new fault
+//! action, a new rewrite or pre-check) is a new file or a new case in one,
+//! not a branch in the dispatcher.
 
 pub mod body;
 mod cert_cache;
@@ -24,6 +25,7 @@ mod headers;
 mod http1_server;
 mod listener;
 mod metered;
+mod precheck;
 mod rewrite;
 mod routing;
 mod service;
@@ -44,6 +46,7 @@ pub use fault::{
     AzureError, Bandwidth, BodyDirection, CannedResponse, FaultAction, FaultId, FaultParseError,
     FaultParseErrorKind, FaultRule, FaultStats, Latency, Schedule, ScheduleState,
 };
+pub use precheck::{PrecheckFuture, Probe, RequestPrecheck};
 pub use rewrite::RequestRewrite;
 pub use routing::{HostPattern, Route, Target};
 pub use service::{Scheme, Service, ServiceFuture, ServiceRequest};
@@ -92,6 +95,7 @@ impl FrontDoorConfig {
 pub(crate) struct ProxyContext {
     routes: RouteTable,
     rewrites: rewrite::Rewrites,
+    prechecks: precheck::Prechecks,
     faults: fault::Faults,
     traffic: TrafficLog,
     certs: CertCache,
@@ -146,6 +150,7 @@ impl FrontDoor {
         let ctx = Arc::new(ProxyContext {
             routes,
             rewrites: rewrite::Rewrites::default(),
+            prechecks: precheck::Prechecks::default(),
             faults: fault::Faults::default(),
             traffic: TrafficLog::new(),
             certs: CertCache::new(config.ca),
@@ -184,6 +189,12 @@ impl FrontDoor {
     /// Adds a request rewrite, applied to every later request before routing.
     pub fn add_rewrite(&self, rewrite: impl RequestRewrite) {
         self.ctx.rewrites.add(std::sync::Arc::new(rewrite));
+    }
+
+    /// Adds a pre-check, run on every later request to an upstream before
+    /// it is forwarded; checks run in the order added.
+    pub fn add_precheck(&self, check: impl RequestPrecheck) {
+        self.ctx.prechecks.add(std::sync::Arc::new(check));
     }
 
     /// Adds a fault rule; it applies to every later request, including ones

@@ -1,6 +1,8 @@
 //! Request rewrites applied before routing: the hook through which the mock
 //! cloud corrects emulator divergences (see `azure_storage::emulator_compat`).
-//! A rewrite that applies is named in the request's traffic record.
+//! A rewrite that applies is named in the request's traffic record. A
+//! divergence whose correct answer depends on stored state needs a pre-check
+//! (`precheck.rs`) instead.
 
 use std::sync::{Arc, PoisonError, RwLock};
 

@@ -125,7 +125,9 @@ pub struct TrafficRecord {
     /// From the request head arriving to the end of the response body.
     pub duration: Duration,
     pub auth_scheme: AuthScheme,
-    /// Emulator-compatibility rewrites the front door applied to the request.
+    /// Emulator-compatibility corrections the front door applied to the
+    /// request: rewrites, and a pre-check that answered in the emulator's
+    /// stead.
     pub rewrites: Vec<&'static str>,
     /// The fault rule that hit this request, if any: it answered instead of
     /// the target, or shaped the target's answer (latency, bandwidth, a cut).

@@ -69,6 +69,12 @@ impl AzureError {
         Self::new(StatusCode::FORBIDDEN, "AuthenticationFailed")
     }
 
+    /// 409 InvalidBlobType: an operation for one blob type on a blob of
+    /// another.
+    pub fn invalid_blob_type() -> Self {
+        Self::new(StatusCode::CONFLICT, "InvalidBlobType")
+    }
+
     pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
         self.retry_after = Some(retry_after);
         self
@@ -110,6 +116,7 @@ impl AzureError {
             "ResourceNotFound" => "The specified resource does not exist.",
             "ResourceAlreadyExists" => "The specified resource already exists.",
             "InvalidInput" => "One of the request inputs is not valid.",
+            "InvalidBlobType" => "The blob type is invalid for this operation.",
             _ => "The request failed.",
         }
     }
@@ -129,6 +136,16 @@ impl AzureError {
 
     /// A complete response with a fresh request id and the current time.
     pub(crate) fn to_response(&self) -> Response<ProxyBody> {
+        self.to_response_in_version(None)
+    }
+
+    /// [`AzureError::to_response`] answering a request that named its API
+    /// version: Azure says in `x-ms-version` which version it applied, and
+    /// that is the one the request asked for.
+    pub(crate) fn to_response_in_version(
+        &self,
+        version: Option<&HeaderValue>,
+    ) -> Response<ProxyBody> {
         let request_id = request_id();
         let now = OffsetDateTime::now_utc();
         let mut response = Response::new(full(self.body(&request_id, now)));
@@ -151,6 +168,9 @@ impl AzureError {
             .and_then(|date| HeaderValue::from_str(&date).ok())
         {
             headers.insert(DATE, value);
+        }
+        if let Some(version) = version {
+            headers.insert("x-ms-version", version.clone());
         }
         if let Some(retry_after) = self.retry_after {
             let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
@@ -208,5 +228,15 @@ mod tests {
         assert_eq!(headers["retry-after"], "2");
         assert_eq!(headers["x-ms-request-id"].len(), 36);
         assert!(headers.contains_key("date"));
+        assert!(!headers.contains_key("x-ms-version"));
+    }
+
+    #[test]
+    fn an_answer_to_a_versioned_request_names_that_version() {
+        let version = HeaderValue::from_static("2023-11-03");
+        let response = AzureError::invalid_blob_type().to_response_in_version(Some(&version));
+        assert_eq!(response.status(), 409);
+        assert_eq!(response.headers()["x-ms-version"], "2023-11-03");
+        assert_eq!(response.headers()["x-ms-error-code"], "InvalidBlobType");
     }
 }
