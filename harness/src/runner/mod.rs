@@ -456,6 +456,17 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
             token_server_note(&auth.server.calls())
         );
     }
+    // What the container held is evidence whatever the outcome: which blob
+    // type a version wrote, under which name.
+    let seen: Vec<&str> = run
+        .steps
+        .iter()
+        .filter(|s| s.ok && s.kind.parse() == Ok(StepKind::StorageObject))
+        .map(|s| s.summary.as_str())
+        .collect();
+    if !seen.is_empty() {
+        traffic_note = format!("storage: {}; {traffic_note}", seen.join("; "));
+    }
     match run.failure {
         None => {
             cell.outcome = Outcome::Pass;

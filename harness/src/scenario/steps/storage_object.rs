@@ -35,6 +35,15 @@ impl StepAction for StorageObject {
         StepKind::StorageObject
     }
 
+    fn validate(&self, _cx: &mut super::LoadContext) -> Result<(), String> {
+        match self.blob_type.as_deref() {
+            None | Some("BlockBlob" | "AppendBlob" | "PageBlob" | "absent") => Ok(()),
+            Some(other) => Err(format!(
+                "blob-type {other:?}: use BlockBlob, AppendBlob, PageBlob or absent"
+            )),
+        }
+    }
+
     fn describe(&self) -> String {
         format!("read storage object {}", self.name)
     }
