@@ -461,7 +461,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
     let seen: Vec<&str> = run
         .steps
         .iter()
-        .filter(|s| s.ok && s.kind.parse() == Ok(StepKind::StorageObject))
+        .filter(|s| s.ok && matches!(s.kind.parse(), Ok(StepKind::StorageObject)))
         .map(|s| s.summary.as_str())
         .collect();
     if !seen.is_empty() {
