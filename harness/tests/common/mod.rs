@@ -81,6 +81,27 @@ pub async fn run_committed_scenario(id: &str, tag: &str) -> regmatrix::report::C
     .await
 }
 
+/// Runs the committed upgrade scenario `id` on the path `from` -> `to`
+/// (both real registries, built into the cache if needed).
+pub async fn run_committed_upgrade(id: &str, from: &str, to: &str) -> regmatrix::report::Cell {
+    use regmatrix::progress::Progress;
+    use regmatrix::runner::{self, RunOptions};
+    let versions = [from.parse().unwrap(), to.parse().unwrap()];
+    let installer =
+        regmatrix::install::Installer::new(regmatrix::cache::Cache::from_env().unwrap());
+    let (azurite, columns) =
+        regmatrix::install::prepare(&installer, &versions, None, &Progress::hidden())
+            .await
+            .unwrap();
+    let scenario =
+        regmatrix::scenario::load_file(&scenario_dir().join(format!("{id}.toml"))).unwrap();
+    let lane = runner::Lane::Path {
+        from: columns[0].clone(),
+        to: columns[1].clone(),
+    };
+    runner::run_cell(&scenario, &lane, &azurite, &RunOptions::default()).await
+}
+
 /// The first step of `kind` a cell recorded.
 pub fn step<'a>(
     cell: &'a regmatrix::report::Cell,
