@@ -40,6 +40,10 @@ pub struct UpgradeCheckArgs {
     /// A token your server issued: its kid form replaces --token-kid.
     #[arg(long)]
     token: Option<PathBuf>,
+    /// Skip the rollback: after --to has read and written your data in
+    /// place, do not start --from again on it.
+    #[arg(long)]
+    no_rollback: bool,
     /// Directory of scenario files (default: ./scenarios).
     #[arg(long)]
     scenario_dir: Option<PathBuf>,
@@ -71,7 +75,16 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
     let dir = args
         .scenario_dir
         .unwrap_or_else(runner::default_scenario_dir);
-    let plan = upgrade::plan(&args.config, args.workload, token_kid, &dir)?;
+    if from == to {
+        bail!("--from and --to are both {from}: name the version you run and the one you move to");
+    }
+    let plan = upgrade::plan(
+        &args.config,
+        args.workload,
+        token_kid,
+        &dir,
+        !args.no_rollback,
+    )?;
     if let Some(token) = &plan.token {
         eprintln!(
             "note: auth.token runs against the mock token server (its realm, service, issuer and keys); the trust ({}) and the kid form ({}) follow your config",
@@ -83,10 +96,12 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
     let (azurite, columns) =
         install::prepare(&installer, &[from.clone(), to.clone()], None, progress).await?;
     let scenarios: Vec<Scenario> = plan.scenarios().cloned().collect();
+    // In place: the version you run writes, the target starts on that data.
+    let path = [(columns[0].clone(), columns[1].clone())];
     let report = runner::run_matrix(
         &azurite,
         &columns,
-        &[],
+        &path,
         &scenarios,
         &RunOptions::default(),
         progress,

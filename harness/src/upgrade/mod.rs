@@ -33,9 +33,10 @@ use crate::env::{StorageNames, UserStorage, Workload};
 use crate::kid::KidForm;
 use crate::registry_config::credentials_mode;
 use crate::scenario::model::{
-    ByteSize, Expectation, IdentitySection, RegistrySetup, ScenarioFile, Step, UploadMode,
+    ByteSize, ConfigCarry, Expectation, IdentitySection, Phase, PhaseRun, PhaseStep,
+    RegistrySetup, ScenarioFile, Step, UpgradeSection, UploadMode,
 };
-use crate::scenario::steps::{PullBlobs, PullManifest, PushBlob, PushManifest};
+use crate::scenario::steps::{ListTags, PullBlobs, PullManifest, PushBlob, PushManifest};
 use regmatrix_model::Outcome;
 
 /// A value built in memory has no place in a file to point at.
@@ -61,6 +62,10 @@ pub enum UpgradeError {
 /// What the check will run.
 pub struct Plan {
     pub user: Scenario,
+    /// The user's config in place: written on `from`, read and written by
+    /// `to` on the same storage with the same file, and (unless
+    /// `--no-rollback`) by `from` again.
+    pub in_place: Scenario,
     /// Committed scenarios that share the config's credentials, identity or token trust.
     pub related: Vec<Scenario>,
     pub azure: Mapping,
@@ -72,7 +77,9 @@ pub struct Plan {
 impl Plan {
     /// What the check runs, the user's config first.
     pub fn scenarios(&self) -> impl Iterator<Item = &Scenario> {
-        std::iter::once(&self.user).chain(&self.related)
+        std::iter::once(&self.user)
+            .chain(std::iter::once(&self.in_place))
+            .chain(&self.related)
     }
 }
 
@@ -228,6 +235,84 @@ fn your_config_steps() -> Vec<Step> {
 
 const MIB: u64 = 1 << 20;
 
+/// The in-place run's phases: your config writes on `from`; `to` starts on
+/// that storage with the same file, reads everything back and writes; then
+/// (a rollback) `from` again reads what both wrote and writes.
+fn in_place_phases(rollback: bool) -> Vec<Phase> {
+    let push = |blob: &str| {
+        Step::PushBlob(PushBlob {
+            blob: blob.into(),
+            size: ByteSize(MIB),
+            mode: UploadMode::Monolithic,
+            may_fail: false,
+        })
+    };
+    let manifest = |tag: &str, layers: &[&str]| {
+        Step::PushManifest(PushManifest {
+            tag: tag.into(),
+            layers: layers.iter().map(ToString::to_string).collect(),
+        })
+    };
+    let pull = |tag: &str| Step::PullManifest(PullManifest { tag: tag.into() });
+    let blobs = |names: &[&str]| {
+        Step::PullBlobs(PullBlobs {
+            blobs: names.iter().map(ToString::to_string).collect(),
+        })
+    };
+    let tags = |names: &[&str]| {
+        Step::ListTags(ListTags {
+            expect: names.iter().map(ToString::to_string).collect(),
+        })
+    };
+    let phase = |run, steps: Vec<Step>| Phase {
+        run,
+        steps: steps
+            .into_iter()
+            .map(|step| unspanned(PhaseStep { via: None, step }))
+            .collect(),
+    };
+    let mut phases = vec![
+        phase(
+            PhaseRun::From,
+            vec![push("before"), manifest("before", &["before"])],
+        ),
+        phase(
+            PhaseRun::To,
+            vec![
+                pull("before"),
+                blobs(&["before"]),
+                push("after"),
+                manifest("after", &["before", "after"]),
+                tags(&["after", "before"]),
+            ],
+        ),
+    ];
+    if rollback {
+        phases.push(phase(
+            PhaseRun::From,
+            vec![
+                pull("before"),
+                pull("after"),
+                blobs(&["before", "after"]),
+                push("back"),
+                manifest("back", &["back"]),
+                tags(&["after", "back", "before"]),
+            ],
+        ));
+    }
+    phases
+}
+
+/// What a failed in-place cell's phase meant to the operator.
+pub fn in_place_phase_meaning(phase: &str, from: &str, to: &str) -> String {
+    match phase.split_whitespace().next() {
+        Some("1") => format!("phase 1: {from} writing with your config"),
+        Some("2") => format!("phase 2: {to} started in place on what {from} wrote"),
+        Some("3") => format!("phase 3: the rollback, {from} started again on what {to} wrote"),
+        _ => format!("phase {phase}"),
+    }
+}
+
 /// Reads the config and picks what to run. `token_kid` is how the user's
 /// token server names its key.
 pub fn plan(
@@ -235,6 +320,7 @@ pub fn plan(
     workload: Workload,
     token_kid: TokenKid,
     scenario_dir: &Path,
+    rollback: bool,
 ) -> Result<Plan, UpgradeError> {
     let file = config_file.display().to_string();
     let text = std::fs::read_to_string(config_file).map_err(|e| UpgradeError::Yaml {
@@ -286,14 +372,42 @@ pub fn plan(
             reference: None,
         })],
     };
-    let mut user = scenario::from_spec(config_file, spec)?;
-    user.user_storage = Some(UserStorage {
+    let in_place_spec = ScenarioFile {
+        id: "upgrade-check/in-place".into(),
+        title: format!(
+            "Your config ({file}) in place: written by the version you run, read and written by the target{}",
+            if rollback { ", then rolled back" } else { "" }
+        ),
+        upgrade: Some(UpgradeSection {
+            config: ConfigCarry::Carried,
+        }),
+        steps: Vec::new(),
+        phases: in_place_phases(rollback)
+            .into_iter()
+            .map(unspanned)
+            .collect(),
+        expectations: vec![unspanned(Expectation {
+            versions: None,
+            from: None,
+            to: None,
+            outcome: Outcome::Pass,
+            because: None,
+            reference: None,
+        })],
+        ..spec.clone()
+    };
+    let user_storage = UserStorage {
         names,
         azure: placeholders(&azure),
-    });
+    };
+    let mut user = scenario::from_spec(config_file, spec)?;
+    user.user_storage = Some(user_storage.clone());
+    let mut in_place = scenario::from_spec(config_file, in_place_spec)?;
+    in_place.user_storage = Some(user_storage);
     let related = related_scenarios(scenario_dir, mode, workload, token.as_ref(), token_kid)?;
     Ok(Plan {
         user,
+        in_place,
         related,
         redacted: redact(&azure),
         azure,

@@ -31,6 +31,8 @@ pub struct Verdict {
     pub redacted_azure: String,
     pub findings: Vec<KeyFinding>,
     pub rows: Vec<Row>,
+    /// Your config in place on `from -> to` (and back), when it ran.
+    pub in_place: Option<Cell>,
 }
 
 impl Verdict {
@@ -40,7 +42,11 @@ impl Verdict {
         i32::from(
             self.rows
                 .iter()
-                .any(|r| r.change() == Change::Regression || r.after.outcome.is_alarm()),
+                .any(|r| r.change() == Change::Regression || r.after.outcome.is_alarm())
+                || self
+                    .in_place
+                    .as_ref()
+                    .is_some_and(|c| c.outcome != Outcome::Pass),
         )
     }
 }
@@ -65,7 +71,18 @@ pub fn verdict_from(
         .collect();
     let mut key_findings = findings(from, &plan.azure, plan.token.as_ref());
     key_findings.extend(findings(to, &plan.azure, plan.token.as_ref()));
+    let in_place = report
+        .cell(
+            plan.in_place.id(),
+            &crate::report::UpgradePath {
+                from: from.tag().to_string(),
+                to: to.tag().to_string(),
+            }
+            .to_string(),
+        )
+        .cloned();
     Verdict {
+        in_place,
         from: from.tag().to_string(),
         to: to.tag().to_string(),
         config: config.display().to_string(),
@@ -87,10 +104,51 @@ fn known_fix(cell: &Cell) -> Option<&'static str> {
         && e.contains("identity: no call")
     {
         Some("v3.0.0 uses shared key for default_credentials (distribution/distribution#4618): move to v3.1.x, or use credentials.type client_secret")
+    } else if e.contains("InvalidBlobType") {
+        Some("v3.0.0 to v3.1.1 cannot overwrite the block blobs v3.0.0-alpha.1 and v3.1.2 write (distribution/distribution#4871): move to v3.1.2, whose driver converts them")
     } else if e.contains("no accountkey parameter provided") {
         Some("2.8 authenticates with accountkey only")
     } else {
         None
+    }
+}
+
+/// The in-place run: its outcome, and when it failed, the phase that
+/// failed in the operator's words and the evidence.
+fn render_in_place(out: &mut String, verdict: &Verdict, cell: &Cell) {
+    let phases = cell
+        .steps
+        .iter()
+        .filter_map(|s| s.phase.as_deref())
+        .filter_map(|p| p.split_whitespace().next())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let _ = writeln!(
+        out,
+        "\nIn place ({} writes; {} starts on the same storage with the same config{}): {}",
+        verdict.from,
+        verdict.to,
+        if phases > 2 {
+            format!("; then {} again (rollback)", verdict.from)
+        } else {
+            String::new()
+        },
+        cell.outcome
+    );
+    if cell.outcome == Outcome::Pass {
+        return;
+    }
+    if let Some(failed) = cell.steps.iter().find(|s| !s.ok) {
+        let phase = failed.phase.as_deref().unwrap_or("1");
+        let _ = writeln!(
+            out,
+            "  failed in {}",
+            super::in_place_phase_meaning(phase, &verdict.from, &verdict.to)
+        );
+    }
+    let _ = writeln!(out, "  evidence: {}", cell.evidence);
+    if let Some(fix) = known_fix(cell) {
+        let _ = writeln!(out, "  fix: {fix}");
     }
 }
 
@@ -145,6 +203,9 @@ pub fn render(verdict: &Verdict) -> String {
             }
         }
     }
+    if let Some(cell) = &verdict.in_place {
+        render_in_place(&mut out, verdict, cell);
+    }
     let verdict_line =
         match verdict.exit_code() {
             0 => format!(
@@ -153,8 +214,13 @@ pub fn render(verdict: &Verdict) -> String {
             ),
             _ => {
                 format!(
-            "\nVerdict: {} regression(s) moving from {} to {} (see evidence and fixes above).",
+            "\nVerdict: {} regression(s){} moving from {} to {} (see evidence and fixes above).",
             verdict.rows.iter().filter(|r| r.change() == Change::Regression).count(),
+            if verdict.in_place.as_ref().is_some_and(|c| c.outcome != Outcome::Pass) {
+                " and the in-place run failed"
+            } else {
+                ""
+            },
             verdict.from,
             verdict.to
         )
