@@ -99,3 +99,48 @@ fn bad_configs_are_one_line_and_exit_2() {
         assert!(err.starts_with("regmatrix: error: "), "{err}");
     }
 }
+
+#[test]
+fn in_place_names_the_phase_that_failed_and_the_fix() {
+    let (code, out, _) = check(&[
+        "--config",
+        "scenarios/examples/aks-workload-identity.yml",
+        "--from",
+        "v3.0.0-alpha.1",
+        "--to",
+        "v3.1.1",
+        "--workload",
+        "workload-identity",
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("In place (v3.0.0-alpha.1 writes; v3.1.1 starts on the same storage with the same config; then v3.0.0-alpha.1 again (rollback)): fail"),
+        "{out}"
+    );
+    assert!(
+        out.contains("failed in phase 2: v3.1.1 started in place on what v3.0.0-alpha.1 wrote"),
+        "{out}"
+    );
+    assert!(out.contains("InvalidBlobType"), "{out}");
+    assert!(out.contains("fix: v3.0.0 to v3.1.1 cannot overwrite"), "{out}");
+}
+
+#[test]
+fn in_place_without_rollback_runs_two_phases() {
+    let (code, out, _) = check(&[
+        "--config",
+        "scenarios/examples/aks-workload-identity.yml",
+        "--from",
+        "v3.1.1",
+        "--to",
+        "v3.1.2",
+        "--workload",
+        "workload-identity",
+        "--no-rollback",
+    ]);
+    assert!(
+        out.contains("In place (v3.1.1 writes; v3.1.2 starts on the same storage with the same config): pass"),
+        "{out}"
+    );
+    assert_eq!(code, Some(0), "{out}");
+}
