@@ -5,6 +5,8 @@
 //! detail panel, the area and outcome filters hide rows, and a screenshot is
 //! kept as `target/html-report-screenshot.png`.
 
+mod common;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -571,4 +573,95 @@ fn chromium_screenshot_is_kept_as_an_artifact() {
     let artifacts = artifact_dir();
     std::fs::write(artifacts.join("html-report-screenshot.png"), &png).unwrap();
     std::fs::write(artifacts.join("html-report.html"), html::render(&report)).unwrap();
+}
+
+/// A fragment value as the page's script writes it.
+fn fragment(text: &str) -> String {
+    fragment_value(text).replace(' ', "%20").replace('>', "%3E")
+}
+
+#[test]
+fn upgrade_cells_are_a_grid_of_their_own() {
+    let report = common::with_upgrade_cells(committed_report());
+    let page = html::render(&report);
+    let paths_at = page
+        .find("<table class=\"matrix\" id=\"paths\"")
+        .expect("a path grid");
+    let (versions, paths) = page.split_at(paths_at);
+    assert!(
+        !versions.contains("<tr data-scenario=\"upgrade/in-place\""),
+        "no upgrade row in the version grid"
+    );
+    assert_eq!(
+        versions.matches("<td class=\"cell ").count(),
+        (report.scenarios.len() - 1) * report.versions.len()
+    );
+    let paths = &paths[..paths.find("</table>").unwrap()];
+    assert_eq!(paths.matches("<td class=\"cell ").count(), 2);
+    assert!(
+        paths.contains("class=\"rollback\""),
+        "the way back is marked"
+    );
+}
+
+#[test]
+fn chromium_opens_a_path_cell_and_filters_to_its_path() {
+    let report = common::with_upgrade_cells(committed_report());
+    let rollback = report.paths[1].to_string();
+    let cell = report.cell("upgrade/in-place", &rollback).unwrap();
+    let (dir, url) = page_on_disk(&report);
+    let dom = dump_dom(
+        dir.path(),
+        &format!(
+            "{url}#version={}&open={}",
+            fragment(&rollback),
+            fragment(&format!("upgrade/in-place@{rollback}"))
+        ),
+    );
+    let panel = details_panel(&dom);
+    let escaped = dom_text(&rollback);
+    assert!(
+        panel.contains(&format!("data-version=\"{escaped}\"")),
+        "the panel shows another cell:\n{panel}"
+    );
+    for text in [
+        cell.evidence.as_str(),
+        cell.expected_because.as_deref().unwrap(),
+        "served by",
+        "rollback",
+    ] {
+        assert!(panel.contains(&dom_text(text)), "no {text:?} in\n{panel}");
+    }
+    for step in &cell.steps {
+        assert!(
+            panel.contains(&format!(
+                "<td class=\"phase\">{}</td><td class=\"served-by\"><code>{}</code></td>",
+                step.phase.as_deref().unwrap(),
+                step.served_by.as_deref().unwrap()
+            )),
+            "step {} has no phase and version:\n{panel}",
+            step.index + 1
+        );
+    }
+    assert!(
+        panel.contains("<a href=\"https://github.com/distribution/distribution/issues/4871\""),
+        "the reference is a link:\n{panel}"
+    );
+    // Only the rollback column is shown, so only the upgrade row stays.
+    for v in &report.versions {
+        let header = opening_tag(
+            &dom,
+            &format!("<th scope=\"col\" data-version=\"{}\"", v.tag),
+        );
+        assert!(header.contains("hidden"), "{}: {header}", v.tag);
+    }
+    let header = opening_tag(
+        &dom,
+        &format!("<th scope=\"col\" data-version=\"{escaped}\""),
+    );
+    assert!(!header.contains("hidden"), "{header}");
+    assert!(
+        dom.contains(&format!("1 of {} scenarios shown", report.scenarios.len())),
+        "the count follows the filter"
+    );
 }
