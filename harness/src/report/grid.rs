@@ -107,7 +107,9 @@ pub fn grids(report: &MatrixReport) -> Vec<Grid<'_>> {
             version_line: Some(&v.version_line),
         })
         .collect();
-    if !version_rows.is_empty() && !(has_path_cells && version_columns.is_empty()) {
+    // No single-version scenario, or no version with a cell of one: no grid.
+    let nothing_to_show = version_rows.is_empty() || (has_path_cells && version_columns.is_empty());
+    if !nothing_to_show {
         out.push(Grid {
             kind: GridKind::Versions,
             rows: ordered(report, version_rows, &version_columns),
