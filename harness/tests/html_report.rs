@@ -97,12 +97,25 @@ fn page_fetches_nothing_and_names_every_scenario_on_every_version() {
         "@import",
         "url(",
         " src=",
-        "href=\"http",
         "xmlns",
     ] {
         assert!(
             !lower.contains(forbidden),
             "the page must load nothing, but it contains {forbidden:?}"
+        );
+    }
+    // Links to upstream issues and code are navigation, not fetches: only
+    // anchors to http(s) that hand nothing to the target.
+    for (at, _) in lower.match_indices("href=") {
+        let start = page[..at].rfind('<').unwrap();
+        let tag = &page[start..at + page[at..].find('>').unwrap()];
+        assert!(
+            tag.starts_with("<a href=\"https://") || tag.starts_with("<a href=\"http://"),
+            "only anchors link, and only to http(s): {tag}"
+        );
+        assert!(
+            tag.ends_with(" rel=\"noopener noreferrer\""),
+            "a link hands nothing to its target: {tag}"
         );
     }
     assert!(

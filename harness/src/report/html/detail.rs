@@ -97,7 +97,7 @@ fn detail(report: &MatrixReport, scenario: &ScenarioInfo, cell: &Cell, id: &str)
     if let Some(because) = &cell.expected_because {
         out.push_str(&format!(
             "<dt>because</dt><dd class=\"because\">{}</dd>",
-            escape(because)
+            reference_html(because)
         ));
     }
     if let Some(reference) = &cell.expected_reference {
@@ -353,18 +353,89 @@ fn bytes(n: u64) -> String {
     }
 }
 
-/// A scenario's reference: a link when it is an http(s) URL (escaped, and
-/// opened without handing the page to the target), else plain text.
+/// A scenario's reference or reason as HTML: escaped text in which every
+/// http(s) URL and every GitHub issue or pull request written `owner/repo#N`
+/// (`distribution/distribution#4618`) is a link, opened without handing the
+/// page to the target. Nothing else becomes markup.
 pub(super) fn reference_html(reference: &str) -> String {
-    let url = reference.trim();
-    let is_link = (url.starts_with("https://") || url.starts_with("http://"))
-        && !url.contains(char::is_whitespace);
-    if is_link {
-        format!(
-            "<a href=\"{0}\" rel=\"noopener noreferrer\">{0}</a>",
-            escape(url)
-        )
-    } else {
-        escape(reference)
+    let mut out = String::with_capacity(reference.len() + 64);
+    let mut text_start = 0;
+    let mut at = 0;
+    while at < reference.len() {
+        let rest = &reference[at..];
+        let boundary = reference[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_name_char(c) && c != '/');
+        let found = if boundary {
+            url_at(rest)
+                .map(|url| (url.len(), url.to_string()))
+                .or_else(|| {
+                    issue_at(rest).map(|(len, owner, repo, number)| {
+                        (
+                            len,
+                            format!("https://github.com/{owner}/{repo}/issues/{number}"),
+                        )
+                    })
+                })
+        } else {
+            None
+        };
+        match found {
+            Some((len, href)) => {
+                out.push_str(&escape(&reference[text_start..at]));
+                out.push_str(&format!(
+                    "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
+                    escape(&href),
+                    escape(&rest[..len])
+                ));
+                at += len;
+                text_start = at;
+            }
+            None => at += rest.chars().next().map_or(1, char::len_utf8),
+        }
     }
+    out.push_str(&escape(&reference[text_start..]));
+    out
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// An http(s) URL at the start of `text`: up to whitespace, a quote or an
+/// angle bracket, without trailing punctuation.
+fn url_at(text: &str) -> Option<&str> {
+    if !(text.starts_with("https://") || text.starts_with("http://")) {
+        return None;
+    }
+    let end = text
+        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+        .unwrap_or(text.len());
+    let url = text[..end].trim_end_matches(['.', ',', ';', ':', ')', ']', '!', '?']);
+    (url.len() > "https://".len()).then_some(url)
+}
+
+/// `owner/repo#123` at the start of `text`: its length and parts.
+fn issue_at(text: &str) -> Option<(usize, &str, &str, &str)> {
+    let owner_len = text.find(|c: char| !is_name_char(c))?;
+    let owner = &text[..owner_len];
+    let rest = text[owner_len..].strip_prefix('/')?;
+    let repo_len = rest.find(|c: char| !is_name_char(c))?;
+    let repo = &rest[..repo_len];
+    let rest = rest[repo_len..].strip_prefix('#')?;
+    let number_len = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let number = &rest[..number_len];
+    let usable = |part: &str| !part.is_empty() && !part.starts_with('.');
+    if !(usable(owner) && usable(repo)) || number.is_empty() {
+        return None;
+    }
+    Some((
+        owner_len + 1 + repo_len + 1 + number_len,
+        owner,
+        repo,
+        number,
+    ))
 }

@@ -60,6 +60,37 @@ fn a_reference_is_a_link_only_when_it_is_an_http_url() {
     );
 }
 
+#[test]
+fn urls_and_github_issues_inside_a_reference_become_links() {
+    assert_eq!(
+        reference_html("distribution/distribution#4618 (regression from #4576): see https://example.test/a?b=1&c=2."),
+        "<a href=\"https://github.com/distribution/distribution/issues/4618\" rel=\"noopener noreferrer\">distribution/distribution#4618</a> \
+         (regression from #4576): see <a href=\"https://example.test/a?b=1&amp;c=2\" rel=\"noopener noreferrer\">https://example.test/a?b=1&amp;c=2</a>."
+    );
+    // Not an issue: a path, a bare number, a dotfile owner, a longer path.
+    for text in [
+        "registry/auth/token/token.go",
+        "see #4576",
+        "./repo#1",
+        "a/b/c#1",
+        "x/y#",
+        "https://",
+    ] {
+        assert!(
+            !reference_html(text).contains("<a"),
+            "{text}: {}",
+            reference_html(text)
+        );
+    }
+    // Markup around a link stays text.
+    let html = reference_html("<b>https://x.test/p</b> o/r#1<i>");
+    assert_eq!(
+        html,
+        "&lt;b&gt;<a href=\"https://x.test/p\" rel=\"noopener noreferrer\">https://x.test/p</a>&lt;/b&gt; \
+         <a href=\"https://github.com/o/r/issues/1\" rel=\"noopener noreferrer\">o/r#1</a>&lt;i&gt;"
+    );
+}
+
 mod grids {
     use super::super::render;
     use crate::report::fixtures::{cell, path_cell, report};
