@@ -280,18 +280,18 @@ fn upgrade_paths_are_suites_after_the_versions() {
         .map(|s| s.attribute("name").unwrap())
         .collect();
     assert_eq!(names, report.columns(), "versions, then paths, in order");
-    for path in &report.paths {
+    for path in &report.paths[report.paths.len() - 2..] {
         let name = path.to_string();
         let suite = suites
             .iter()
             .find(|s| s.attribute("name") == Some(name.as_str()))
             .unwrap();
-        let cases = elements(*suite, "testcase");
-        assert_eq!(cases.len(), 1, "{name}");
-        assert_eq!(
-            cases[0].attribute("name"),
-            Some(format!("upgrade/in-place on {name}").as_str())
-        );
+        let case_name = format!("upgrade/in-place on {name}");
+        let cases: Vec<_> = elements(*suite, "testcase")
+            .into_iter()
+            .filter(|c| c.attribute("name") == Some(case_name.as_str()))
+            .collect();
+        assert_eq!(cases.len(), 1, "{case_name}");
         assert_eq!(cases[0].attribute("classname"), Some("upgrade"));
         let property = |key: &str| {
             suite
@@ -310,7 +310,7 @@ fn upgrade_paths_are_suites_after_the_versions() {
             })
         );
     }
-    let rollback = report.paths[1].to_string();
+    let rollback = report.paths.last().unwrap().to_string();
     let case = doc
         .descendants()
         .find(|n| n.attribute("name") == Some(format!("upgrade/in-place on {rollback}").as_str()))

@@ -99,9 +99,10 @@ pub fn one_line_error(output: &std::process::Output) -> String {
 }
 
 /// `report` (the committed matrix) with an upgrade scenario on two paths,
-/// oldest to newest version and back (a rollback): `pass`, then an
-/// unexpected `fail` whose steps say their phase and serving version. Made
-/// from the report's first cell, so it works whatever the report holds.
+/// oldest to newest version and back (a rollback, the last path listed):
+/// `pass`, then an unexpected `fail` whose steps say their phase and serving
+/// version. Made from the report's first cell, so it works whatever the
+/// report holds (upgrade cells of its own included).
 pub fn with_upgrade_cells(
     mut report: regmatrix::report::MatrixReport,
 ) -> regmatrix::report::MatrixReport {
@@ -138,7 +139,11 @@ pub fn with_upgrade_cells(
         }
         report.cells.push(cell);
     }
-    report.paths = paths.to_vec();
+    for path in paths {
+        if !report.paths.contains(&path) {
+            report.paths.push(path);
+        }
+    }
     report.scenarios.push(ScenarioInfo {
         id: "upgrade/in-place".into(),
         title: "in place".into(),
