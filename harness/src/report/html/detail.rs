@@ -97,7 +97,7 @@ fn detail(report: &MatrixReport, scenario: &ScenarioInfo, cell: &Cell, id: &str)
     if let Some(because) = &cell.expected_because {
         out.push_str(&format!(
             "<dt>because</dt><dd class=\"because\">{}</dd>",
-            reference_html(because)
+            escape(because)
         ));
     }
     if let Some(reference) = &cell.expected_reference {
@@ -353,7 +353,7 @@ fn bytes(n: u64) -> String {
     }
 }
 
-/// A scenario's reference or reason as HTML: escaped text in which every
+/// A scenario's reference as HTML: escaped text in which every
 /// http(s) URL and every GitHub issue or pull request written `owner/repo#N`
 /// (`distribution/distribution#4618`) is a link, opened without handing the
 /// page to the target. Nothing else becomes markup.
