@@ -1,13 +1,14 @@
 //! `regmatrix token inspect`: what a registry token's header and claims look
 //! like to a verifier, and, from a matrix report, which registry versions
-//! accept that shape and why.
+//! accept that shape and why. Cells print as `Cell::reading` labels them:
+//! an attack a version refused reads `refused`, one it let in `accepted`.
 
 use std::fmt::Write as _;
 
 use regmatrix_mocks::jose::CompactJws;
 
 use crate::kid::KidForm;
-use crate::report::{MatrixReport, Outcome};
+use crate::report::{reading, MatrixReport, Tone};
 
 #[derive(Debug, thiserror::Error)]
 #[error("not a JWT: {0}")]
@@ -142,12 +143,24 @@ pub fn render(shape: &TokenShape, report: Option<&MatrixReport>) -> String {
         let _ = writeln!(out, "\n{id}:");
         for version in &report.versions {
             match report.cell(id, &version.tag) {
-                Some(cell) if cell.outcome == Outcome::Pass => {
-                    let _ = writeln!(out, "  {}: pass", version.tag);
+                Some(cell) if cell.reading().tone == Tone::Good => {
+                    let _ = writeln!(out, "  {}: {}", version.tag, cell.reading().label);
                 }
                 Some(cell) => {
+                    let r = cell.reading();
                     let why: String = cell.evidence.chars().take(240).collect();
-                    let _ = writeln!(out, "  {}: {}: {why}", version.tag, cell.outcome);
+                    let expectation = if r.as_expected() {
+                        "as expected".to_string()
+                    } else {
+                        format!("expected {}", r.expected_label)
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  {}: {}, {expectation} ({}): {why}",
+                        version.tag,
+                        r.label,
+                        reading::meaning(cell.outcome, cell.refusal),
+                    );
                 }
                 None => {
                     let _ = writeln!(out, "  {}: not in this report", version.tag);
@@ -209,5 +222,41 @@ mod tests {
             vec!["auth/attack-alg-none", "auth/no-kid-no-x5c"]
         );
         assert!(inspect("garbage").is_err());
+    }
+
+    #[test]
+    fn a_refused_attack_reads_refused_and_an_accepted_one_accepted() {
+        use crate::report::fixtures::{cell, report};
+        use crate::report::Outcome;
+        let attack = |version: &str, outcome: Outcome, expected: Outcome| {
+            let mut c = cell("auth/attack-alg-none", version, outcome);
+            c.refusal = true;
+            c.expected = expected;
+            c
+        };
+        let matrix = report(vec![
+            attack("v2.8.3", Outcome::Pass, Outcome::Pass),
+            attack("v3.0.0-alpha.1", Outcome::Security, Outcome::Security),
+            attack("v3.0.0", Outcome::Security, Outcome::Pass),
+        ]);
+        let shape = inspect(&token(r#"{"alg":"none"}"#, r#"{"aud":"a"}"#)).unwrap();
+        let text = render(&shape, Some(&matrix));
+        assert!(
+            text.contains("auth/attack-alg-none:\n  v2.8.3: refused\n"),
+            "{text}"
+        );
+        assert!(!text.contains("v2.8.3: pass"), "{text}");
+        assert!(
+            text.contains(
+                "  v3.0.0-alpha.1: accepted, as expected (accepted a token it must refuse): "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  v3.0.0: accepted, expected refused (accepted a token it must refuse): "
+            ),
+            "{text}"
+        );
     }
 }

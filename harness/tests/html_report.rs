@@ -5,6 +5,8 @@
 //! detail panel, the area and outcome filters hide rows, and a screenshot is
 //! kept as `target/html-report-screenshot.png`.
 
+mod common;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -95,12 +97,25 @@ fn page_fetches_nothing_and_names_every_scenario_on_every_version() {
         "@import",
         "url(",
         " src=",
-        "href=\"http",
         "xmlns",
     ] {
         assert!(
             !lower.contains(forbidden),
             "the page must load nothing, but it contains {forbidden:?}"
+        );
+    }
+    // Links to upstream issues and code are navigation, not fetches: only
+    // anchors to http(s) that hand nothing to the target.
+    for (at, _) in lower.match_indices("href=") {
+        let start = page[..at].rfind('<').unwrap();
+        let tag = &page[start..at + page[at..].find('>').unwrap()];
+        assert!(
+            tag.starts_with("<a href=\"https://") || tag.starts_with("<a href=\"http://"),
+            "only anchors link, and only to http(s): {tag}"
+        );
+        assert!(
+            tag.ends_with(" rel=\"noopener noreferrer\""),
+            "a link hands nothing to its target: {tag}"
         );
     }
     assert!(
@@ -119,8 +134,8 @@ fn page_fetches_nothing_and_names_every_scenario_on_every_version() {
     }
     assert_eq!(
         page.matches("<td class=\"cell ").count(),
-        report.scenarios.len() * report.versions.len(),
-        "one cell per scenario and version"
+        report.cells.len(),
+        "one cell per scenario and column"
     );
     let cell = &report.cells[0];
     let area = cell.scenario.split_once('/').unwrap().0;
@@ -174,21 +189,28 @@ fn report_text_is_escaped_wherever_it_lands() {
 #[test]
 fn security_rows_lead_then_unexpected_rows() {
     let mut report = committed_report();
+    // The version grid's rows: scenarios with a single-version cell.
+    let single = |report: &MatrixReport, id: &str| {
+        report
+            .cells
+            .iter()
+            .any(|c| c.scenario == id && c.path.is_none())
+    };
     // Make the last scenario that neither alarms nor surprises surprise us.
-    let surprise = report
-        .scenarios
-        .iter()
-        .rev()
-        .find(|s| {
-            report
-                .cells
-                .iter()
-                .filter(|c| c.scenario == s.id)
-                .all(|c| c.as_expected() && c.outcome != Outcome::Security)
-        })
-        .expect("a scenario whose cells are all as expected")
-        .id
-        .clone();
+    let surprise =
+        report
+            .scenarios
+            .iter()
+            .rev()
+            .filter(|s| single(&report, &s.id))
+            .find(|s| {
+                report.cells.iter().filter(|c| c.scenario == s.id).all(|c| {
+                    c.as_expected() && !c.outcome.is_alarm() && c.outcome != Outcome::Error
+                })
+            })
+            .expect("a scenario whose cells are all as expected")
+            .id
+            .clone();
     let cell: &mut Cell = report
         .cells
         .iter_mut()
@@ -199,21 +221,31 @@ fn security_rows_lead_then_unexpected_rows() {
     } else {
         Outcome::Pass
     };
+    // Alarms (security, data-loss), then harness errors and surprises.
     let group = |id: &str| {
         let mut cells = report.cells.iter().filter(|c| c.scenario == id);
-        if cells.clone().any(|c| c.outcome == Outcome::Security) {
+        if cells.clone().any(|c| c.outcome.is_alarm()) {
             0
-        } else if cells.any(|c| !c.as_expected()) {
+        } else if cells.any(|c| !c.as_expected() || c.outcome == Outcome::Error) {
             1
         } else {
             2
         }
     };
-    let mut expected: Vec<String> = report.scenarios.iter().map(|s| s.id.clone()).collect();
+    let mut expected: Vec<String> = report
+        .scenarios
+        .iter()
+        .filter(|s| single(&report, &s.id))
+        .map(|s| s.id.clone())
+        .collect();
     expected.sort_by_key(|id| group(id));
 
     let page = html::render(&report);
-    let rows = row_order(&page);
+    let version_grid = page
+        .split("<table class=\"matrix\" id=\"paths\"")
+        .next()
+        .unwrap();
+    let rows = row_order(version_grid);
     assert_eq!(
         rows, expected,
         "security rows, then unexpected, then the rest"
@@ -571,4 +603,101 @@ fn chromium_screenshot_is_kept_as_an_artifact() {
     let artifacts = artifact_dir();
     std::fs::write(artifacts.join("html-report-screenshot.png"), &png).unwrap();
     std::fs::write(artifacts.join("html-report.html"), html::render(&report)).unwrap();
+}
+
+/// A fragment value as the page's script writes it.
+fn fragment(text: &str) -> String {
+    fragment_value(text).replace(' ', "%20").replace('>', "%3E")
+}
+
+#[test]
+fn upgrade_cells_are_a_grid_of_their_own() {
+    let report = common::with_upgrade_cells(committed_report());
+    let page = html::render(&report);
+    let paths_at = page
+        .find("<table class=\"matrix\" id=\"paths\"")
+        .expect("a path grid");
+    let (versions, paths) = page.split_at(paths_at);
+    assert!(
+        !versions.contains("<tr data-scenario=\"upgrade/in-place\""),
+        "no upgrade row in the version grid"
+    );
+    let upgrade_cells = report.cells.iter().filter(|c| c.path.is_some()).count();
+    assert_eq!(
+        versions.matches("<td class=\"cell ").count(),
+        report.cells.len() - upgrade_cells,
+        "every single-version cell in the version grid"
+    );
+    let paths = &paths[..paths.find("</table>").unwrap()];
+    assert_eq!(
+        paths.matches("<td class=\"cell ").count(),
+        upgrade_cells,
+        "every upgrade cell in the path grid"
+    );
+    assert!(
+        paths.contains("class=\"rollback\""),
+        "the way back is marked"
+    );
+}
+
+#[test]
+fn chromium_opens_a_path_cell_and_filters_to_its_path() {
+    let report = common::with_upgrade_cells(committed_report());
+    let rollback = report.paths.last().unwrap().to_string();
+    let cell = report.cell("upgrade/in-place", &rollback).unwrap();
+    let (dir, url) = page_on_disk(&report);
+    let dom = dump_dom(
+        dir.path(),
+        &format!(
+            "{url}#version={}&open={}",
+            fragment(&rollback),
+            fragment(&format!("upgrade/in-place@{rollback}"))
+        ),
+    );
+    let panel = details_panel(&dom);
+    let escaped = dom_text(&rollback);
+    assert!(
+        panel.contains(&format!("data-version=\"{escaped}\"")),
+        "the panel shows another cell:\n{panel}"
+    );
+    for text in [
+        cell.evidence.as_str(),
+        cell.expected_because.as_deref().unwrap(),
+        "served by",
+        "rollback",
+    ] {
+        assert!(panel.contains(&dom_text(text)), "no {text:?} in\n{panel}");
+    }
+    for step in &cell.steps {
+        assert!(
+            panel.contains(&format!(
+                "<td class=\"phase\">{}</td><td class=\"served-by\"><code>{}</code></td>",
+                step.phase.as_deref().unwrap(),
+                step.served_by.as_deref().unwrap()
+            )),
+            "step {} has no phase and version:\n{panel}",
+            step.index + 1
+        );
+    }
+    assert!(
+        panel.contains("<a href=\"https://github.com/distribution/distribution/issues/4871\""),
+        "the reference is a link:\n{panel}"
+    );
+    // Only the rollback column is shown, so only the upgrade row stays.
+    for v in &report.versions {
+        let header = opening_tag(
+            &dom,
+            &format!("<th scope=\"col\" data-version=\"{}\"", v.tag),
+        );
+        assert!(header.contains("hidden"), "{}: {header}", v.tag);
+    }
+    let header = opening_tag(
+        &dom,
+        &format!("<th scope=\"col\" data-version=\"{escaped}\""),
+    );
+    assert!(!header.contains("hidden"), "{header}");
+    assert!(
+        dom.contains(&format!("1 of {} scenarios shown", report.scenarios.len())),
+        "the count follows the filter"
+    );
 }

@@ -1,7 +1,8 @@
 //! The committed `reports/matrix.json` as JUnit XML, read back with a real
 //! XML parser the way a CI server reads it: one testcase per cell, security
 //! findings and surprises as failures, unsupported cells skipped, and suite
-//! counts that add up. Independent of which cells the current report holds,
+//! counts that add up; with upgrade cells added, one suite per path after
+//! the versions. Independent of which cells the current report holds,
 //! except for the one known security finding (embedded jwk on alpha.1).
 
 mod common;
@@ -74,8 +75,11 @@ fn every_cell_is_one_testcase_in_its_versions_suite() {
         .iter()
         .map(|s| s.attribute("name").unwrap())
         .collect();
-    let tags: Vec<&str> = report.versions.iter().map(|v| v.tag.as_str()).collect();
-    assert_eq!(names, tags, "one suite per version, in report order");
+    assert_eq!(
+        names,
+        report.columns(),
+        "one suite per version, then per upgrade path, in report order"
+    );
 
     let mut seen = 0;
     for cell in &report.cells {
@@ -125,9 +129,10 @@ fn the_expected_security_finding_is_a_failure_with_its_evidence() {
     let failure = result(case).expect("a security cell has a result");
     assert_eq!(failure.tag_name().name(), "failure");
     assert_eq!(failure.attribute("type"), Some("security"));
+    // The message reads as people read the cell: `security` is `accepted`.
     assert_eq!(
         failure.attribute("message").unwrap(),
-        format!("security, expected security: {}", cell.evidence)
+        format!("accepted, expected accepted: {}", cell.evidence)
     );
     let body = failure.text().unwrap();
     assert!(body.contains(&format!("evidence: {}", cell.evidence)));
@@ -262,4 +267,53 @@ fn hostile_evidence_survives_a_real_parser() {
     let body = failure.text().unwrap();
     assert!(body.contains(&format!("because: because {clean}")));
     assert!(body.contains(&format!("msg=\"{clean}\"")));
+}
+
+#[test]
+fn upgrade_paths_are_suites_after_the_versions() {
+    let report = common::with_upgrade_cells(committed_report());
+    let xml = junit::render(&report);
+    let doc = Document::parse(&xml).expect("well-formed with paths");
+    let suites = elements(doc.root_element(), "testsuite");
+    let names: Vec<&str> = suites
+        .iter()
+        .map(|s| s.attribute("name").unwrap())
+        .collect();
+    assert_eq!(names, report.columns(), "versions, then paths, in order");
+    for path in &report.paths[report.paths.len() - 2..] {
+        let name = path.to_string();
+        let suite = suites
+            .iter()
+            .find(|s| s.attribute("name") == Some(name.as_str()))
+            .unwrap();
+        let case_name = format!("upgrade/in-place on {name}");
+        let cases: Vec<_> = elements(*suite, "testcase")
+            .into_iter()
+            .filter(|c| c.attribute("name") == Some(case_name.as_str()))
+            .collect();
+        assert_eq!(cases.len(), 1, "{case_name}");
+        assert_eq!(cases[0].attribute("classname"), Some("upgrade"));
+        let property = |key: &str| {
+            suite
+                .descendants()
+                .find(|n| n.attribute("name") == Some(key))
+                .and_then(|n| n.attribute("value"))
+        };
+        assert_eq!(property("from"), Some(path.from.as_str()));
+        assert_eq!(property("to"), Some(path.to.as_str()));
+        assert_eq!(
+            property("rollback"),
+            Some(if report.is_rollback(path) {
+                "true"
+            } else {
+                "false"
+            })
+        );
+    }
+    let rollback = report.paths.last().unwrap().to_string();
+    let case = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some(format!("upgrade/in-place on {rollback}").as_str()))
+        .unwrap();
+    assert_eq!(result(case).unwrap().tag_name().name(), "failure");
 }

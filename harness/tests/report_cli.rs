@@ -1,5 +1,6 @@
 //! The CI-facing report commands on real runs: a matrix split into shards
-//! and merged back, a baseline comparison, and a repeated cell.
+//! and merged back, a baseline comparison, and a repeated cell; and, on
+//! shards written here, merge and diff with upgrade-path cells.
 
 mod common;
 
@@ -187,4 +188,102 @@ fn a_short_soak_reports_operations_faults_and_no_violation() {
     let stderr = String::from_utf8(bad.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("unknown fault profile"), "{stderr}");
+}
+
+/// `report merge` and `report diff` on shards that hold upgrade cells,
+/// written here from the committed report (no matrix runs).
+#[test]
+fn merge_and_diff_key_upgrade_cells_by_their_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut full =
+        common::with_upgrade_cells(read(&common::repo_root().join("reports/matrix.json")));
+    // Shards this regmatrix wrote, whatever schema the committed report has.
+    full.schema_version = regmatrix::report::SCHEMA_VERSION;
+    let mut files = Vec::new();
+    for index in [1usize, 2] {
+        let mut shard = full.clone();
+        shard.cells = full
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == index - 1)
+            .map(|(_, c)| c.clone())
+            .collect();
+        shard.shard = Some(regmatrix::report::ShardInfo { index, count: 2 });
+        let path = dir.path().join(format!("shard-{index}.json"));
+        std::fs::write(&path, serde_json::to_string(&shard).unwrap()).unwrap();
+        files.push(path);
+    }
+    let out = dir.path().join("merged");
+    // Shards given in the other order still give the run's column order.
+    let merged = run(&[
+        "report",
+        "merge",
+        files[1].to_str().unwrap(),
+        files[0].to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(merged.status.code(), Some(full.exit_code()), "{merged:?}");
+    let report = read(&out.join("matrix.json"));
+    assert_eq!(report.paths, full.paths);
+    assert_eq!(report.cells.len(), full.cells.len());
+    let rollback = full.paths.last().unwrap().to_string();
+    assert_eq!(
+        report
+            .cell("upgrade/in-place", &rollback)
+            .map(|c| c.outcome),
+        Some(Outcome::Fail)
+    );
+    let stdout = String::from_utf8(merged.stdout).unwrap();
+    assert!(
+        stdout.contains("upgrade paths (from -> to):\n"),
+        "the terminal table has the path grid: {stdout}"
+    );
+    let markdown = std::fs::read_to_string(out.join("matrix.md")).unwrap();
+    assert!(markdown.contains("## Upgrade paths"), "{markdown}");
+    assert!(
+        markdown.contains(&format!("{rollback} (rollback)")),
+        "{markdown}"
+    );
+
+    // The same path cell in two shards overlaps.
+    let overlap = run(&[
+        "report",
+        "merge",
+        files[0].to_str().unwrap(),
+        files[0].to_str().unwrap(),
+    ]);
+    assert_eq!(overlap.status.code(), Some(2));
+    assert!(String::from_utf8(overlap.stderr)
+        .unwrap()
+        .contains("shards overlap"));
+
+    // A baseline where the rollback passed makes today's fail a regression.
+    let mut baseline = report.clone();
+    for cell in &mut baseline.cells {
+        if cell.column() == rollback {
+            cell.outcome = Outcome::Pass;
+        }
+    }
+    let baseline_path = dir.path().join("baseline.json");
+    std::fs::write(&baseline_path, serde_json::to_string(&baseline).unwrap()).unwrap();
+    let diff = run(&[
+        "report",
+        "diff",
+        baseline_path.to_str().unwrap(),
+        out.join("matrix.json").to_str().unwrap(),
+    ]);
+    assert_eq!(diff.status.code(), Some(1), "{diff:?}");
+    let text = String::from_utf8(diff.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "| **regression** | `upgrade/in-place` | `{rollback}` | pass | fail |"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 regression(s), 0 fixed, 0 new, 0 removed"),
+        "{text}"
+    );
 }

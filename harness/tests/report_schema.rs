@@ -243,7 +243,6 @@ fn synthetic_report() -> MatrixReport {
     }];
 
     // An upgrade cell: a path instead of a version.
-    let mut fail = fail;
     fail.version = None;
     fail.path = Some(regmatrix::report::UpgradePath {
         from: "v3.0.0".into(),

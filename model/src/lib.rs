@@ -6,11 +6,14 @@
 //! engine fills it, renderers and comparisons only read it, so a peer tool
 //! can read a matrix with this crate and nothing else. `SCHEMA_VERSION`
 //! changes whenever a field changes meaning or goes away; adding fields does
-//! not. `units` holds the one text grammar for sizes and durations, which
+//! not. `reading` says how a cell reads to a person (`refused`, `accepted`)
+//! and the tone that colours it; every renderer reads cells through it.
+//! `units` holds the one text grammar for sizes and durations, which
 //! the scenario files, the CLI flags and the fault rules all read.
 
 mod matrix;
 mod outcome;
+pub mod reading;
 mod step;
 pub mod units;
 
@@ -19,4 +22,5 @@ pub use matrix::{
     ShardInfo, TrafficSummary, UpgradePath, VersionInfo, PATH_SEPARATOR, SCHEMA_VERSION,
 };
 pub use outcome::Outcome;
+pub use reading::{Reading, Tone};
 pub use step::{ExchangeRecord, RegistryErrorCode, RegistryErrorRecord, StepObservation};

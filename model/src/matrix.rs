@@ -222,6 +222,17 @@ impl MatrixReport {
             .collect()
     }
 
+    /// Whether `path` runs from a newer version to an older one: by the
+    /// order of `versions` (oldest first) when both tags are listed there,
+    /// else by the tags' numbers (`v3.0.0-alpha.1` < `v3.0.0` < `v3.1.1`).
+    pub fn is_rollback(&self, path: &UpgradePath) -> bool {
+        let at = |tag: &str| self.versions.iter().position(|v| v.tag == tag);
+        match (at(&path.from), at(&path.to)) {
+            (Some(from), Some(to)) => from > to,
+            _ => compare_tags(&path.from, &path.to) == std::cmp::Ordering::Greater,
+        }
+    }
+
     /// 0: every outcome as expected; 1: an unexpected outcome or any
     /// `security` or `data-loss` outcome (even an expected one); 2: a harness error.
     pub fn exit_code(&self) -> i32 {
@@ -236,5 +247,108 @@ impl MatrixReport {
         } else {
             0
         }
+    }
+}
+
+/// Orders release tags by their numbers: `v3.0.0-alpha.1` < `v3.0.0` <
+/// `v3.1.1` < `v3.10.0`. A prerelease sorts before its release, and its
+/// dot-separated parts compare as numbers where both are numbers.
+fn compare_tags(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parts(text: &str) -> Vec<Result<u64, &str>> {
+        text.split('.')
+            .map(|p| p.parse::<u64>().map_err(|_| p))
+            .collect()
+    }
+    let split = |tag: &str| -> (String, Option<String>) {
+        let tag = tag.trim_start_matches('v');
+        match tag.split_once('-') {
+            Some((release, pre)) => (release.to_string(), Some(pre.to_string())),
+            None => (tag.to_string(), None),
+        }
+    };
+    let (a_release, a_pre) = split(a);
+    let (b_release, b_pre) = split(b);
+    parts(&a_release)
+        .cmp(&parts(&b_release))
+        .then_with(|| match (&a_pre, &b_pre) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (Some(a), Some(b)) => parts(a).cmp(&parts(b)),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(tags: &[&str]) -> MatrixReport {
+        MatrixReport {
+            schema_version: SCHEMA_VERSION,
+            generated_at: String::new(),
+            harness_version: String::new(),
+            versions: tags
+                .iter()
+                .map(|t| VersionInfo {
+                    tag: t.to_string(),
+                    version_line: String::new(),
+                })
+                .collect(),
+            paths: Vec::new(),
+            scenarios: Vec::new(),
+            cells: Vec::new(),
+            run: RunStats::default(),
+            shard: None,
+        }
+    }
+
+    fn path(from: &str, to: &str) -> UpgradePath {
+        UpgradePath {
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    #[test]
+    fn a_rollback_goes_from_a_later_listed_version_to_an_earlier_one() {
+        let r = report(&["v2.8.3", "v3.0.0-alpha.1", "v3.0.0", "v3.1.1"]);
+        assert!(!r.is_rollback(&path("v3.0.0", "v3.1.1")));
+        assert!(r.is_rollback(&path("v3.1.1", "v3.0.0")));
+        assert!(!r.is_rollback(&path("v3.0.0-alpha.1", "v3.0.0")));
+        assert!(r.is_rollback(&path("v3.0.0", "v3.0.0-alpha.1")));
+        // The listed order wins over the numbers.
+        let odd = report(&["v9.0.0", "v1.0.0"]);
+        assert!(!odd.is_rollback(&path("v9.0.0", "v1.0.0")));
+    }
+
+    #[test]
+    fn unlisted_tags_compare_by_their_numbers() {
+        let r = report(&[]);
+        assert!(r.is_rollback(&path("v3.1.1", "v3.0.0")));
+        assert!(!r.is_rollback(&path("v3.0.0", "v3.1.1")));
+        assert!(r.is_rollback(&path("v3.10.0", "v3.9.0")));
+        assert!(r.is_rollback(&path("v3.0.0", "v3.0.0-alpha.1")));
+        assert!(!r.is_rollback(&path("v3.0.0-alpha.1", "v3.0.0")));
+        assert!(r.is_rollback(&path("v3.0.0-alpha.10", "v3.0.0-alpha.2")));
+        assert!(!r.is_rollback(&path("v3.0.0", "v3.0.0")));
+    }
+
+    #[test]
+    fn a_cell_sits_in_its_version_or_its_path() {
+        let mut cell: Cell = serde_json::from_value(serde_json::json!({
+            "scenario": "upgrade/in-place",
+            "path": {"from": "v3.0.0", "to": "v3.1.1"},
+            "outcome": "pass",
+            "expected": "pass",
+            "evidence": "ok",
+            "duration_ms": 1
+        }))
+        .unwrap();
+        assert_eq!(cell.column(), "v3.0.0 -> v3.1.1");
+        assert_eq!(cell.column_option(), "--upgrades v3.0.0:v3.1.1");
+        cell.path = None;
+        cell.version = Some("v3.1.1".into());
+        assert_eq!(cell.column(), "v3.1.1");
+        assert_eq!(cell.column_option(), "--versions v3.1.1");
     }
 }

@@ -1,13 +1,15 @@
-//! Comparing two matrix reports cell by cell: what regressed, what was
-//! fixed, what is new or gone. The nightly job compares against the previous
-//! night; `regmatrix report diff` compares any two runs.
+//! Comparing two matrix reports cell by cell, keyed by scenario and column
+//! (a version, or an upgrade path as `from -> to`): what regressed, what
+//! was fixed, what is new or gone. The nightly job compares against the
+//! previous night; `regmatrix report diff` compares any two runs. Outcomes
+//! print as `Cell::reading` labels them (`refused`, `accepted`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{MatrixReport, Outcome};
+use super::{reading, MatrixReport, Outcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -43,7 +45,10 @@ impl Change {
 #[derive(Debug, Clone, Serialize)]
 pub struct CellChange {
     pub scenario: String,
-    pub version: String,
+    /// [`Cell::column`](super::Cell::column): a version, or `from -> to`.
+    pub column: String,
+    /// The scenario checks a refusal (either report says so).
+    pub refusal: bool,
     pub before: Option<Outcome>,
     pub after: Option<Outcome>,
     pub change: Change,
@@ -66,9 +71,9 @@ impl ReportDiff {
             .collect();
         let mut cells: Vec<CellChange> = keys
             .into_iter()
-            .map(|(scenario, version)| {
-                let before = baseline.cell(&scenario, &version);
-                let after = current.cell(&scenario, &version);
+            .map(|(scenario, column)| {
+                let before = baseline.cell(&scenario, &column);
+                let after = current.cell(&scenario, &column);
                 let change = match (before, after) {
                     (None, Some(_)) => Change::New,
                     (Some(_), None) => Change::Removed,
@@ -80,16 +85,17 @@ impl ReportDiff {
                         .or(before)
                         .map(|c| c.evidence.clone())
                         .unwrap_or_default(),
+                    refusal: before.is_some_and(|c| c.refusal) || after.is_some_and(|c| c.refusal),
                     before: before.map(|c| c.outcome),
                     after: after.map(|c| c.outcome),
                     change,
                     scenario,
-                    version,
+                    column,
                 }
             })
             .collect();
         cells.sort_by(|a, b| {
-            (a.change, &a.scenario, &a.version).cmp(&(b.change, &b.scenario, &b.version))
+            (a.change, &a.scenario, &a.column).cmp(&(b.change, &b.scenario, &b.column))
         });
         ReportDiff { cells }
     }
@@ -125,16 +131,20 @@ impl ReportDiff {
         if changed.is_empty() {
             return out;
         }
-        out.push_str("| change | scenario | version | before | after | evidence |\n|---|---|---|---|---|---|\n");
-        let outcome = |o: Option<Outcome>| o.map_or("—".to_string(), |o| o.to_string());
+        out.push_str("| change | scenario | column | before | after | evidence |\n|---|---|---|---|---|---|\n");
         for c in changed {
+            let outcome = |o: Option<Outcome>| {
+                o.map_or("—".to_string(), |o| {
+                    reading::label(o, c.refusal).to_string()
+                })
+            };
             let evidence: String = c.evidence.chars().take(300).collect();
             let _ = writeln!(
                 out,
                 "| **{}** | `{}` | `{}` | {} | {} | {} |",
                 c.change.as_str(),
                 c.scenario,
-                c.version,
+                c.column,
                 outcome(c.before),
                 outcome(c.after),
                 evidence.replace('|', "\\|").replace('\n', " ")
@@ -187,5 +197,63 @@ mod tests {
         assert_eq!(diff.exit_code(&both), 1);
         let clean = report(vec![cell("x", "v1", Outcome::Fail)]);
         assert_eq!(ReportDiff::between(&clean, &clean).exit_code(&clean), 0);
+    }
+
+    #[test]
+    fn path_cells_are_keyed_by_their_path_and_read_in_the_scenarios_words() {
+        use crate::report::fixtures::path_cell;
+        let mut refused = cell("auth/attack-alg-none", "v3.0.0", Outcome::Pass);
+        refused.refusal = true;
+        let mut accepted = refused.clone();
+        accepted.outcome = Outcome::Security;
+        let before = report(vec![
+            refused,
+            path_cell("upgrade/in-place", "v3.0.0", "v3.1.1", Outcome::Pass),
+            path_cell("upgrade/in-place", "v3.1.1", "v3.0.0", Outcome::Fail),
+        ]);
+        let after = report(vec![
+            accepted,
+            path_cell("upgrade/in-place", "v3.0.0", "v3.1.1", Outcome::Fail),
+            path_cell("upgrade/in-place", "v3.1.1", "v3.0.0", Outcome::Fail),
+            // Same scenario, a version column: another cell.
+            cell("upgrade/in-place", "v3.1.1", Outcome::Pass),
+        ]);
+        let diff = ReportDiff::between(&before, &after);
+        let by = |s: &str, column: &str| {
+            diff.cells
+                .iter()
+                .find(|c| c.scenario == s && c.column == column)
+                .unwrap_or_else(|| panic!("no {s} on {column}"))
+                .change
+        };
+        assert_eq!(
+            by("upgrade/in-place", "v3.0.0 -> v3.1.1"),
+            Change::Regression
+        );
+        assert_eq!(
+            by("upgrade/in-place", "v3.1.1 -> v3.0.0"),
+            Change::Unchanged
+        );
+        assert_eq!(by("upgrade/in-place", "v3.1.1"), Change::New);
+        assert_eq!(by("auth/attack-alg-none", "v3.0.0"), Change::Regression);
+        assert_eq!(diff.cells.len(), 4);
+        let md = diff.render_markdown();
+        assert!(
+            md.contains("2 regression(s), 0 fixed, 1 new, 0 removed, 1 unchanged"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| **regression** | `auth/attack-alg-none` | `v3.0.0` | refused | accepted |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| **regression** | `upgrade/in-place` | `v3.0.0 -> v3.1.1` | pass | fail |"
+            ),
+            "{md}"
+        );
+        assert_eq!(diff.exit_code(&after), 1);
     }
 }

@@ -1,8 +1,8 @@
 //! Small cells and reports for the renderer and comparison tests.
 
 use regmatrix_model::{
-    Cell, IdentitySummary, MatrixReport, Outcome, RunStats, ScenarioInfo, TrafficSummary,
-    VersionInfo, SCHEMA_VERSION,
+    Cell, IdentitySummary, MatrixReport, Outcome, RunStats, ScenarioInfo, StepObservation,
+    TrafficSummary, UpgradePath, VersionInfo, SCHEMA_VERSION,
 };
 
 /// A minimal cell for renderer and diff tests.
@@ -28,10 +28,47 @@ pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
     }
 }
 
-/// A report holding `cells`, its versions and scenarios taken from them.
+/// A minimal upgrade cell: `from` writes, `to` starts on the same storage.
+/// Its two steps say which phase and version served them.
+pub(crate) fn path_cell(scenario: &str, from: &str, to: &str, outcome: Outcome) -> Cell {
+    let path = UpgradePath {
+        from: from.into(),
+        to: to.into(),
+    };
+    let step = |index: usize, phase: &str, served_by: &str, kind: &str| StepObservation {
+        index,
+        phase: Some(phase.into()),
+        served_by: Some(served_by.into()),
+        kind: kind.into(),
+        summary: format!("{kind} on {served_by}"),
+        ok: true,
+        duration_ms: 1,
+        requests: Vec::new(),
+        storage_requests: 0,
+        error: None,
+        registry_error: None,
+    };
+    Cell {
+        evidence: format!("{scenario} on {path}: {outcome}"),
+        steps: vec![step(0, "1 from", from, "push"), step(1, "2 to", to, "pull")],
+        version: None,
+        path: Some(path),
+        ..cell(scenario, to, outcome)
+    }
+}
+
+/// A report holding `cells`, its versions, paths and scenarios taken from
+/// them in the order they first appear (scenarios sorted).
 pub(crate) fn report(cells: Vec<Cell>) -> MatrixReport {
-    let mut versions: Vec<String> = cells.iter().map(|c| c.column()).collect();
-    versions.dedup();
+    let mut versions: Vec<String> = Vec::new();
+    let mut paths: Vec<UpgradePath> = Vec::new();
+    for c in &cells {
+        match (&c.path, &c.version) {
+            (Some(path), _) if !paths.contains(path) => paths.push(path.clone()),
+            (None, Some(tag)) if !versions.contains(tag) => versions.push(tag.clone()),
+            _ => {}
+        }
+    }
     let mut scenarios: Vec<String> = cells.iter().map(|c| c.scenario.clone()).collect();
     scenarios.sort();
     scenarios.dedup();
@@ -46,7 +83,7 @@ pub(crate) fn report(cells: Vec<Cell>) -> MatrixReport {
                 tag,
             })
             .collect(),
-        paths: Vec::new(),
+        paths,
         scenarios: scenarios
             .into_iter()
             .map(|id| ScenarioInfo {

@@ -1,9 +1,12 @@
 //! Reports: renderers (Markdown, HTML, JUnit, the terminal table) and
 //! comparisons (diff, merge) over the versioned model of the
 //! `regmatrix-model` crate. They only read the model; nothing here runs a
-//! registry or reaches back into the engine.
+//! registry or reaches back into the engine. Every renderer reads a cell
+//! through `Cell::reading` (its label and tone) and lays matrices out with
+//! `grid` (versions, then upgrade paths).
 
 pub mod diff;
+pub mod grid;
 pub mod html;
 pub mod junit;
 pub mod markdown;
@@ -14,9 +17,10 @@ pub mod table;
 pub(crate) mod fixtures;
 
 pub use regmatrix_model::{
-    Cell, ExchangeRecord, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome,
-    RegistryErrorCode, RegistryErrorRecord, RunStats, ScenarioInfo, ShardInfo, StepObservation,
-    TrafficSummary, UpgradePath, VersionInfo, PATH_SEPARATOR, SCHEMA_VERSION,
+    reading, Cell, ExchangeRecord, FaultSummary, IdentitySummary, MatrixReport, Observation,
+    Outcome, Reading, RegistryErrorCode, RegistryErrorRecord, RunStats, ScenarioInfo, ShardInfo,
+    StepObservation, Tone, TrafficSummary, UpgradePath, VersionInfo, PATH_SEPARATOR,
+    SCHEMA_VERSION,
 };
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! The verdict of an upgrade check: per scenario, the outcome on the version
 //! in use and on the target, what changed, the evidence, and the fix where
-//! the harness knows one.
+//! the harness knows one. Outcomes print as `Cell::reading` labels them
+//! (`refused`, `accepted`).
 
 use std::fmt::Write as _;
 
@@ -8,7 +9,7 @@ use std::path::Path;
 
 use super::{findings, verdict_row, KeyFinding, Plan};
 use crate::report::diff::Change;
-use crate::report::{Cell, MatrixReport, Outcome};
+use crate::report::{Cell, MatrixReport, Tone};
 use crate::versions::RegistryVersion;
 
 pub struct Row {
@@ -180,24 +181,34 @@ pub fn render(verdict: &Verdict) -> String {
             out,
             "| `{}` | {} | {} | {} |",
             row.scenario,
-            row.before.outcome,
-            row.after.outcome,
+            row.before.reading().label,
+            row.after.reading().label,
             row.change().as_str()
         );
     }
     let changed: Vec<&Row> = verdict
         .rows
         .iter()
-        .filter(|r| r.change() != Change::Unchanged || r.after.outcome != Outcome::Pass)
+        .filter(|r| r.change() != Change::Unchanged || r.after.reading().tone != Tone::Good)
         .collect();
     if !changed.is_empty() {
         let _ = writeln!(out, "\nEvidence on {}:", verdict.to);
         for row in changed {
+            let reading = row.after.reading();
             let _ = writeln!(
                 out,
-                "- `{}` ({}): {}",
-                row.scenario, row.title, row.after.evidence
+                "- `{}` ({}): {}: {}",
+                row.scenario,
+                row.title,
+                reading.text(),
+                row.after.evidence
             );
+            if let Some(because) = &row.after.expected_because {
+                let _ = writeln!(out, "  because: {because}");
+            }
+            if let Some(reference) = &row.after.expected_reference {
+                let _ = writeln!(out, "  reference: {reference}");
+            }
             if let Some(fix) = known_fix(&row.after) {
                 let _ = writeln!(out, "  fix: {fix}");
             }
@@ -229,4 +240,66 @@ pub fn render(verdict: &Verdict) -> String {
     out.push_str(&verdict_line);
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::cell;
+    use crate::report::Outcome;
+
+    fn row(id: &str, before: Cell, after: Cell) -> Row {
+        Row {
+            scenario: id.into(),
+            title: format!("title of {id}"),
+            before,
+            after,
+        }
+    }
+
+    #[test]
+    fn rows_read_in_the_scenarios_words() {
+        let mut refused = cell("auth/attack-alg-none", "v3.0.0", Outcome::Pass);
+        refused.refusal = true;
+        let mut accepted = cell("auth/attack-alg-none", "v3.1.1", Outcome::Security);
+        accepted.refusal = true;
+        accepted.evidence = "step 1 push-denied: the registry accepted a push".into();
+        let mut known = cell("auth/libtrust-kid-rootcert", "v3.1.1", Outcome::Fail);
+        known.expected = Outcome::Fail;
+        known.expected_because = Some("3.x dropped libtrust kids".into());
+        known.expected_reference =
+            Some("https://github.com/distribution/distribution/pull/4113".into());
+        let verdict = Verdict {
+            from: "v3.0.0".into(),
+            to: "v3.1.1".into(),
+            config: "config.yml".into(),
+            redacted_azure: "accountname: x".into(),
+            findings: Vec::new(),
+            rows: vec![
+                row("auth/attack-alg-none", refused.clone(), accepted),
+                row(
+                    "auth/libtrust-kid-rootcert",
+                    cell("auth/libtrust-kid-rootcert", "v3.0.0", Outcome::Pass),
+                    known,
+                ),
+                row("auth/attack-jwk", refused.clone(), refused),
+            ],
+        };
+        let text = render(&verdict);
+        for line in [
+            "| `auth/attack-alg-none` | refused | accepted | regression |\n",
+            "| `auth/libtrust-kid-rootcert` | pass | fail | regression |\n",
+            "| `auth/attack-jwk` | refused | refused | unchanged |\n",
+            "- `auth/attack-alg-none` (title of auth/attack-alg-none): accepted (expected refused): step 1 push-denied: the registry accepted a push\n",
+            "- `auth/libtrust-kid-rootcert` (title of auth/libtrust-kid-rootcert): fail: ",
+            "  because: 3.x dropped libtrust kids\n  reference: https://github.com/distribution/distribution/pull/4113\n",
+        ] {
+            assert!(text.contains(line), "no {line:?} in\n{text}");
+        }
+        assert!(
+            !text.contains("- `auth/attack-jwk`"),
+            "a refused attack needs no evidence: {text}"
+        );
+        assert_eq!(verdict.exit_code(), 1);
+    }
 }

@@ -124,3 +124,57 @@ pub fn one_line_error(output: &std::process::Output) -> String {
     assert_eq!(errors.len(), 1, "exactly one error line, got: {stderr}");
     errors[0].to_string()
 }
+
+/// `report` (the committed matrix) with an upgrade scenario on two paths,
+/// oldest to newest version and back (a rollback, the last path listed):
+/// `pass`, then an unexpected `fail` whose steps say their phase and serving
+/// version. Made from the report's first cell, so it works whatever the
+/// report holds (upgrade cells of its own included).
+pub fn with_upgrade_cells(
+    mut report: regmatrix::report::MatrixReport,
+) -> regmatrix::report::MatrixReport {
+    use regmatrix::report::{Outcome, ScenarioInfo, UpgradePath};
+    let tags: Vec<String> = report.versions.iter().map(|v| v.tag.clone()).collect();
+    let (old, new) = (tags[0].clone(), tags[tags.len() - 1].clone());
+    let paths = [
+        UpgradePath {
+            from: old.clone(),
+            to: new.clone(),
+        },
+        UpgradePath { from: new, to: old },
+    ];
+    for (i, path) in paths.iter().enumerate() {
+        let mut cell = report.cells[0].clone();
+        cell.scenario = "upgrade/in-place".into();
+        cell.version = None;
+        cell.path = Some(path.clone());
+        cell.refusal = false;
+        cell.outcome = if i == 0 { Outcome::Pass } else { Outcome::Fail };
+        cell.expected = Outcome::Pass;
+        cell.evidence = format!("upgrade/in-place on {path}: {}", cell.outcome);
+        cell.expected_because = Some(format!("{} reads what {} wrote", path.to, path.from));
+        cell.expected_reference =
+            Some("https://github.com/distribution/distribution/issues/4871".into());
+        for (n, step) in cell.steps.iter_mut().enumerate() {
+            let (phase, by) = if n == 0 {
+                ("1 from", &path.from)
+            } else {
+                ("2 to", &path.to)
+            };
+            step.phase = Some(phase.into());
+            step.served_by = Some(by.clone());
+        }
+        report.cells.push(cell);
+    }
+    for path in paths {
+        if !report.paths.contains(&path) {
+            report.paths.push(path);
+        }
+    }
+    report.scenarios.push(ScenarioInfo {
+        id: "upgrade/in-place".into(),
+        title: "in place".into(),
+        file: "scenarios/upgrade/in-place.toml".into(),
+    });
+    report
+}

@@ -1,4 +1,6 @@
-//! One cell's detail panel: its evidence, expectation, steps with their HTTP
+//! One cell's detail panel: how it reads, its expectation with the
+//! scenario's reason and reference, its evidence, for an upgrade cell the
+//! path and each step's phase and serving version, steps with their HTTP
 //! exchanges, storage traffic, identity calls and registry log, rendered
 //! ahead of time so the page's script only copies it into place.
 
@@ -6,7 +8,10 @@ use std::collections::BTreeMap;
 
 use super::page::escape;
 use super::{badge, detail_id};
-use crate::report::{Cell, MatrixReport, Outcome, ScenarioInfo, StepObservation, TrafficSummary};
+use crate::report::grid::Grid;
+use crate::report::{
+    reading, Cell, MatrixReport, Outcome, Reading, ScenarioInfo, StepObservation, TrafficSummary,
+};
 
 /// HTTP exchanges listed per step; the rest are counted, not shown.
 const REQUESTS_PER_STEP: usize = 20;
@@ -14,7 +19,7 @@ const REQUESTS_PER_STEP: usize = 20;
 /// Request paths longer than this (upload `_state` tokens) are cut.
 const PATH_CHARS: usize = 160;
 
-/// `2 pass, 1 fail` over a repeated cell's runs.
+/// `2 pass, 1 fail` (`2 refused, 1 accepted`) over a repeated cell's runs.
 pub(super) fn tally(cell: &Cell) -> String {
     let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
     for o in &cell.observations {
@@ -22,19 +27,21 @@ pub(super) fn tally(cell: &Cell) -> String {
     }
     counts
         .iter()
-        .map(|(o, n)| format!("{n} {o}"))
+        .map(|(o, n)| format!("{n} {}", reading::label(*o, cell.refusal)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// Every cell's detail, rendered once and hidden; the script copies the
 /// clicked one into `#details`.
-pub(super) fn detail_store(report: &MatrixReport, rows: &[&ScenarioInfo]) -> String {
+pub(super) fn detail_store(report: &MatrixReport, grids: &[Grid<'_>]) -> String {
     let mut out = String::from("<div id=\"cell-details\" hidden>\n");
-    for (row, s) in rows.iter().enumerate() {
-        for (col, v) in report.versions.iter().enumerate() {
-            if let Some(cell) = report.cell(&s.id, &v.tag) {
-                out.push_str(&detail(s, cell, &detail_id(row, col)));
+    for grid in grids {
+        for (row, s) in grid.rows.iter().enumerate() {
+            for (col, column) in grid.columns.iter().enumerate() {
+                if let Some(cell) = grid.cell(&s.id, column) {
+                    out.push_str(&detail(report, s, cell, &detail_id(grid.kind, row, col)));
+                }
             }
         }
     }
@@ -42,7 +49,8 @@ pub(super) fn detail_store(report: &MatrixReport, rows: &[&ScenarioInfo]) -> Str
     out
 }
 
-fn detail(scenario: &ScenarioInfo, cell: &Cell, id: &str) -> String {
+fn detail(report: &MatrixReport, scenario: &ScenarioInfo, cell: &Cell, id: &str) -> String {
+    let r = cell.reading();
     let mut out = format!(
         "<article class=\"cell-detail\" id=\"{id}\" data-scenario=\"{}\" data-version=\"{}\">\n\
          <h2><code>{}</code> on <code>{}</code></h2>\n<p class=\"scenario-title\">{}</p>\n\
@@ -55,14 +63,36 @@ fn detail(scenario: &ScenarioInfo, cell: &Cell, id: &str) -> String {
         escape(&scenario.file)
     );
     out.push_str("<dl class=\"facts\">");
-    out.push_str(&format!("<dt>outcome</dt><dd>{}", badge(cell.outcome)));
-    if !cell.as_expected() {
+    if let Some(path) = &cell.path {
+        out.push_str(&format!(
+            "<dt>path</dt><dd class=\"path\"><code>{}</code> writes, then <code>{}</code> starts \
+             on the same storage{}</dd>",
+            escape(&path.from),
+            escape(&path.to),
+            if report.is_rollback(path) {
+                " <strong class=\"rollback-note\">rollback</strong>: from a newer version to an older one"
+            } else {
+                ""
+            }
+        ));
+    }
+    out.push_str(&format!(
+        "<dt>reads</dt><dd>{} {} <span class=\"muted\">(outcome <code>{}</code>)</span>",
+        badge(r),
+        escape(reading::meaning(cell.outcome, cell.refusal)),
+        cell.outcome
+    ));
+    if !r.as_expected() {
         out.push_str(" <strong class=\"unexpected-note\">unexpected</strong>");
     }
-    out.push_str("</dd>");
     out.push_str(&format!(
-        "<dt>expected</dt><dd>{}</dd>",
-        badge(cell.expected)
+        "<div class=\"tone\">{}</div></dd>",
+        escape(r.tone.meaning())
+    ));
+    out.push_str(&format!(
+        "<dt>expected</dt><dd>{} <span class=\"muted\">(outcome <code>{}</code>)</span></dd>",
+        badge(Reading::of(cell.expected, cell.expected, cell.refusal)),
+        cell.expected
     ));
     if let Some(because) = &cell.expected_because {
         out.push_str(&format!(
@@ -103,7 +133,7 @@ fn detail(scenario: &ScenarioInfo, cell: &Cell, id: &str) -> String {
             out.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 i + 1,
-                badge(o.outcome),
+                badge(cell.run_reading(o.outcome)),
                 duration(o.duration_ms),
                 escape(&o.evidence)
             ));
@@ -130,14 +160,33 @@ fn steps(steps: &[StepObservation]) -> String {
     if steps.is_empty() {
         return "<h3>Steps</h3>\n<p class=\"muted\">No steps ran.</p>\n".into();
     }
-    let mut out = String::from(
-        "<h3>Steps</h3>\n<table class=\"steps\"><thead><tr><th>#</th><th>kind</th>\
+    // Upgrade scenarios say which phase each step belongs to and which
+    // version served it.
+    let phased = steps
+        .iter()
+        .any(|s| s.phase.is_some() || s.served_by.is_some());
+    let mut out = format!(
+        "<h3>Steps</h3>\n<table class=\"steps\"><thead><tr><th>#</th>{}<th>kind</th>\
          <th>summary</th><th>ok</th><th>duration</th><th title=\"requests to Blob storage\">\
          storage</th></tr></thead><tbody>\n",
+        if phased {
+            "<th>phase</th><th>served by</th>"
+        } else {
+            ""
+        }
     );
     for s in steps {
+        let phase = if phased {
+            format!(
+                "<td class=\"phase\">{}</td><td class=\"served-by\"><code>{}</code></td>",
+                escape(s.phase.as_deref().unwrap_or("")),
+                escape(s.served_by.as_deref().unwrap_or(""))
+            )
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}",
+            "<tr class=\"{}\"><td>{}</td>{phase}<td><code>{}</code></td><td class=\"summary\">{}",
             if s.ok { "ok" } else { "not-ok" },
             s.index + 1,
             escape(&s.kind),
@@ -304,18 +353,89 @@ fn bytes(n: u64) -> String {
     }
 }
 
-/// A scenario's reference: a link when it is an http(s) URL (escaped, and
-/// opened without handing the page to the target), else plain text.
+/// A scenario's reference as HTML: escaped text in which every
+/// http(s) URL and every GitHub issue or pull request written `owner/repo#N`
+/// (`distribution/distribution#4618`) is a link, opened without handing the
+/// page to the target. Nothing else becomes markup.
 pub(super) fn reference_html(reference: &str) -> String {
-    let url = reference.trim();
-    let is_link = (url.starts_with("https://") || url.starts_with("http://"))
-        && !url.contains(char::is_whitespace);
-    if is_link {
-        format!(
-            "<a href=\"{0}\" rel=\"noopener noreferrer\">{0}</a>",
-            escape(url)
-        )
-    } else {
-        escape(reference)
+    let mut out = String::with_capacity(reference.len() + 64);
+    let mut text_start = 0;
+    let mut at = 0;
+    while at < reference.len() {
+        let rest = &reference[at..];
+        let boundary = reference[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_name_char(c) && c != '/');
+        let found = if boundary {
+            url_at(rest)
+                .map(|url| (url.len(), url.to_string()))
+                .or_else(|| {
+                    issue_at(rest).map(|(len, owner, repo, number)| {
+                        (
+                            len,
+                            format!("https://github.com/{owner}/{repo}/issues/{number}"),
+                        )
+                    })
+                })
+        } else {
+            None
+        };
+        match found {
+            Some((len, href)) => {
+                out.push_str(&escape(&reference[text_start..at]));
+                out.push_str(&format!(
+                    "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
+                    escape(&href),
+                    escape(&rest[..len])
+                ));
+                at += len;
+                text_start = at;
+            }
+            None => at += rest.chars().next().map_or(1, char::len_utf8),
+        }
     }
+    out.push_str(&escape(&reference[text_start..]));
+    out
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// An http(s) URL at the start of `text`: up to whitespace, a quote or an
+/// angle bracket, without trailing punctuation.
+fn url_at(text: &str) -> Option<&str> {
+    if !(text.starts_with("https://") || text.starts_with("http://")) {
+        return None;
+    }
+    let end = text
+        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+        .unwrap_or(text.len());
+    let url = text[..end].trim_end_matches(['.', ',', ';', ':', ')', ']', '!', '?']);
+    (url.len() > "https://".len()).then_some(url)
+}
+
+/// `owner/repo#123` at the start of `text`: its length and parts.
+fn issue_at(text: &str) -> Option<(usize, &str, &str, &str)> {
+    let owner_len = text.find(|c: char| !is_name_char(c))?;
+    let owner = &text[..owner_len];
+    let rest = text[owner_len..].strip_prefix('/')?;
+    let repo_len = rest.find(|c: char| !is_name_char(c))?;
+    let repo = &rest[..repo_len];
+    let rest = rest[repo_len..].strip_prefix('#')?;
+    let number_len = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let number = &rest[..number_len];
+    let usable = |part: &str| !part.is_empty() && !part.starts_with('.');
+    if !(usable(owner) && usable(repo)) || number.is_empty() {
+        return None;
+    }
+    Some((
+        owner_len + 1 + repo_len + 1 + number_len,
+        owner,
+        repo,
+        number,
+    ))
 }

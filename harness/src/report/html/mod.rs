@@ -1,6 +1,11 @@
-//! The matrix as one self-contained HTML page: a filterable table with one
-//! row per scenario and one column per version, and a detail panel with a
-//! cell's evidence, steps, storage traffic, identity calls and registry log.
+//! The matrix as one self-contained HTML page: a filterable grid with one
+//! row per scenario and one column per version, a second grid with one
+//! column per upgrade path (`from -> to`) when the report has upgrade cells,
+//! and a detail panel with a cell's evidence, reason and reference, steps
+//! (with their phase and the version that served them), storage traffic,
+//! identity calls and registry log. Cells read and are coloured as
+//! `Cell::reading` says: by tone (expected or not, and how bad), not by
+//! pass/fail; a refused attack reads `refused`.
 //!
 //! It only reads the report model. It must fetch nothing: CSS, JS and SVG are
 //! inline, the page's Content-Security-Policy allows only its own script and
@@ -11,7 +16,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cell, MatrixReport, Outcome, ScenarioInfo};
+use super::grid::{self, Grid, GridKind};
+use super::{reading, Cell, MatrixReport, Outcome, Reading, ScenarioInfo, Tone};
 
 mod chart;
 mod detail;
@@ -38,20 +44,22 @@ const OUTCOMES: [Outcome; 8] = [
 
 pub fn render(report: &MatrixReport) -> String {
     let areas = areas(&report.scenarios);
-    let rows = ordered_rows(report);
+    let grids = grid::grids(report);
     let mut body = String::new();
     body.push_str(&header(report));
-    body.push_str("<main>\n<div class=\"matrix-pane\">\n");
-    body.push_str(&filters(report, &areas));
-    body.push_str(&matrix(report, &rows));
+    body.push_str("<main>\n<div class=\"matrix-pane\" id=\"matrices\">\n");
+    body.push_str(&filters(&grids, &areas));
+    for grid in &grids {
+        body.push_str(&matrix(grid));
+    }
     body.push_str("</div>\n");
     body.push_str(
         "<section id=\"details\" class=\"details\" aria-live=\"polite\" aria-label=\"Cell details\">\
-         <p class=\"placeholder\">Click a cell to see its evidence, steps, storage traffic, \
-         identity calls and registry log.</p></section>\n",
+         <p class=\"placeholder\">Click a cell to see its evidence, the scenario's reason and \
+         reference, steps, storage traffic, identity calls and registry log.</p></section>\n",
     );
     body.push_str("</main>\n");
-    body.push_str(&detail_store(report, &rows));
+    body.push_str(&detail_store(report, &grids));
     page(
         &format!("regmatrix matrix, {}", report.generated_at),
         STYLE,
@@ -76,64 +84,45 @@ fn areas(scenarios: &[ScenarioInfo]) -> BTreeMap<&str, usize> {
     out
 }
 
-/// Scenarios with a `security` cell first, then those with an unexpected
-/// outcome, then the rest, each group in report order.
-fn ordered_rows(report: &MatrixReport) -> Vec<&ScenarioInfo> {
-    let mut rows: Vec<&ScenarioInfo> = report.scenarios.iter().collect();
-    rows.sort_by_key(|s| {
-        let cells = || report.cells.iter().filter(|c| c.scenario == s.id);
-        if cells().any(|c| c.outcome.is_alarm()) {
-            0
-        } else if cells().any(|c| !c.as_expected()) {
-            1
-        } else {
-            2
-        }
-    });
-    rows
+/// The class that colours a tone.
+fn tone_class(tone: Tone) -> String {
+    format!("t-{}", tone.as_str())
 }
 
-/// The class that colors an outcome. Exhaustive, so a new outcome must
-/// choose its color here.
-fn outcome_class(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Security => "o-security",
-        Outcome::Pass => "o-pass",
-        Outcome::Fail => "o-fail",
-        Outcome::Unsupported => "o-unsupported",
-        Outcome::Error => "o-error",
-        Outcome::Flaky => "o-flaky",
-        Outcome::DataLoss => "o-data-loss",
-        Outcome::NoRecovery => "o-no-recovery",
-    }
-}
-
-fn outcome_meaning(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Security => "accepted a token it must refuse",
-        Outcome::Pass => "the scenario's operations succeeded",
-        Outcome::Fail => "the registry refused them",
-        Outcome::Unsupported => "the version cannot express the scenario",
-        Outcome::Error => "the harness could not run it",
-        Outcome::Flaky => "repeated runs disagreed",
-        Outcome::DataLoss => "acknowledged data it then lost",
-        Outcome::NoRecovery => "did not recover after the faults stopped",
-    }
-}
-
-pub(super) fn badge(outcome: Outcome) -> String {
+/// A reading as a coloured label.
+pub(super) fn badge(reading: Reading) -> String {
     format!(
-        "<span class=\"badge {}\">{}</span>",
-        outcome_class(outcome),
-        outcome
+        "<span class=\"badge {}\" title=\"{}\">{}</span>",
+        tone_class(reading.tone),
+        escape(reading.outcome.as_str()),
+        escape(reading.label)
     )
+}
+
+/// The words an outcome can read as: `pass / refused`, `security`
+/// (`accepted`): from the model, for legends and filters.
+fn outcome_words(outcome: Outcome) -> String {
+    let plain = reading::label(outcome, false);
+    let refusal = reading::label(outcome, true);
+    let mut words = vec![outcome.as_str()];
+    for label in [plain, refusal] {
+        if !words.contains(&label) {
+            words.push(label);
+        }
+    }
+    words.join(" / ")
 }
 
 fn header(report: &MatrixReport) -> String {
     let mut out = String::from("<header>\n<h1>regmatrix compatibility matrix</h1>\n");
+    let paths = if report.paths.is_empty() {
+        String::new()
+    } else {
+        format!(" and {} upgrade paths", report.paths.len())
+    };
     out.push_str(&format!(
         "<p class=\"meta\">Generated <time>{}</time> by regmatrix {} (report schema {}): \
-         {} scenarios &times; {} versions, {} cells.</p>\n",
+         {} scenarios &times; {} versions{paths}, {} cells.</p>\n",
         escape(&report.generated_at),
         escape(&report.harness_version),
         report.schema_version,
@@ -167,8 +156,8 @@ fn header(report: &MatrixReport) -> String {
     let security = count(report, |c| c.outcome == Outcome::Security);
     if security > 0 {
         out.push_str(&format!(
-            "<p class=\"alert\" role=\"alert\">{security} {} <code>security</code>: a registry \
-             accepted a token it must refuse. These rows come first.</p>\n",
+            "<p class=\"alert\" role=\"alert\">{security} {} <code>security</code> (accepted): a \
+             registry accepted a token it must refuse. These rows come first.</p>\n",
             if security == 1 {
                 "cell is"
             } else {
@@ -200,25 +189,58 @@ fn header(report: &MatrixReport) -> String {
             ""
         }
     ));
-    out.push_str("<ul class=\"legend\" aria-label=\"Outcomes\">\n");
-    for outcome in OUTCOMES {
+    out.push_str("<ul class=\"legend\" id=\"legend-tones\" aria-label=\"Colours\">\n");
+    for tone in Tone::ALL {
         out.push_str(&format!(
-            "<li>{} <span>{} ({})</span></li>\n",
-            badge(outcome),
-            outcome_meaning(outcome),
-            count(report, |c| c.outcome == outcome)
+            "<li><span class=\"badge {}\">{}</span> <span>{} ({})</span></li>\n",
+            tone_class(tone),
+            tone.as_str(),
+            escape(tone.meaning()),
+            count(report, |c| c.reading().tone == tone)
         ));
     }
     out.push_str(
-        "<li><span class=\"badge o-fail unexpected-sample\"><b>!</b> fail</span> \
+        "<li><span class=\"badge t-regression unexpected-sample\"><b>!</b> fail</span> \
          <span>outlined: not the expected outcome</span></li>\n</ul>\n",
     );
+    out.push_str("<ul class=\"legend legend-words\" aria-label=\"Outcomes\">\n");
+    for outcome in OUTCOMES {
+        let mut meaning = reading::meaning(outcome, false).to_string();
+        let refusal = reading::meaning(outcome, true);
+        if refusal != meaning {
+            meaning = format!(
+                "{meaning}; {} (a scenario that checks a refusal): {refusal}",
+                reading::label(outcome, true)
+            );
+        }
+        out.push_str(&format!(
+            "<li><code>{}</code> <span>{} ({})</span></li>\n",
+            escape(&outcome_words(outcome)),
+            escape(&meaning),
+            count(report, |c| c.outcome == outcome)
+        ));
+    }
+    out.push_str("</ul>\n");
     out.push_str("<details class=\"versions\"><summary>Versions</summary><ul>\n");
     for v in &report.versions {
         out.push_str(&format!(
             "<li><code>{}</code>: <code>{}</code></li>\n",
             escape(&v.tag),
             escape(&v.version_line)
+        ));
+    }
+    for p in &report.paths {
+        out.push_str(&format!(
+            "<li><code>{}</code>: <code>{}</code> writes, then <code>{}</code> starts on the \
+             same storage{}</li>\n",
+            escape(&p.to_string()),
+            escape(&p.from),
+            escape(&p.to),
+            if report.is_rollback(p) {
+                " (a rollback)"
+            } else {
+                ""
+            }
         ));
     }
     out.push_str("</ul></details>\n</header>\n");
@@ -229,7 +251,7 @@ fn count(report: &MatrixReport, pred: impl Fn(&Cell) -> bool) -> usize {
     report.cells.iter().filter(|c| pred(c)).count()
 }
 
-fn filters(report: &MatrixReport, areas: &BTreeMap<&str, usize>) -> String {
+fn filters(grids: &[Grid<'_>], areas: &BTreeMap<&str, usize>) -> String {
     let checkbox = |value: &str, label: String| {
         format!(
             "<label><input type=\"checkbox\" value=\"{}\" checked> {label}</label>",
@@ -241,13 +263,16 @@ fn filters(report: &MatrixReport, areas: &BTreeMap<&str, usize>) -> String {
     for (area, n) in areas {
         out.push_str(&checkbox(area, format!("{} ({n})", escape(area))));
     }
-    out.push_str("</fieldset>\n<fieldset id=\"filter-version\"><legend>Version</legend>");
-    for v in &report.versions {
-        out.push_str(&checkbox(&v.tag, escape(&v.tag)));
+    out.push_str("</fieldset>\n<fieldset id=\"filter-version\"><legend>Version or path</legend>");
+    for column in grids.iter().flat_map(|g| &g.columns) {
+        out.push_str(&checkbox(&column.key, escape(&column.key)));
     }
     out.push_str("</fieldset>\n<fieldset id=\"filter-outcome\"><legend>Outcome</legend>");
     for outcome in OUTCOMES {
-        out.push_str(&checkbox(outcome.as_str(), badge(outcome)));
+        out.push_str(&checkbox(
+            outcome.as_str(),
+            format!("<code>{}</code>", escape(&outcome_words(outcome))),
+        ));
     }
     out.push_str(
         "</fieldset>\n<fieldset><legend>Show</legend><label><input type=\"checkbox\" \
@@ -258,20 +283,62 @@ fn filters(report: &MatrixReport, areas: &BTreeMap<&str, usize>) -> String {
     out
 }
 
-fn matrix(report: &MatrixReport, rows: &[&ScenarioInfo]) -> String {
-    let mut out = String::from(
-        "<table class=\"matrix\" id=\"matrix\">\n<thead><tr><th scope=\"col\">scenario</th>",
+/// A cell's tooltip: its reading, evidence, and the scenario's reason and
+/// reference.
+fn cell_title(cell: &Cell, r: Reading) -> String {
+    let mut lines = vec![format!(
+        "{}: {}",
+        r.text(),
+        reading::meaning(cell.outcome, cell.refusal)
+    )];
+    lines.push(cell.evidence.clone());
+    if let Some(because) = &cell.expected_because {
+        lines.push(format!("because: {because}"));
+    }
+    if let Some(reference) = &cell.expected_reference {
+        lines.push(format!("reference: {reference}"));
+    }
+    lines.join("\n")
+}
+
+fn matrix(grid: &Grid<'_>) -> String {
+    let (id, caption) = match grid.kind {
+        GridKind::Versions => ("matrix", String::new()),
+        GridKind::Paths => (
+            "paths",
+            "<caption>Upgrade paths: <code>from -&gt; to</code>, <code>from</code> writes, then \
+             <code>to</code> starts on the same storage</caption>"
+                .to_string(),
+        ),
+    };
+    let mut out = format!(
+        "<table class=\"matrix\" id=\"{id}\" data-grid=\"{}\">{caption}\n<thead><tr><th scope=\"col\">scenario</th>",
+        grid.kind.id()
     );
-    for v in &report.versions {
+    for column in &grid.columns {
+        let title = column
+            .version_line
+            .map(str::to_string)
+            .unwrap_or_else(|| column.title());
         out.push_str(&format!(
-            "<th scope=\"col\" data-version=\"{}\" title=\"{}\">{}</th>",
-            escape(&v.tag),
-            escape(&v.version_line),
-            escape(&v.tag)
+            "<th scope=\"col\" data-version=\"{}\" title=\"{}\"{}>{}{}</th>",
+            escape(&column.key),
+            escape(&title),
+            if column.rollback {
+                " class=\"rollback\""
+            } else {
+                ""
+            },
+            escape(&column.key),
+            if column.rollback {
+                "<small>rollback</small>"
+            } else {
+                ""
+            }
         ));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    for (row, s) in rows.iter().enumerate() {
+    for (row, s) in grid.rows.iter().enumerate() {
         let area = escape(area(&s.id));
         let id = escape(&s.id);
         out.push_str(&format!(
@@ -280,24 +347,28 @@ fn matrix(report: &MatrixReport, rows: &[&ScenarioInfo]) -> String {
             escape(&s.title),
             escape(&s.title)
         ));
-        for (col, v) in report.versions.iter().enumerate() {
-            let version = escape(&v.tag);
-            let Some(cell) = report.cell(&s.id, &v.tag) else {
+        for (col, column) in grid.columns.iter().enumerate() {
+            let version = escape(&column.key);
+            let Some(cell) = grid.cell(&s.id, column) else {
                 out.push_str(&format!(
                     "<td class=\"absent\" data-version=\"{version}\" title=\"not in this report\">&mdash;</td>"
                 ));
                 continue;
             };
-            let unexpected = !cell.as_expected();
+            let r = cell.reading();
+            let unexpected = !r.as_expected();
             let mut text = String::new();
             if unexpected {
                 text.push_str("<b class=\"bang\">!</b> ");
             }
-            text.push_str(cell.outcome.as_str());
+            text.push_str(&escape(r.label));
+            if r.tone == Tone::Alarm && r.label != r.outcome.as_str() {
+                text.push_str(&format!("<small>{}</small>", r.outcome));
+            }
             if unexpected {
                 text.push_str(&format!(
                     "<small>expected {}</small>",
-                    cell.expected.as_str()
+                    escape(r.expected_label)
                 ));
             }
             if !cell.observations.is_empty() {
@@ -305,15 +376,16 @@ fn matrix(report: &MatrixReport, rows: &[&ScenarioInfo]) -> String {
             }
             out.push_str(&format!(
                 "<td class=\"cell {}{}\" data-scenario=\"{id}\" data-version=\"{version}\" \
-                 data-outcome=\"{}\" data-expected=\"{}\" data-area=\"{area}\" \
+                 data-outcome=\"{}\" data-expected=\"{}\" data-area=\"{area}\" data-tone=\"{}\" \
                  data-detail=\"{}\" title=\"{}\"><button type=\"button\" aria-pressed=\"false\" \
                  aria-controls=\"details\">{text}</button></td>",
-                outcome_class(cell.outcome),
+                tone_class(r.tone),
                 if unexpected { " unexpected" } else { "" },
                 cell.outcome.as_str(),
                 cell.expected.as_str(),
-                detail_id(row, col),
-                escape(&cell.evidence),
+                r.tone.as_str(),
+                detail_id(grid.kind, row, col),
+                escape(&cell_title(cell, r)),
             ));
         }
         out.push_str("</tr>\n");
@@ -322,6 +394,6 @@ fn matrix(report: &MatrixReport, rows: &[&ScenarioInfo]) -> String {
     out
 }
 
-pub(super) fn detail_id(row: usize, col: usize) -> String {
-    format!("detail-{row}-{col}")
+pub(super) fn detail_id(kind: GridKind, row: usize, col: usize) -> String {
+    format!("detail-{}-{row}-{col}", kind.id())
 }

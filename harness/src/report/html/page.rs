@@ -78,14 +78,13 @@ p{margin:4px 0}
 .versions{margin-top:4px;color:#444}
 .versions ul{margin:4px 0;padding-left:20px}
 .badge{display:inline-block;padding:1px 8px;border-radius:3px;font-weight:600;font-size:12.5px}
-.o-security{background:var(--sec);color:#fff;font-weight:800;background-image:repeating-linear-gradient(135deg,rgba(255,255,255,.16) 0 5px,transparent 5px 10px);box-shadow:0 0 0 2px #ffd54f inset}
-.o-error{background:var(--err);color:#fff;font-weight:800}
-.o-flaky{background:#f3e5f5;color:#6a1b9a;box-shadow:0 0 0 2px #8e24aa inset}
-.o-data-loss{background:#000;color:#ffeb3b;font-weight:800;background-image:repeating-linear-gradient(135deg,rgba(255,235,59,.25) 0 5px,transparent 5px 10px);box-shadow:0 0 0 2px #ffeb3b inset}
-.o-no-recovery{background:#bf360c;color:#fff;font-weight:700}
-.o-fail{background:#fde3df;color:#9c2a1c}
-.o-pass{background:#ddf2e1;color:#1b5e20}
-.o-unsupported{background:#ececef;color:#6b6b73}
+.t-alarm{background:var(--sec);color:#fff;font-weight:800;background-image:repeating-linear-gradient(135deg,rgba(255,255,255,.16) 0 5px,transparent 5px 10px);box-shadow:0 0 0 2px #ffd54f inset}
+.t-harness-error{background:var(--err);color:#fff;font-weight:800}
+.t-regression{background:#f6b7ad;color:#7f1409;font-weight:700}
+.t-improvement{background:#d6e6fb;color:#0d47a1;font-weight:700}
+.t-known{background:#fbecc8;color:#6d4c00}
+.t-muted{background:#ececef;color:#6b6b73}
+.t-good{background:#ddf2e1;color:#1b5e20}
 .unexpected-sample,.cell.unexpected{outline:3px solid #111;outline-offset:-3px}
 main{display:grid;grid-template-columns:min-content minmax(420px,1fr);gap:16px;padding:14px 24px;align-items:start}
 @media (max-width:1100px){main{grid-template-columns:1fr}}
@@ -96,6 +95,10 @@ main{display:grid;grid-template-columns:min-content minmax(420px,1fr);gap:16px;p
 .filters output{color:var(--muted);margin-left:8px}
 table.matrix{border-collapse:separate;border-spacing:3px;background:#fff;border:1px solid var(--line);border-radius:6px;padding:4px}
 .matrix thead th{font-size:12.5px;text-align:center;padding:4px 6px;white-space:nowrap}
+.matrix thead th small{display:block;font-size:11px;color:#8a4b00}
+.matrix caption{text-align:left;font-weight:600;padding:2px 4px 6px}
+table.matrix+table.matrix{margin-top:14px}
+.legend-words{font-size:12.5px}
 .matrix thead th:first-child{text-align:left}
 .matrix tbody th{text-align:left;font-weight:400;padding:3px 8px 3px 4px;max-width:360px}
 .matrix tbody th code{font-weight:600}
@@ -121,7 +124,10 @@ table.matrix{border-collapse:separate;border-spacing:3px;background:#fff;border:
 .evidence{background:#f6f6f8;border-left:3px solid #9e9e9e;padding:6px 8px;overflow-wrap:anywhere}
 .steps,.observations{border-collapse:collapse;width:100%;font-size:12.5px}
 .steps th,.steps td,.observations th,.observations td{border-bottom:1px solid #eee;padding:3px 5px;text-align:left;vertical-align:top}
-.steps td:nth-child(3),.observations td:last-child{overflow-wrap:anywhere}
+.steps td.summary,.observations td:last-child{overflow-wrap:anywhere}
+.steps td.phase{white-space:nowrap}
+.rollback-note{color:#8a4b00}
+.cell-detail .tone{color:var(--muted);font-size:12px}
 .steps tr.not-ok td{background:#fff4f2}
 .step-error{color:#9c2a1c;margin-top:2px;overflow-wrap:anywhere}
 .requests summary{cursor:pointer;color:#1565c0}
@@ -136,11 +142,12 @@ table.matrix{border-collapse:separate;border-spacing:3px;background:#fff;border:
 pub(super) const SCRIPT: &str = r##"
 (function () {
   "use strict";
-  var matrix = document.getElementById("matrix");
+  var pane = document.getElementById("matrices");
+  var tables = Array.prototype.slice.call(pane.querySelectorAll("table.matrix"));
   var panel = document.getElementById("details");
   var form = document.getElementById("filters");
-  var rows = Array.prototype.slice.call(matrix.querySelectorAll("tbody tr"));
-  var cells = Array.prototype.slice.call(matrix.querySelectorAll(".cell"));
+  var rows = Array.prototype.slice.call(pane.querySelectorAll("table.matrix tbody tr"));
+  var cells = Array.prototype.slice.call(pane.querySelectorAll(".cell"));
   var keys = ["area", "version", "outcome"];
   var selected = null;
 
@@ -155,10 +162,12 @@ pub(super) const SCRIPT: &str = r##"
   function apply() {
     var areas = chosen("area"), versions = chosen("version"), outcomes = chosen("outcome");
     var onlyUnexpected = document.getElementById("filter-unexpected").checked;
-    matrix.querySelectorAll("[data-version]").forEach(function (el) {
-      el.hidden = !versions[el.getAttribute("data-version")];
+    tables.forEach(function (table) {
+      table.querySelectorAll("[data-version]").forEach(function (el) {
+        el.hidden = !versions[el.getAttribute("data-version")];
+      });
     });
-    var shown = 0;
+    var shown = {}, all = {};
     rows.forEach(function (row) {
       var any = false;
       row.querySelectorAll(".cell").forEach(function (cell) {
@@ -169,9 +178,11 @@ pub(super) const SCRIPT: &str = r##"
         if (match) { any = true; }
       });
       row.hidden = !(areas[row.dataset.area] && any);
-      if (!row.hidden) { shown += 1; }
+      all[row.dataset.scenario] = true;
+      if (!row.hidden) { shown[row.dataset.scenario] = true; }
     });
-    document.getElementById("shown-count").textContent = shown + " of " + rows.length + " scenarios shown";
+    document.getElementById("shown-count").textContent =
+      Object.keys(shown).length + " of " + Object.keys(all).length + " scenarios shown";
   }
 
   function readHash() {
@@ -232,7 +243,7 @@ pub(super) const SCRIPT: &str = r##"
     if (byUser && (box.top > window.innerHeight || box.bottom < 0)) { panel.scrollIntoView({ block: "start" }); }
   }
 
-  matrix.addEventListener("click", function (event) {
+  pane.addEventListener("click", function (event) {
     var cell = event.target.closest(".cell");
     if (cell) { open(cell, event.isTrusted); }
   });

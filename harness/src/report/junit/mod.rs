@@ -2,32 +2,39 @@
 //! GitHub test-report actions). It only reads the report model; it writes no
 //! file and judges nothing the model has not already judged.
 //!
-//! Layout: one `<testsuite>` per registry version (name = tag, in the
-//! report's version order), because a CI view then answers "what is wrong
-//! with v3.0.0" at a glance; the scenario's area (`auth`, `storage`: the id
-//! before its first `/`) is the `classname`, so views that group by class
-//! still show the other axis. One `<testcase name="<scenario id> on <tag>">`
-//! per cell; cells whose version is not in `versions` get a suite of their
-//! own after the listed ones, so no cell is ever dropped.
+//! Layout: one `<testsuite>` per column, in the report's column order: each
+//! registry version (name = tag), then each upgrade path (name =
+//! `from -> to`), because a CI view then answers "what is wrong with
+//! v3.0.0" or "with the upgrade from v3.0.0 to v3.1.1" at a glance; the
+//! scenario's area (`auth`, `storage`, `upgrade`: the id before its first
+//! `/`) is the `classname`, so views that group by class still show the other
+//! axis. One `<testcase name="<scenario id> on <column>">` per cell
+//! (`upgrade/in-place on v3.0.0 -> v3.1.1`); cells whose column the report
+//! does not list get a suite of their own after the listed ones, so no cell
+//! is ever dropped.
 //!
-//! How a cell reads, first rule that applies:
-//! - `error`: `<error>`, whatever was expected (the harness could not run it);
-//! - `security`: `<failure>`, even when expected (a registry accepted a token
-//!   it must refuse);
-//! - `flaky`: `<failure>` listing every observation;
-//! - any other outcome that differs from the expectation: `<failure>`;
-//! - `unsupported`, as expected: `<skipped>` with the scenario's reason;
-//! - `pass` or `fail`, as expected: a passing testcase.
+//! How a cell counts, by its [`Reading`](super::Reading) tone, first rule
+//! that applies:
+//! - harness error (`error`): `<error>`, whatever was expected;
+//! - alarm (`security`, `data-loss`): `<failure>`, even when expected;
+//! - `flaky` or `no-recovery`: `<failure>` (with every observation), even
+//!   when expected;
+//! - regression or improvement (not the expected outcome): `<failure>`;
+//! - muted (`unsupported`, as expected): `<skipped>` with the scenario's reason;
+//! - good or known (`pass`/`refused`, or `fail`, as expected): a passing testcase.
 //!
 //! So failures and errors are the cells that make [`MatrixReport::exit_code`]
 //! non-zero, plus a `flaky` cell a scenario expected (which `exit_code` lets
 //! through: a CI view should still show runs that disagree). `type` is the
-//! outcome; the message is `<outcome>, expected <expected>: <evidence>`; the
-//! body adds the reason for the expectation, every run, the failed steps
-//! with the registry's error verbatim, and the registry log excerpt. Text is
-//! escaped for XML 1.0, and characters it cannot carry are dropped.
+//! outcome (what machines read); the message is how the cell reads,
+//! `<label>, expected <label>: <evidence>` (`accepted, expected refused: ...`
+//! for an attack a registry let in); the body adds the outcome strings, the
+//! reason for the expectation and its reference, every run, the failed
+//! steps (with their phase and serving version in an upgrade) and the
+//! registry's error verbatim, and the registry log excerpt. Text is escaped
+//! for XML 1.0, and characters it cannot carry are dropped.
 
-use super::{Cell, MatrixReport, Outcome};
+use super::{reading, Cell, MatrixReport, Outcome, Tone};
 
 /// The whole report as one JUnit XML document (`<testsuites>`), UTF-8.
 pub fn render(report: &MatrixReport) -> String {
@@ -58,14 +65,16 @@ enum Verdict {
 }
 
 fn verdict(cell: &Cell) -> Verdict {
-    match cell.outcome {
-        Outcome::Error => Verdict::Error,
-        Outcome::Security | Outcome::DataLoss | Outcome::NoRecovery | Outcome::Flaky => {
+    match cell.reading().tone {
+        Tone::HarnessError => Verdict::Error,
+        Tone::Alarm | Tone::Regression | Tone::Improvement => Verdict::Failure,
+        // Runs that disagree or a registry that never came back show even
+        // when a scenario expects them.
+        Tone::Known if matches!(cell.outcome, Outcome::Flaky | Outcome::NoRecovery) => {
             Verdict::Failure
         }
-        _ if !cell.as_expected() => Verdict::Failure,
-        Outcome::Unsupported => Verdict::Skipped,
-        Outcome::Pass | Outcome::Fail => Verdict::Passed,
+        Tone::Muted => Verdict::Skipped,
+        Tone::Known | Tone::Good => Verdict::Passed,
     }
 }
 
@@ -144,18 +153,40 @@ fn render_suite(report: &MatrixReport, suite: &Suite<'_>, out: &mut String) {
         suite.tally.attributes()
     ));
     out.push_str("    <properties>\n");
-    let version_line = report
-        .versions
-        .iter()
-        .find(|v| v.tag == suite.tag)
-        .map(|v| v.version_line.as_str());
+    let version_line = |tag: &str| {
+        report
+            .versions
+            .iter()
+            .find(|v| v.tag == tag)
+            .map(|v| v.version_line.clone())
+    };
     let mut properties = vec![
         ("schema_version", report.schema_version.to_string()),
         ("harness_version", report.harness_version.clone()),
         ("generated_at", report.generated_at.clone()),
     ];
-    if let Some(line) = version_line {
-        properties.push(("version_line", line.to_string()));
+    let path = suite
+        .cells
+        .iter()
+        .find_map(|c| c.path.as_ref())
+        .or_else(|| report.paths.iter().find(|p| p.to_string() == suite.tag));
+    match path {
+        Some(path) => {
+            properties.push(("from", path.from.clone()));
+            properties.push(("to", path.to.clone()));
+            properties.push(("rollback", report.is_rollback(path).to_string()));
+            if let Some(line) = version_line(&path.from) {
+                properties.push(("from_version_line", line));
+            }
+            if let Some(line) = version_line(&path.to) {
+                properties.push(("to_version_line", line));
+            }
+        }
+        None => {
+            if let Some(line) = version_line(&suite.tag) {
+                properties.push(("version_line", line));
+            }
+        }
     }
     if let Some(shard) = report.shard {
         properties.push(("shard", format!("{}/{}", shard.index, shard.count)));
@@ -189,9 +220,14 @@ fn render_case(cell: &Cell, out: &mut String) {
         }
         Verdict::Skipped => {
             let reason = cell.expected_because.as_deref().unwrap_or(&cell.evidence);
+            let reference = cell
+                .expected_reference
+                .as_deref()
+                .map(|r| format!(" (reference: {r})"))
+                .unwrap_or_default();
             out.push_str(&format!(
                 "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                attr(&format!("unsupported: {reason}"))
+                attr(&format!("unsupported: {reason}{reference}"))
             ));
             return;
         }
@@ -206,20 +242,34 @@ fn render_case(cell: &Cell, out: &mut String) {
     ));
 }
 
-/// `security, expected security: step 1 push-denied: the registry accepted ...`
+/// `accepted, expected refused: step 1 push-denied: the registry accepted ...`
 fn headline(cell: &Cell) -> String {
+    let r = cell.reading();
     format!(
         "{}, expected {}: {}",
-        cell.outcome, cell.expected, cell.evidence
+        r.label, r.expected_label, cell.evidence
     )
 }
 
 /// The failure's body: everything a reader needs before opening the JSON.
 fn details(cell: &Cell) -> String {
+    let r = cell.reading();
     let mut lines = vec![
-        format!("outcome: {}", cell.outcome),
-        format!("expected: {}", cell.expected),
+        format!(
+            "outcome: {} (reads {}: {}; {})",
+            cell.outcome,
+            r.label,
+            reading::meaning(cell.outcome, cell.refusal),
+            r.tone.meaning()
+        ),
+        format!("expected: {} (reads {})", cell.expected, r.expected_label),
     ];
+    if let Some(path) = &cell.path {
+        lines.push(format!(
+            "path: {} writes, then {} starts on the same storage",
+            path.from, path.to
+        ));
+    }
     if let Some(because) = &cell.expected_because {
         lines.push(format!("because: {because}"));
     }
@@ -240,7 +290,7 @@ fn details(cell: &Cell) -> String {
             lines.push(format!(
                 "  {}. {} in {}s: {}",
                 i + 1,
-                run.outcome,
+                reading::label(run.outcome, cell.refusal),
                 seconds(run.duration_ms),
                 run.evidence
             ));
@@ -250,8 +300,14 @@ fn details(cell: &Cell) -> String {
     if !failed.is_empty() {
         lines.push("failed steps:".into());
         for step in failed {
+            let phase = match (&step.phase, &step.served_by) {
+                (Some(phase), Some(by)) => format!(" ({phase}, on {by})"),
+                (Some(phase), None) => format!(" ({phase})"),
+                (None, Some(by)) => format!(" (on {by})"),
+                (None, None) => String::new(),
+            };
             lines.push(format!(
-                "  step {} {}: {}",
+                "  step {}{phase} {}: {}",
                 step.index + 1,
                 step.kind,
                 step.summary

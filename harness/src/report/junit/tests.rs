@@ -137,6 +137,7 @@ fn an_expected_security_cell_is_a_failure_with_its_evidence_and_log() {
         Outcome::Security,
         Outcome::Security,
     );
+    c.refusal = true;
     c.evidence = r#"step 1 push-denied: accepted "jwk" <kid> & stored"#.into();
     c.expected_because = Some("alpha.1 trusts the embedded key".into());
     c.registry_log = vec!["level=warning msg=\"authorization token required\"".into()];
@@ -168,9 +169,10 @@ fn an_expected_security_cell_is_a_failure_with_its_evidence_and_log() {
         r#"<testcase classname="auth" name="auth/attack-embedded-jwk on v3.0.0" time="1.500">"#
     ));
     assert!(xml.contains(
-        r#"<failure message="security, expected security: step 1 push-denied: accepted &quot;jwk&quot; &lt;kid&gt; &amp; stored" type="security">"#
+        r#"<failure message="accepted, expected accepted: step 1 push-denied: accepted &quot;jwk&quot; &lt;kid&gt; &amp; stored" type="security">"#
     ), "{xml}");
     for line in [
+        "outcome: security (reads accepted: accepted a token it must refuse; security or data loss: an alarm even when expected)\nexpected: security (reads accepted)\n",
         "because: alpha.1 trusts the embedded key",
         "  step 1 push-denied: push must be refused",
         "    error: the registry accepted a push",
@@ -236,4 +238,97 @@ fn suites_follow_versions_and_count_their_cells() {
     assert!(xml.contains(
         r#"<property name="version_line" value="github.com/distribution/distribution/v3 v2.8.3"/>"#
     ));
+}
+
+#[test]
+fn a_refused_attack_passes_and_an_accepted_one_reads_accepted() {
+    let mut refused = cell(
+        "auth/attack-alg-none",
+        "v3.0.0",
+        Outcome::Pass,
+        Outcome::Pass,
+    );
+    refused.refusal = true;
+    let mut accepted = cell(
+        "auth/attack-alg-none",
+        "v2.8.3",
+        Outcome::Security,
+        Outcome::Pass,
+    );
+    accepted.refusal = true;
+    accepted.evidence = "step 1 push-denied: the registry accepted a push".into();
+    let xml = render(&report(vec![refused, accepted]));
+    assert!(
+        xml.contains(
+            r#"<testcase classname="auth" name="auth/attack-alg-none on v3.0.0" time="1.500"/>"#
+        ),
+        "{xml}"
+    );
+    assert!(xml.contains(
+        r#"<failure message="accepted, expected refused: step 1 push-denied: the registry accepted a push" type="security">"#
+    ), "{xml}");
+}
+
+#[test]
+fn upgrade_paths_are_suites_after_the_versions() {
+    use crate::report::fixtures::path_cell;
+    let mut rollback = path_cell("upgrade/in-place", "v3.0.0", "v2.8.3", Outcome::Fail);
+    rollback.duration_ms = 1500;
+    rollback.steps[1].ok = false;
+    rollback.steps[1].error = Some("GET /v2/r/manifests/latest answered 404".into());
+    rollback.expected_reference =
+        Some("https://github.com/distribution/distribution/issues/4871".into());
+    let mut forward = path_cell("upgrade/in-place", "v2.8.3", "v3.0.0", Outcome::Pass);
+    forward.duration_ms = 1500;
+    let mut r = report(vec![
+        cell("auth/a", "v3.0.0", Outcome::Pass, Outcome::Pass),
+        rollback,
+        forward,
+    ]);
+    r.paths = vec![
+        crate::report::UpgradePath {
+            from: "v2.8.3".into(),
+            to: "v3.0.0".into(),
+        },
+        crate::report::UpgradePath {
+            from: "v3.0.0".into(),
+            to: "v2.8.3".into(),
+        },
+    ];
+    let xml = render(&r);
+    let names: Vec<&str> = xml
+        .match_indices("<testsuite name=\"")
+        .map(|(at, m)| {
+            let rest = &xml[at + m.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "v2.8.3",
+            "v3.0.0",
+            "v2.8.3 -&gt; v3.0.0",
+            "v3.0.0 -&gt; v2.8.3"
+        ],
+        "{xml}"
+    );
+    assert!(xml.contains(
+        r#"<testcase classname="upgrade" name="upgrade/in-place on v2.8.3 -&gt; v3.0.0" time="1.500"/>"#
+    ), "{xml}");
+    assert!(xml.contains(
+        r#"<failure message="fail, expected pass: upgrade/in-place on v3.0.0 -&gt; v2.8.3: fail" type="fail">"#
+    ), "{xml}");
+    for line in [
+        r#"<property name="from" value="v3.0.0"/>"#,
+        r#"<property name="to" value="v2.8.3"/>"#,
+        r#"<property name="rollback" value="true"/>"#,
+        r#"<property name="rollback" value="false"/>"#,
+        r#"<property name="to_version_line" value="github.com/distribution/distribution/v3 v2.8.3"/>"#,
+        "path: v3.0.0 writes, then v2.8.3 starts on the same storage\n",
+        "reference: https://github.com/distribution/distribution/issues/4871\n",
+        "  step 2 (2 to, on v2.8.3) pull: pull on v2.8.3\n    error: GET /v2/r/manifests/latest answered 404\n",
+    ] {
+        assert!(xml.contains(line), "no {line:?} in\n{xml}");
+    }
 }
