@@ -1,6 +1,6 @@
 //! The committed matrix in `reports/` is the product of a real run: it
 //! parses with the current model, and it covers every scenario on every
-//! version it lists. Regenerate it with `cargo run --release -- matrix`.
+//! version it lists (an upgrade scenario on every path). Regenerate it with `cargo run --release -- matrix`.
 
 mod common;
 
@@ -14,14 +14,26 @@ fn committed_matrix_parses_and_names_every_scenario() {
     assert_eq!(report.schema_version, SCHEMA_VERSION);
     assert!(!report.versions.is_empty());
     let scenarios = regmatrix::scenario::discover(&common::scenario_dir(), "*").unwrap();
+    let versions: Vec<String> = report.versions.iter().map(|v| v.tag.clone()).collect();
+    let paths: Vec<String> = report.paths.iter().map(ToString::to_string).collect();
+    assert!(
+        !scenarios.iter().any(|s| s.is_upgrade()) || !paths.is_empty(),
+        "the committed matrix has no upgrade paths for the upgrade scenarios"
+    );
     for scenario in &scenarios {
-        for version in &report.versions {
-            let cell = report.cell(scenario.id(), &version.tag).unwrap_or_else(|| {
+        // Upgrade scenarios sit on paths, the others on versions.
+        let columns = if scenario.is_upgrade() {
+            &paths
+        } else {
+            &versions
+        };
+        for column in columns {
+            let cell = report.cell(scenario.id(), column).unwrap_or_else(|| {
                 panic!(
                     "{} has no cell for {} on {}: regenerate reports/",
                     path.display(),
                     scenario.id(),
-                    version.tag
+                    column
                 )
             });
             assert!(

@@ -482,7 +482,7 @@ mod tests {
         )
         .unwrap();
         let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-        let plan = plan(&config, Workload::None, TokenKid::X5c, &scenarios).unwrap();
+        let plan = plan(&config, Workload::None, TokenKid::X5c, &scenarios, true).unwrap();
         let user = &plan.user;
         assert_eq!(user.id(), "upgrade-check/your-config");
         assert_eq!(

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::{findings, verdict_row, KeyFinding, Plan};
 use crate::report::diff::Change;
-use crate::report::{Cell, MatrixReport, Tone};
+use crate::report::{Cell, MatrixReport, Outcome, Tone};
 use crate::versions::RegistryVersion;
 
 pub struct Row {
@@ -275,6 +275,7 @@ mod tests {
             config: "config.yml".into(),
             redacted_azure: "accountname: x".into(),
             findings: Vec::new(),
+            in_place: None,
             rows: vec![
                 row("auth/attack-alg-none", refused.clone(), accepted),
                 row(
