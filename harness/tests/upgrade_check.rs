@@ -122,7 +122,10 @@ fn in_place_names_the_phase_that_failed_and_the_fix() {
         "{out}"
     );
     assert!(out.contains("InvalidBlobType"), "{out}");
-    assert!(out.contains("fix: v3.0.0 to v3.1.1 cannot overwrite"), "{out}");
+    assert!(
+        out.contains("fix: v3.0.0 to v3.1.1 cannot overwrite"),
+        "{out}"
+    );
 }
 
 #[test]

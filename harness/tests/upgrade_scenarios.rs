@@ -30,21 +30,30 @@ async fn an_in_place_upgrade_reads_what_the_old_version_wrote() {
         cell.evidence
     );
     let phase = common::step(&cell, "phase");
-    assert!(phase.summary.contains("phase 1 (from)"), "{}", phase.summary);
+    assert!(
+        phase.summary.contains("phase 1 (from)"),
+        "{}",
+        phase.summary
+    );
 }
 
 #[tokio::test]
 async fn retagging_an_alpha1_image_on_v3_0_0_meets_azures_invalid_blob_type() {
-    let cell = common::run_committed_upgrade(
-        "upgrade/retag-after-upgrade",
-        "v3.0.0-alpha.1",
-        "v3.0.0",
-    )
-    .await;
+    let cell =
+        common::run_committed_upgrade("upgrade/retag-after-upgrade", "v3.0.0-alpha.1", "v3.0.0")
+            .await;
     assert_eq!(cell.outcome, Outcome::Fail, "{}", cell.evidence);
     assert_eq!(cell.outcome, cell.expected, "{}", cell.evidence);
-    assert!(cell.evidence.contains("tag-manifest (phase 2, v3.0.0)"), "{}", cell.evidence);
-    assert!(cell.evidence.contains("InvalidBlobType"), "{}", cell.evidence);
+    assert!(
+        cell.evidence.contains("tag-manifest (phase 2, v3.0.0)"),
+        "{}",
+        cell.evidence
+    );
+    assert!(
+        cell.evidence.contains("InvalidBlobType"),
+        "{}",
+        cell.evidence
+    );
     assert!(
         cell.storage_traffic
             .emulator_rewrites

@@ -590,29 +590,48 @@ reference = "y"
         assert!(err.contains("`via = \"from\"`"), "{err}");
         assert!(err.starts_with("u.toml:2"), "{err}");
 
-        let via_alone = UPGRADE.replacen("mode = \"monolithic\"", "mode = \"monolithic\"\nvia = \"to\"", 1);
-        let err = parse(Path::new("u.toml"), &via_alone).unwrap_err().to_string();
+        let via_alone = UPGRADE.replacen(
+            "mode = \"monolithic\"",
+            "mode = \"monolithic\"\nvia = \"to\"",
+            1,
+        );
+        let err = parse(Path::new("u.toml"), &via_alone)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("only in a `both` phase"), "{err}");
 
         let versions = UPGRADE.replace("from = \"v2.8.3\"", "versions = \"v2.8.3\"");
-        let err = parse(Path::new("u.toml"), &versions).unwrap_err().to_string();
+        let err = parse(Path::new("u.toml"), &versions)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not `versions`"), "{err}");
 
-        let typo = UPGRADE.replace("blobs = [\"a\"]\n\n[[phase.step]]", "blobz = [\"a\"]\n\n[[phase.step]]");
+        let typo = UPGRADE.replace(
+            "blobs = [\"a\"]\n\n[[phase.step]]",
+            "blobz = [\"a\"]\n\n[[phase.step]]",
+        );
         let err = parse(Path::new("u.toml"), &typo).unwrap_err().to_string();
         assert!(err.contains("blobz"), "{err}");
         assert!(err.starts_with("u.toml:"), "{err}");
 
         let later_blob = UPGRADE.replacen("blobs = [\"a\"]", "blobs = [\"b\"]", 1);
-        let err = parse(Path::new("u.toml"), &later_blob).unwrap_err().to_string();
+        let err = parse(Path::new("u.toml"), &later_blob)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("\"b\""), "{err}");
 
-        let mixed = format!("{GOOD}\n[[phase]]\nrun = \"to\"\n[[phase.step]]\nkind = \"catalog\"\n");
+        let mixed =
+            format!("{GOOD}\n[[phase]]\nrun = \"to\"\n[[phase.step]]\nkind = \"catalog\"\n");
         let err = parse(Path::new("u.toml"), &mixed).unwrap_err().to_string();
         assert!(err.contains("not both"), "{err}");
 
-        let single_with_from = GOOD.replace("versions = \"v2.8.3\"", "versions = \"v2.8.3\"\nfrom = \"v2.8.3\"");
-        let err = parse(Path::new("s.toml"), &single_with_from).unwrap_err().to_string();
+        let single_with_from = GOOD.replace(
+            "versions = \"v2.8.3\"",
+            "versions = \"v2.8.3\"\nfrom = \"v2.8.3\"",
+        );
+        let err = parse(Path::new("s.toml"), &single_with_from)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("upgrade scenarios"), "{err}");
     }
 }

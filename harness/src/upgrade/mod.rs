@@ -33,8 +33,8 @@ use crate::env::{StorageNames, UserStorage, Workload};
 use crate::kid::KidForm;
 use crate::registry_config::credentials_mode;
 use crate::scenario::model::{
-    ByteSize, ConfigCarry, Expectation, IdentitySection, Phase, PhaseRun, PhaseStep,
-    RegistrySetup, ScenarioFile, Step, UpgradeSection, UploadMode,
+    ByteSize, ConfigCarry, Expectation, IdentitySection, Phase, PhaseRun, PhaseStep, RegistrySetup,
+    ScenarioFile, Step, UpgradeSection, UploadMode,
 };
 use crate::scenario::steps::{ListTags, PullBlobs, PullManifest, PushBlob, PushManifest};
 use regmatrix_model::Outcome;

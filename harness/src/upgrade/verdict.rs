@@ -217,14 +217,13 @@ pub fn render(verdict: &Verdict) -> String {
     if let Some(cell) = &verdict.in_place {
         render_in_place(&mut out, verdict, cell);
     }
-    let verdict_line =
-        match verdict.exit_code() {
-            0 => format!(
-                "\nVerdict: nothing gets worse moving from {} to {}.",
-                verdict.from, verdict.to
-            ),
-            _ => {
-                format!(
+    let verdict_line = match verdict.exit_code() {
+        0 => format!(
+            "\nVerdict: nothing gets worse moving from {} to {}.",
+            verdict.from, verdict.to
+        ),
+        _ => {
+            format!(
             "\nVerdict: {} regression(s){} moving from {} to {} (see evidence and fixes above).",
             verdict.rows.iter().filter(|r| r.change() == Change::Regression).count(),
             if verdict.in_place.as_ref().is_some_and(|c| c.outcome != Outcome::Pass) {
@@ -235,8 +234,8 @@ pub fn render(verdict: &Verdict) -> String {
             verdict.from,
             verdict.to
         )
-            }
-        };
+        }
+    };
     out.push_str(&verdict_line);
     out.push('\n');
     out
