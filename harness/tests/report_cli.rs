@@ -22,7 +22,8 @@ fn read(path: &std::path::Path) -> MatrixReport {
 #[test]
 fn shards_cover_the_matrix_once_and_merge_back() {
     let dir = tempfile::tempdir().unwrap();
-    let scenarios = "storage/shared-key,storage/client-secret";
+    // Two versions make two upgrade paths (up and back) for the upgrade scenario.
+    let scenarios = "storage/shared-key,storage/client-secret,upgrade/in-place";
     let mut files = Vec::new();
     for shard in ["1/2", "2/2"] {
         let out = dir.path().join(shard.replace('/', "-of-"));
@@ -39,7 +40,7 @@ fn shards_cover_the_matrix_once_and_merge_back() {
         ]);
         assert_eq!(done.status.code(), Some(0), "{done:?}");
         let report = read(&out.join("matrix.json"));
-        assert_eq!(report.cells.len(), 2, "4 cells over 2 shards");
+        assert_eq!(report.cells.len(), 3, "6 cells over 2 shards");
         assert_eq!(report.shard.map(|s| s.index), shard[..1].parse().ok());
         files.push(out.join("matrix.json"));
     }
@@ -54,8 +55,13 @@ fn shards_cover_the_matrix_once_and_merge_back() {
     ]);
     assert_eq!(merged.status.code(), Some(0), "{merged:?}");
     let report = read(&merged_dir.join("matrix.json"));
-    assert_eq!(report.cells.len(), 4);
+    assert_eq!(report.cells.len(), 6);
     assert!(report.shard.is_none());
+    let paths: Vec<String> = report.paths.iter().map(ToString::to_string).collect();
+    assert_eq!(paths, ["v2.8.3 -> v3.1.1", "v3.1.1 -> v2.8.3"]);
+    let up = report.cell("upgrade/in-place", "v2.8.3 -> v3.1.1").unwrap();
+    assert_eq!(up.outcome, Outcome::Fail, "{}", up.evidence);
+    assert!(up.as_expected(), "{}", up.evidence);
     let unsupported = report.cell("storage/client-secret", "v2.8.3").unwrap();
     assert_eq!(unsupported.outcome, Outcome::Unsupported);
 
