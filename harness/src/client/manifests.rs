@@ -105,6 +105,8 @@ impl RegistryClient {
         Ok(bytes.to_vec())
     }
 
+    /// DELETE of a manifest by digest, or of a tag by name (registries
+    /// that support tag deletion answer 202 to both).
     pub async fn delete_manifest(&self, repository: &str, digest: &str) -> Result<(), ClientError> {
         let url = self.url(&format!("/v2/{repository}/manifests/{digest}"));
         let response = self.send(Method::DELETE, &url, |r| r).await?;

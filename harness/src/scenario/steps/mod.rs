@@ -7,6 +7,7 @@ mod check_credentials;
 mod check_invariants;
 mod context;
 mod delete_manifest;
+mod delete_tag;
 mod faults;
 mod identity;
 mod listing;
@@ -30,6 +31,7 @@ pub use context::{
     is_storage_host, LoadContext, Pushed, PushedBlob, Served, StepContext, StepError, Target,
 };
 pub use delete_manifest::DeleteManifest;
+pub use delete_tag::DeleteTag;
 pub use faults::{ClearFaults, InjectFault};
 pub use identity::{IdentityOutage, RotateFederatedToken};
 pub use listing::{Catalog, ListTags};
@@ -131,6 +133,7 @@ steps! {
     "list-tags" => ListTags,
     "catalog" => Catalog,
     "delete-manifest" => DeleteManifest,
+    "delete-tag" => DeleteTag,
     "tag-manifest" => TagManifest,
     "storage-object" => StorageObject,
     "push-denied" => PushDenied,
