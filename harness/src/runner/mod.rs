@@ -19,8 +19,8 @@ use crate::env::{
 use crate::install::{Column, InstalledAzurite};
 use crate::progress::Progress;
 use crate::report::{
-    Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, Outcome, ScenarioInfo,
-    ShardInfo, TrafficSummary, UpgradePath, VersionInfo, SCHEMA_VERSION,
+    Cell, FaultSummary, MatrixReport, Observation, Outcome, ScenarioInfo, ShardInfo, VersionInfo,
+    SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
 use crate::scenario::steps::Served;
@@ -28,43 +28,13 @@ use crate::scenario::steps::StepKind;
 use crate::scenario::Scenario;
 
 mod evidence;
+mod lane;
+
+pub use lane::Lane;
+use lane::{harness_error_cell, path_of};
 
 use evidence::{identity_note, times, token_server_note, traffic_note};
 pub use evidence::{summarize, summarize_identity};
-
-/// Where a cell runs: on one version (a single-version scenario), or on an
-/// upgrade path (an upgrade scenario: `from` writes, `to` starts on the
-/// same storage; a rollback when `from` is the newer).
-#[derive(Debug, Clone)]
-pub enum Lane {
-    Version(Column),
-    Path { from: Column, to: Column },
-}
-
-impl Lane {
-    /// As the report's column names it.
-    pub fn label(&self) -> String {
-        match self {
-            Lane::Version(column) => column.version.tag().to_string(),
-            Lane::Path { from, to } => self::path_of(from, to).to_string(),
-        }
-    }
-
-    /// The column whose binary starts first.
-    fn first(&self) -> &Column {
-        match self {
-            Lane::Version(column) => column,
-            Lane::Path { from, .. } => from,
-        }
-    }
-}
-
-fn path_of(from: &Column, to: &Column) -> UpgradePath {
-    UpgradePath {
-        from: from.version.tag().to_string(),
-        to: to.version.tag().to_string(),
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -523,41 +493,6 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         }
     }
     cell.steps = run.steps;
-}
-
-/// A cell for `scenario` in `lane`, outcome `error` until the run says otherwise.
-fn harness_error_cell(scenario: &Scenario, lane: &Lane, evidence: String) -> Cell {
-    let (expectation, version, path) = match lane {
-        Lane::Version(column) => (
-            scenario.expectation_for(&column.version),
-            Some(column.version.tag().to_string()),
-            None,
-        ),
-        Lane::Path { from, to } => (
-            scenario.expectation_for_path(&from.version, &to.version),
-            None,
-            Some(path_of(from, to)),
-        ),
-    };
-    Cell {
-        scenario: scenario.id().to_string(),
-        version,
-        path,
-        refusal: scenario.expects_refusal(),
-        outcome: Outcome::Error,
-        expected: expectation.outcome,
-        evidence,
-        expected_because: expectation.because.clone(),
-        expected_reference: expectation.reference.clone(),
-        duration_ms: 0,
-        steps: Vec::new(),
-        registry_log: Vec::new(),
-        storage_traffic: TrafficSummary::default(),
-        identity: IdentitySummary::default(),
-        observations: Vec::new(),
-        faults: Vec::new(),
-        seed: None,
-    }
 }
 
 /// Where scenario files live when the user does not say: `./scenarios`, else
