@@ -39,7 +39,8 @@ impl From<RegistryError> for ClientError {
 /// An error response from the registry.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
-    "{method} {path} answered {status}{}",
+    "{method} {} answered {status}{}",
+    readable_path(path),
     summary(errors, www_authenticate)
 )]
 pub struct RegistryError {
@@ -57,6 +58,25 @@ pub struct RegistryErrorEntry {
     pub code: String,
     #[serde(default)]
     pub message: String,
+}
+
+/// The path as evidence reads it: an upload's `_state` (an opaque, signed
+/// blob of a few hundred characters) is elided; the record keeps it whole.
+fn readable_path(path: &str) -> String {
+    let Some((route, query)) = path.split_once('?') else {
+        return path.to_string();
+    };
+    let query: Vec<&str> = query
+        .split('&')
+        .map(|pair| {
+            if pair.starts_with("_state=") {
+                "_state=…"
+            } else {
+                pair
+            }
+        })
+        .collect();
+    format!("{route}?{}", query.join("&"))
 }
 
 fn summary(errors: &[RegistryErrorEntry], www_authenticate: &Option<String>) -> String {
@@ -106,4 +126,17 @@ pub(crate) async fn expect_status(
         raw_body,
     }
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_upload_state_is_elided_and_the_digest_kept() {
+        let path = "/v2/r/blobs/uploads/u?_state=abc%3D&digest=sha256:00";
+        assert_eq!(
+            super::readable_path(path),
+            "/v2/r/blobs/uploads/u?_state=…&digest=sha256:00"
+        );
+        assert_eq!(super::readable_path("/v2/r/tags/list"), "/v2/r/tags/list");
+    }
 }
