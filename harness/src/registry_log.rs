@@ -35,12 +35,14 @@ pub fn explains_token_refusal(line: &str) -> bool {
 }
 
 /// The line that says most about a failure: a token refusal's reason when
-/// there is one, else the last line.
+/// there is one, else a Go panic's message, else the last line.
 pub fn most_telling(lines: &[String]) -> Option<&String> {
     lines
         .iter()
         .rev()
         .find(|l| explains_token_refusal(l))
+        // A Go panic's message, not the stack trace under it.
+        .or_else(|| lines.iter().rev().find(|l| l.starts_with("panic:")))
         .or_else(|| lines.last())
 }
 
@@ -148,6 +150,20 @@ fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_message_tells_more_than_the_stack_under_it() {
+        let lines: Vec<String> = [
+            "panic: invalid credentials type: \"\"",
+            "goroutine 1 [running]:",
+            "\t/root/go/pkg/mod/x/cmd/registry/main.go:26 +0x1a",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(most_telling(&lines), Some(&lines[0]));
+        let plain = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(most_telling(&plain), Some(&plain[1]));
+    }
 
     #[test]
     fn keeps_message_and_detail_without_separators() {

@@ -466,6 +466,8 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         Some(StepFailure::Registry(line)) => {
             cell.outcome = Outcome::Fail;
             let log = crate::registry_log::most_telling(&cell.registry_log)
+                // The failure line may already quote it (a start-up panic).
+                .filter(|l| !line.contains(l.trim()))
                 .map(|l| {
                     format!(
                         "; registry log: {}",

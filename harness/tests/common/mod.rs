@@ -128,12 +128,16 @@ pub fn one_line_error(output: &std::process::Output) -> String {
 /// `report` (the committed matrix) with an upgrade scenario on two paths,
 /// oldest to newest version and back (a rollback, the last path listed):
 /// `pass`, then an unexpected `fail` whose steps say their phase and serving
-/// version. Made from the report's first cell, so it works whatever the
-/// report holds (upgrade cells of its own included).
+/// version. Made from the report's first cell; a report that has upgrade
+/// paths of its own (a run with the upgrade scenarios) is returned as it is.
 pub fn with_upgrade_cells(
     mut report: regmatrix::report::MatrixReport,
 ) -> regmatrix::report::MatrixReport {
     use regmatrix::report::{Outcome, ScenarioInfo, UpgradePath};
+    // A report from a run with upgrade scenarios has its own.
+    if !report.paths.is_empty() {
+        return report;
+    }
     let tags: Vec<String> = report.versions.iter().map(|v| v.tag.clone()).collect();
     let (old, new) = (tags[0].clone(), tags[tags.len() - 1].clone());
     let paths = [
