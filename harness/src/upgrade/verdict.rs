@@ -34,6 +34,8 @@ pub struct Verdict {
     pub rows: Vec<Row>,
     /// Your config in place on `from -> to` (and back), when it ran.
     pub in_place: Option<Cell>,
+    /// The in-place run ends with the rollback (`--from` again).
+    pub rollback: bool,
 }
 
 impl Verdict {
@@ -84,6 +86,7 @@ pub fn verdict_from(
         .cloned();
     Verdict {
         in_place,
+        rollback: plan.in_place.spec.phases.len() > 2,
         from: from.tag().to_string(),
         to: to.tag().to_string(),
         config: config.display().to_string(),
@@ -117,19 +120,12 @@ fn known_fix(cell: &Cell) -> Option<&'static str> {
 /// The in-place run: its outcome, and when it failed, the phase that
 /// failed in the operator's words and the evidence.
 fn render_in_place(out: &mut String, verdict: &Verdict, cell: &Cell) {
-    let phases = cell
-        .steps
-        .iter()
-        .filter_map(|s| s.phase.as_deref())
-        .filter_map(|p| p.split_whitespace().next())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
     let _ = writeln!(
         out,
         "\nIn place ({} writes; {} starts on the same storage with the same config{}): {}",
         verdict.from,
         verdict.to,
-        if phases > 2 {
+        if verdict.rollback {
             format!("; then {} again (rollback)", verdict.from)
         } else {
             String::new()
@@ -275,6 +271,7 @@ mod tests {
             redacted_azure: "accountname: x".into(),
             findings: Vec::new(),
             in_place: None,
+            rollback: true,
             rows: vec![
                 row("auth/attack-alg-none", refused.clone(), accepted),
                 row(
