@@ -60,9 +60,12 @@ pub(crate) async fn dispatch(
     // A GET the front door forwarded as HEAD gets the HEAD's headers with an
     // empty body: its Content-Length must not promise the blob's bytes.
     let answered_as_head = asked == hyper::Method::GET && parts.method == hyper::Method::HEAD;
-    let fault = ctx
-        .faults
-        .decide(host.as_deref().unwrap_or_default(), &parts.method, &path);
+    let fault = ctx.faults.decide(
+        host.as_deref().unwrap_or_default(),
+        &parts.method,
+        &path,
+        &parts.headers,
+    );
     let exchange = Exchange::begin(
         ctx.traffic.clone(),
         ExchangeHead {

@@ -74,3 +74,49 @@ fn errors_name_the_offending_token() {
     assert_eq!(error.kind, FaultParseErrorKind::NoDefaultCode(418));
     assert!(error.to_string().contains("`418`"), "{error}");
 }
+
+#[test]
+fn op_lists_blob_operations_and_prints_back() {
+    let text = "name=ambiguous host=*.blob.core.windows.net method=PUT path=/registry/ \
+                op=put-blob|append-block|put-block-list \
+                action=status:500,code:OperationTimedOut schedule=first:1";
+    let rule: FaultRule = text.parse().unwrap();
+    assert_eq!(
+        rule.ops,
+        [BlobOp::PutBlob, BlobOp::AppendBlock, BlobOp::PutBlockList]
+    );
+    assert_eq!(
+        rule.to_string(),
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    let token = |text: &str| {
+        let error = text.parse::<FaultRule>().unwrap_err();
+        assert_eq!(error.kind, FaultParseErrorKind::UnknownOp, "{text}");
+        error.token
+    };
+    assert_eq!(
+        token("host=a.example op=put-blob|put_block action=reset"),
+        "put_block"
+    );
+    assert_eq!(token("host=a.example op= action=reset"), "op=");
+    assert_eq!(
+        token("host=a.example op=put-blob| action=reset"),
+        "op=put-blob|"
+    );
+    let message = "host=a.example op=PutBlob action=reset"
+        .parse::<FaultRule>()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("`PutBlob`: unknown Blob operation"),
+        "{message}"
+    );
+    assert!(message.contains("copy-blob"), "{message}");
+    assert_eq!(
+        "host=a.example op=copy-blob op=put-blob action=reset"
+            .parse::<FaultRule>()
+            .unwrap_err()
+            .kind,
+        FaultParseErrorKind::DuplicateKey
+    );
+}
