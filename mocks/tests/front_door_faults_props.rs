@@ -10,8 +10,8 @@ use hyper::header::HeaderMap;
 use hyper::{Method, StatusCode};
 use proptest::prelude::*;
 use regmatrix_mocks::front_door::{
-    AzureError, Bandwidth, BlobOp, BodyDirection, FaultAction, FaultParseErrorKind, FaultRule,
-    HostPattern, Latency, Schedule, ScheduleState,
+    AckLost, AzureError, Bandwidth, BlobOp, BodyDirection, FaultAction, FaultParseErrorKind,
+    FaultRule, HostPattern, Latency, Schedule, ScheduleState,
 };
 use tokio::time::Instant;
 
@@ -79,6 +79,8 @@ fn action() -> impl Strategy<Value = FaultAction> {
             })),
         size().prop_map(|after| FaultAction::ResetMidBody { after }),
         size().prop_map(|after| FaultAction::Truncate { after }),
+        Just(FaultAction::AckLost(AckLost::Reset)),
+        azure_error().prop_map(|error| FaultAction::AckLost(AckLost::AzureError(error))),
     ]
 }
 
@@ -194,6 +196,21 @@ proptest! {
         text[at] = byte;
         let text = String::from_utf8(text).unwrap();
         assert_names_a_token(&text, text.parse::<FaultRule>());
+    }
+
+    #[test]
+    fn ack_lost_with_anything_but_a_status_or_a_reset_is_refused(
+        rule in rule(),
+        answer in "[a-z-]{1,12}(:[a-z0-9:,.]{0,12})?",
+    ) {
+        prop_assume!(answer != "reset" && !answer.starts_with("status:"));
+        let mut rule = rule;
+        rule.action = FaultAction::AckLost(AckLost::Reset);
+        let text = rule.to_string().replace("action=ack-lost:reset", &format!("action=ack-lost:{answer}"));
+        let error = text.parse::<FaultRule>().unwrap_err();
+        prop_assert_eq!(&error.kind, &FaultParseErrorKind::InvalidAckLost, "{}", text);
+        prop_assert_eq!(&error.token, &answer);
+        prop_assert!(error.to_string().contains("ack-lost:status:N"), "{}", error);
     }
 
     #[test]

@@ -43,7 +43,7 @@ use tokio_util::task::TaskTracker;
 pub use body::{ProxyBody, FRONT_DOOR_HEADER};
 pub use error::{FrontDoorError, RouteError};
 pub use fault::{
-    AzureError, Bandwidth, BlobOp, BodyDirection, CannedResponse, FaultAction, FaultId,
+    AckLost, AzureError, Bandwidth, BlobOp, BodyDirection, CannedResponse, FaultAction, FaultId,
     FaultParseError, FaultParseErrorKind, FaultRule, FaultStats, Latency, Schedule, ScheduleState,
     UnknownBlobOp,
 };

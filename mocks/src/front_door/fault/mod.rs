@@ -41,6 +41,12 @@
 //!           | "bandwidth-up:" RATE  ; cap on the request body
 //!           | "reset-mid-body:" SIZE ; the real response's first SIZE bytes, then abort
 //!           | "truncate:" SIZE      ; the first SIZE bytes, Content-Length kept, then close
+//!           | "ack-lost:" answer    ; forward the request, read the target's whole
+//!                                   ; answer and drop it, then give the client `answer`:
+//!                                   ; the write is applied, its acknowledgement lost
+//! answer    = "status:" STATUS *( ",code:" CODE / ",retry-after:" DURATION )
+//!                                   ; as the `status:` action, e.g. status:500,code:OperationTimedOut
+//!           | "reset"               ; close the connection, no response
 //! schedule  = term *( "," term )    ; terms filter left to right
 //! term      = "always" | "first:" N | "every:" K
 //!           | "prob:" P [ ",seed:" N ]              ; P in 0..=1; no seed: one is drawn
@@ -64,9 +70,16 @@
 //! is `put-block`); Copy Blob From URL is `copy-blob`. A request none of
 //! these names (Set Blob Metadata, a token request) matches no `op=` rule.
 //!
+//! `ack-lost:` replaces whatever the target answered, a refusal included;
+//! the request's traffic record keeps that status as `discarded_status`
+//! (`201` there and `500` as `status`: applied, answered 500), so only a
+//! 2xx there means the write was applied. A target that never answers
+//! leaves nothing to drop: the connection closes as for an unreachable host.
+//!
 //! For example `host=*.blob.core.windows.net method=PUT path=/registry/
 //! action=status:503 schedule=first:3`, `host=*.blob.core.windows.net
-//! op=put-block-list|copy-blob action=status:503`, `action=latency:100ms..300ms`,
+//! op=put-block-list|copy-blob action=ack-lost:status:500,code:OperationTimedOut
+//! schedule=first:1`, `action=ack-lost:reset`, `action=latency:100ms..300ms`,
 //! `action=reset-mid-body:64KiB schedule=window:5s+20s,prob:0.1,seed:42`.
 //! A rule prints back (`Display`) to text that parses to an equal rule,
 //! except [`FaultAction::Respond`], which only the API can build.
@@ -89,7 +102,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tokio::time::Instant;
 
-pub use action::{Bandwidth, BodyDirection, CannedResponse, FaultAction, Latency};
+pub use action::{AckLost, Bandwidth, BodyDirection, CannedResponse, FaultAction, Latency};
 pub(crate) use apply::swallow;
 pub use azure_error::AzureError;
 pub use op::{BlobOp, UnknownBlobOp};

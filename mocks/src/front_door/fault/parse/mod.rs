@@ -10,7 +10,7 @@ use std::time::Duration;
 use hyper::{Method, StatusCode};
 use regmatrix_model::units::{ByteSize, HumanDuration};
 
-use super::action::{Bandwidth, BodyDirection, FaultAction, Latency};
+use super::action::{AckLost, Bandwidth, BodyDirection, FaultAction, Latency};
 use super::azure_error::AzureError;
 use super::op::BlobOp;
 use super::schedule::Schedule;
@@ -51,9 +51,15 @@ pub enum FaultParseErrorKind {
     UnknownOp,
     #[error(
         "unknown action; actions are reset, stall, blackhole, status:N[,code:C][,retry-after:D], \
-         latency:D[..D], bandwidth:RATE, bandwidth-up:RATE, reset-mid-body:SIZE, truncate:SIZE"
+         latency:D[..D], bandwidth:RATE, bandwidth-up:RATE, reset-mid-body:SIZE, truncate:SIZE, \
+         ack-lost:status:N[,code:C][,retry-after:D], ack-lost:reset"
     )]
     UnknownAction,
+    #[error(
+        "ack-lost needs the answer the client gets instead of the target's: \
+         ack-lost:status:N[,code:C][,retry-after:D] or ack-lost:reset"
+    )]
+    InvalidAckLost,
     #[error("expected a whole number with a unit: ms, s, m or h (200ms, 5s, 2m)")]
     InvalidDuration,
     #[error(
@@ -268,8 +274,24 @@ fn parse_action<'a>(text: &'a str) -> Result<FaultAction, FaultParseError> {
             ("truncate", argument) => Ok(FaultAction::Truncate {
                 after: parse_size(needs(argument, Kind::InvalidSize)?)?,
             }),
+            ("ack-lost", argument) => {
+                parse_ack_lost(needs(argument, Kind::InvalidAckLost)?).map(FaultAction::AckLost)
+            }
             _ => Err(error(text, Kind::UnknownAction)),
         }
+    }
+}
+
+/// `status:500,code:OperationTimedOut`, `status:503`, `reset`: what the
+/// client of an `ack-lost:` request gets.
+fn parse_ack_lost(text: &str) -> Result<AckLost, FaultParseError> {
+    match text.split_once(':') {
+        None if text == "reset" => Ok(AckLost::Reset),
+        Some(("status", status)) => {
+            parse_status(required(text, Some(status), Kind::InvalidStatus)?)
+                .map(AckLost::AzureError)
+        }
+        _ => Err(error(text, Kind::InvalidAckLost)),
     }
 }
 
@@ -428,6 +450,11 @@ impl fmt::Display for FaultAction {
             Self::Stall => f.write_str("stall"),
             Self::Blackhole => f.write_str("blackhole"),
             Self::AzureError(azure) => write_status(f, azure),
+            Self::AckLost(AckLost::AzureError(azure)) => {
+                f.write_str("ack-lost:")?;
+                write_status(f, azure)
+            }
+            Self::AckLost(AckLost::Reset) => f.write_str("ack-lost:reset"),
             Self::Latency(Latency { min, max }) if min == max => {
                 write!(f, "latency:{}", DurationText(*min))
             }
