@@ -409,3 +409,142 @@ async fn identity_endpoints_take_the_same_rules() {
          action=status:429,retry-after:1s schedule=every:2"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_lost_lets_the_upstream_apply_the_write_and_answers_the_client_with_a_failure() {
+    let cloud = cloud().await;
+    cloud.fault(
+        "name=lost host=*.blob.core.windows.net method=PUT path=/c/ op=put-blob|put-block-list \
+         action=ack-lost:status:500,code:OperationTimedOut schedule=first:1",
+    );
+    cloud.fault("name=cut host=*.blob.core.windows.net op=append-block action=ack-lost:reset");
+    let blob = support::pattern(MIB);
+    let put = |path: &'static str, headers: &'static [(&'static str, &'static str)]| {
+        let mut request = cloud
+            .client
+            .put(format!("https://{BLOB_HOST}{path}"))
+            .body(blob.clone());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    let block_blob: &[(&str, &str)] = &[("x-ms-blob-type", "BlockBlob")];
+
+    // The first Put Blob: applied upstream, answered 500 OperationTimedOut.
+    let lost = put("/c/blob", block_blob).await.unwrap();
+    assert_eq!(lost.status(), 500);
+    assert_eq!(lost.headers()["x-ms-error-code"], "OperationTimedOut");
+    assert_eq!(lost.headers()["content-type"], "application/xml");
+    let body = lost.text().await.unwrap();
+    assert!(body.contains("<Code>OperationTimedOut</Code>"), "{body}");
+    let seen = cloud.upstream.seen();
+    assert_eq!(seen.len(), 1, "the write reached the upstream");
+    assert_eq!(seen[0].path, "/c/blob");
+    assert_eq!(seen[0].body_len, MIB);
+    assert_eq!(seen[0].body_sha256, support::sha256_hex(&blob));
+
+    // The schedule is spent: the retry gets the upstream's own answer. A
+    // Put Block is no Put Blob or Put Block List: the rule leaves it alone.
+    assert_eq!(put("/c/blob", block_blob).await.unwrap().status(), 201);
+    assert_eq!(
+        put("/c/blob?comp=block&blockid=QUFB", &[])
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+
+    // An Append Block under `ack-lost:reset`: applied, then the connection closes.
+    let error = put("/c/log?comp=appendblock", &[]).await.unwrap_err();
+    assert!(!error.is_timeout(), "{error:?}");
+    let seen = cloud.upstream.seen();
+    assert_eq!(seen.len(), 4, "{seen:#?}");
+    assert_eq!(seen[3].path, "/c/log?comp=appendblock");
+    assert_eq!(seen[3].body_len, MIB);
+
+    let records = records(&cloud.front_door.traffic(), 4).await;
+    let summary: Vec<(&str, Option<&str>, u16, Option<u16>)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.path.as_str(),
+                r.fault.as_deref(),
+                r.status,
+                r.discarded_status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("/c/blob", Some("lost"), 500, Some(201)),
+            ("/c/blob", None, 201, None),
+            ("/c/blob?comp=block&blockid=QUFB", None, 201, None),
+            ("/c/log?comp=appendblock", Some("cut"), 0, Some(201)),
+        ]
+    );
+    assert_eq!(records[0].request_bytes, MIB, "the whole body went up");
+    assert!(records[0].completed, "the client read the whole error");
+    assert!(!records[3].completed, "the client got no answer");
+    // The record says what was dropped; records without a drop keep
+    // their JSON shape.
+    let json = serde_json::to_value(&records[0]).unwrap();
+    assert_eq!(json["discarded_status"], 201);
+    assert_eq!(json["status"], 500);
+    let json = serde_json::to_value(&records[1]).unwrap();
+    assert!(json.get("discarded_status").is_none(), "{json}");
+
+    let stats = cloud.front_door.fault_stats();
+    let counts: Vec<(&str, u64, u64)> = stats
+        .iter()
+        .map(|s| (s.kind, s.matched, s.injected))
+        .collect();
+    assert_eq!(counts, [("ack-lost", 2, 1), ("ack-lost", 1, 1)]);
+    assert_eq!(
+        stats[0].rule,
+        "name=lost host=*.blob.core.windows.net method=PUT path=/c/ op=put-blob|put-block-list \
+         action=ack-lost:status:500,code:OperationTimedOut schedule=first:1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_answer_to_a_get_forwarded_as_head_keeps_its_body() {
+    use regmatrix_mocks::azure_storage::emulator_compat::BlobMetadataReadAsHead;
+    use regmatrix_mocks::azure_storage::shared_key::StorageAccount;
+
+    let cloud = cloud().await;
+    let mut account = StorageAccount::generate();
+    account.name = "acct".into();
+    cloud
+        .front_door
+        .add_rewrite(BlobMetadataReadAsHead::new(account));
+    cloud.fault("name=busy host=*.blob.core.windows.net path=/c/busy action=status:503");
+    cloud.fault(
+        "name=lost host=*.blob.core.windows.net method=HEAD \
+         action=ack-lost:status:500,code:OperationTimedOut",
+    );
+    for (path, status, code) in [
+        ("/c/busy", 503, "ServerBusy"),
+        ("/c/lost", 500, "OperationTimedOut"),
+    ] {
+        let response = cloud
+            .client
+            .get(format!("https://{BLOB_HOST}{path}?comp=metadata&sig=abc"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status);
+        let body = response.text().await.unwrap();
+        assert!(body.contains(&format!("<Code>{code}</Code>")), "{body}");
+    }
+    let seen = cloud.upstream.seen();
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    assert_eq!(seen[0].method, hyper::Method::HEAD);
+    let records = cloud.front_door.traffic().snapshot();
+    let summary: Vec<(u16, Option<u16>, bool)> = records
+        .iter()
+        .map(|r| (r.status, r.discarded_status, r.completed))
+        .collect();
+    assert_eq!(summary, [(503, None, true), (500, Some(200), true)]);
+}

@@ -1,15 +1,17 @@
 //! Properties of the fault text syntax and of schedules: every expressible
 //! rule survives a trip through its text; no input makes the parser panic,
 //! and its errors point at a piece of the input; schedules hit exactly as
-//! many requests as they promise, and a seed reproduces its decisions.
+//! many requests as they promise, and a seed reproduces its decisions; a
+//! request's Blob operation does not depend on the order of its query.
 
 use std::time::Duration;
 
+use hyper::header::HeaderMap;
 use hyper::{Method, StatusCode};
 use proptest::prelude::*;
 use regmatrix_mocks::front_door::{
-    AzureError, Bandwidth, BodyDirection, FaultAction, FaultRule, HostPattern, Latency, Schedule,
-    ScheduleState,
+    AckLost, AzureError, Bandwidth, BlobOp, BodyDirection, FaultAction, FaultParseErrorKind,
+    FaultRule, HostPattern, Latency, Schedule, ScheduleState,
 };
 use tokio::time::Instant;
 
@@ -77,7 +79,13 @@ fn action() -> impl Strategy<Value = FaultAction> {
             })),
         size().prop_map(|after| FaultAction::ResetMidBody { after }),
         size().prop_map(|after| FaultAction::Truncate { after }),
+        Just(FaultAction::AckLost(AckLost::Reset)),
+        azure_error().prop_map(|error| FaultAction::AckLost(AckLost::AzureError(error))),
     ]
+}
+
+fn ops() -> impl Strategy<Value = Vec<BlobOp>> {
+    prop::collection::vec(prop::sample::select(BlobOp::ALL.to_vec()), 0..4)
 }
 
 fn schedule_term() -> impl Strategy<Value = Schedule> {
@@ -120,15 +128,17 @@ fn rule() -> impl Strategy<Value = FaultRule> {
         host(),
         prop::option::of(method),
         prop::option::of("/[A-Za-z0-9/_.%-]{0,16}"),
+        ops(),
         action(),
         schedule(),
     )
         .prop_map(
-            |(name, host, method, path_prefix, action, schedule)| FaultRule {
+            |(name, host, method, path_prefix, ops, action, schedule)| FaultRule {
                 name,
                 host,
                 method,
                 path_prefix,
+                ops,
                 action,
                 schedule,
             },
@@ -174,7 +184,7 @@ proptest! {
 
     #[test]
     fn near_miss_rules_never_panic_and_name_a_token(
-        text in "(name|host|method|path|action|schedule|x)=[a-z0-9*.:,/+=-]{0,24}( (host|action|schedule|path)=[a-z0-9*.:,/+=-]{0,24}){0,4}"
+        text in "(name|host|method|path|op|action|schedule|x)=[a-z0-9*.:,/+=|-]{0,24}( (host|action|schedule|path|op)=[a-z0-9*.:,/+=|-]{0,24}){0,4}"
     ) {
         assert_names_a_token(&text, text.parse::<FaultRule>());
     }
@@ -186,6 +196,84 @@ proptest! {
         text[at] = byte;
         let text = String::from_utf8(text).unwrap();
         assert_names_a_token(&text, text.parse::<FaultRule>());
+    }
+
+    #[test]
+    fn ack_lost_with_anything_but_a_status_or_a_reset_is_refused(
+        rule in rule(),
+        answer in "[a-z-]{1,12}(:[a-z0-9:,.]{0,12})?",
+    ) {
+        prop_assume!(answer != "reset" && !answer.starts_with("status:"));
+        let mut rule = rule;
+        rule.action = FaultAction::AckLost(AckLost::Reset);
+        let text = rule.to_string().replace("action=ack-lost:reset", &format!("action=ack-lost:{answer}"));
+        let error = text.parse::<FaultRule>().unwrap_err();
+        prop_assert_eq!(&error.kind, &FaultParseErrorKind::InvalidAckLost, "{}", text);
+        prop_assert_eq!(&error.token, &answer);
+        prop_assert!(error.to_string().contains("ack-lost:status:N"), "{}", error);
+    }
+
+    #[test]
+    fn unknown_op_names_are_refused_by_name(
+        rule in rule(),
+        ops in ops(),
+        bad in "[a-zA-Z_-]{1,16}",
+        at in any::<prop::sample::Index>(),
+    ) {
+        prop_assume!(bad.parse::<BlobOp>().is_err());
+        let mut names: Vec<String> = ops.iter().map(ToString::to_string).collect();
+        names.insert(at.index(names.len() + 1), bad.clone());
+        let mut rule = rule;
+        rule.ops = Vec::new();
+        let text = format!("{rule} op={}", names.join("|"));
+        let error = text.parse::<FaultRule>().unwrap_err();
+        prop_assert_eq!(&error.kind, &FaultParseErrorKind::UnknownOp, "{}", text);
+        prop_assert_eq!(&error.token, &bad);
+        prop_assert!(error.to_string().contains("put-block-list"), "{}", error);
+    }
+
+    #[test]
+    fn an_op_does_not_depend_on_the_query_order(
+        method in prop::sample::select(vec![Method::GET, Method::PUT, Method::HEAD, Method::DELETE]),
+        comp in prop::option::of(prop::sample::select(vec!["appendblock", "block", "blocklist", "list", "metadata"])),
+        container in any::<bool>(),
+        extra in prop::collection::vec("(timeout|blockid|sig|se|prefix)=[A-Za-z0-9%]{0,8}", 0..4),
+        blob_type in prop::option::of(prop::sample::select(vec!["BlockBlob", "AppendBlob", "PageBlob"])),
+        copy in any::<bool>(),
+        order in any::<prop::sample::Index>(),
+    ) {
+        let mut params = extra;
+        if let Some(comp) = comp {
+            params.push(format!("comp={comp}"));
+        }
+        if container {
+            params.push("restype=container".to_owned());
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(blob_type) = blob_type {
+            headers.insert("x-ms-blob-type", blob_type.parse().unwrap());
+        }
+        if copy {
+            headers.insert("x-ms-copy-source", "https://a.blob.core.windows.net/c/b".parse().unwrap());
+        }
+        let query = |params: &[String]| (!params.is_empty()).then(|| params.join("&"));
+        let first = BlobOp::of_request(&method, query(&params).as_deref(), &headers);
+        if !params.is_empty() {
+            let turn = order.index(params.len());
+            params.rotate_left(turn);
+        }
+        let rotated = BlobOp::of_request(&method, query(&params).as_deref(), &headers);
+        prop_assert_eq!(first, rotated);
+        // The comp parameter decides the block operations whatever else is there.
+        if method == Method::PUT && !container {
+            let expected = match comp {
+                Some("appendblock") => Some(BlobOp::AppendBlock),
+                Some("block") => Some(BlobOp::PutBlock),
+                Some("blocklist") => Some(BlobOp::PutBlockList),
+                _ => first,
+            };
+            prop_assert_eq!(first, expected);
+        }
     }
 
     #[test]

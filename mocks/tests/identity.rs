@@ -401,6 +401,7 @@ async fn an_outage_fault_answers_500_until_removed() {
         host: HostPattern::parse(ENTRA_HOST).unwrap(),
         method: None,
         path_prefix: Some(format!("/{TENANT}/oauth2/")),
+        ops: Vec::new(),
         action: FaultAction::Respond(CannedResponse::json(
             StatusCode::INTERNAL_SERVER_ERROR,
             &serde_json::json!({"error": "server_error"}),

@@ -1,8 +1,10 @@
 //! The emulator corrections as an environment installs them, held against
 //! the real Azurite: a request through the front door must get Azure's
 //! answer, and the traffic record must name the correction exactly when one
-//! applied. Each test starts its own Azurite on a free port in its own
-//! temporary directory, so they run in parallel.
+//! applied. The `ack-lost` fault is held against it too: the write must be
+//! in Azurite while the client was told it failed. Each test starts its own
+//! Azurite on a free port in its own temporary directory, so they run in
+//! parallel.
 
 use std::sync::Arc;
 
@@ -93,6 +95,17 @@ impl Storage {
         headers: &[(&str, &str)],
         body: &'static str,
     ) -> reqwest::Response {
+        self.try_send(method, path, headers, body).await.unwrap()
+    }
+
+    /// [`Storage::send`], for a request that may get no answer.
+    async fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
         let date = httpdate::fmt_http_date(std::time::SystemTime::now());
         let length = body.len().to_string();
         let mut all = vec![
@@ -111,7 +124,7 @@ impl Storage {
         for (name, value) in all {
             request = request.header(name, value);
         }
-        request.send().await.unwrap()
+        request.send().await
     }
 
     async fn put_block_blob(&self, path: &str, content: &'static str) {
@@ -221,4 +234,64 @@ async fn append_blob_create_of_a_new_blob_or_over_an_append_blob_goes_through() 
         records.iter().all(|r| !r.rewrites.contains(&CORRECTION)),
         "{records:?}"
     );
+}
+
+#[tokio::test]
+async fn ack_lost_leaves_the_write_in_azurite_while_the_client_is_told_it_failed() {
+    let storage = Storage::start().await;
+    for rule in [
+        "name=lost host=*.blob.core.windows.net op=put-blob \
+         action=ack-lost:status:500,code:OperationTimedOut",
+        "name=cut host=*.blob.core.windows.net op=append-block action=ack-lost:reset",
+    ] {
+        storage.front_door.add_fault_text(rule).unwrap();
+    }
+    let link = "/registry/docker/registry/v2/repositories/r/_manifests/tags/t/current/link";
+    let put = storage
+        .send(
+            "PUT",
+            link,
+            &[("x-ms-blob-type", "BlockBlob")],
+            "sha256:abc",
+        )
+        .await;
+    assert_eq!(put.status(), 500);
+    assert_eq!(put.headers()["x-ms-error-code"], "OperationTimedOut");
+    let read = storage.send("GET", link, &[], "").await;
+    assert_eq!(read.status(), 200, "the Put Blob was applied");
+    assert_eq!(read.text().await.unwrap(), "sha256:abc");
+    let record = storage.record("PUT", link);
+    assert_eq!(
+        (
+            record.fault.as_deref(),
+            record.status,
+            record.discarded_status
+        ),
+        (Some("lost"), 500, Some(201))
+    );
+
+    // Creating the append blob is no Put Blob of content: neither rule takes it.
+    let data = "/registry/docker/registry/v2/blobs/sha256/ab/abc/data";
+    assert_eq!(storage.create_append_blob(data).await.status(), 201);
+    let append = format!("{data}?comp=appendblock");
+    let cut = storage.try_send("PUT", &append, &[], "layer").await;
+    assert!(cut.is_err(), "{cut:?}");
+    let read = storage.send("GET", data, &[], "").await;
+    assert_eq!(
+        read.text().await.unwrap(),
+        "layer",
+        "the Append Block was applied"
+    );
+    let record = storage.record("PUT", &append);
+    assert_eq!(
+        (
+            record.fault.as_deref(),
+            record.status,
+            record.discarded_status
+        ),
+        (Some("cut"), 0, Some(201))
+    );
+    let stats = storage.front_door.fault_stats();
+    let counts: Vec<(u64, u64)> = stats.iter().map(|s| (s.matched, s.injected)).collect();
+    assert_eq!(counts, [(1, 1), (1, 1)]);
 }

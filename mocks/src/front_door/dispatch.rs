@@ -1,8 +1,9 @@
 //! The per-request pipeline, the same for plain and tunnelled requests: name
 //! the host, open an exchange in the traffic log, pick the route, and meter
 //! both bodies. A fault rule that hits answers instead of the target, or
-//! shapes the target's answer (latency, bandwidth, a cut body). Before an
-//! upstream gets a request, the pre-checks may answer it instead.
+//! shapes the target's answer (latency, bandwidth, a cut body), or lets the
+//! target answer and drops that answer (ack-lost). Before an upstream gets a
+//! request, the pre-checks may answer it instead.
 //! It never opens a connection itself: only `forward.rs` does, and only to
 //! a routed loopback upstream.
 
@@ -57,12 +58,20 @@ pub(crate) async fn dispatch(
     let rewrites = ctx
         .rewrites
         .apply(host.as_deref().unwrap_or_default(), &mut parts);
+    let fault = ctx.faults.decide(
+        host.as_deref().unwrap_or_default(),
+        &parts.method,
+        &path,
+        &parts.headers,
+    );
     // A GET the front door forwarded as HEAD gets the HEAD's headers with an
-    // empty body: its Content-Length must not promise the blob's bytes.
-    let answered_as_head = asked == hyper::Method::GET && parts.method == hyper::Method::HEAD;
-    let fault = ctx
-        .faults
-        .decide(host.as_deref().unwrap_or_default(), &parts.method, &path);
+    // empty body: its Content-Length must not promise the blob's bytes. An
+    // answer a fault writes itself has a body and its own length.
+    let answered_as_head = asked == hyper::Method::GET
+        && parts.method == hyper::Method::HEAD
+        && !fault
+            .as_ref()
+            .is_some_and(|injection| injection.action().writes_the_answer());
     let exchange = Exchange::begin(
         ctx.traffic.clone(),
         ExchangeHead {
@@ -97,6 +106,15 @@ pub(crate) async fn dispatch(
             swallow(request.into_body()).await;
             ctx.cancel.cancelled().await;
             None
+        }
+        Some(FaultAction::AckLost(lost)) => {
+            match route(&ctx, &origin, host.clone(), request, &exchange).await {
+                Some(answer) => {
+                    exchange.set_discarded_status(answer.status().as_u16());
+                    lost.replace(answer).await
+                }
+                None => None,
+            }
         }
         _ => {
             let response = route(&ctx, &origin, host.clone(), request, &exchange).await;

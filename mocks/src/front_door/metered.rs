@@ -40,6 +40,8 @@ pub(crate) struct Exchange {
     /// upstream's stead, which is known only once the route is.
     rewrites: Mutex<Vec<&'static str>>,
     status: AtomicU16,
+    /// The target's status an `ack-lost` fault dropped; 0 for none.
+    discarded_status: AtomicU16,
     request_bytes: AtomicU64,
     response_bytes: AtomicU64,
     /// The response's `Content-Length`, `u64::MAX` when it has none: a body
@@ -58,6 +60,7 @@ impl Exchange {
             rewrites: Mutex::new(std::mem::take(&mut head.rewrites)),
             head,
             status: AtomicU16::new(0),
+            discarded_status: AtomicU16::new(0),
             request_bytes: AtomicU64::new(0),
             response_bytes: AtomicU64::new(0),
             expected_response_bytes: AtomicU64::new(u64::MAX),
@@ -76,6 +79,11 @@ impl Exchange {
 
     pub(crate) fn set_status(&self, status: u16) {
         self.status.store(status, Ordering::Release);
+    }
+
+    /// Records the status of a target's answer that the client will not see.
+    pub(crate) fn set_discarded_status(&self, status: u16) {
+        self.discarded_status.store(status, Ordering::Release);
     }
 
     pub(crate) fn expect_response_bytes(&self, length: Option<u64>) {
@@ -115,6 +123,8 @@ impl Exchange {
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone(),
             fault: self.head.fault.clone(),
+            discarded_status: Some(self.discarded_status.load(Ordering::Acquire))
+                .filter(|status| *status != 0),
             completed,
         });
     }

@@ -43,8 +43,9 @@ use tokio_util::task::TaskTracker;
 pub use body::{ProxyBody, FRONT_DOOR_HEADER};
 pub use error::{FrontDoorError, RouteError};
 pub use fault::{
-    AzureError, Bandwidth, BodyDirection, CannedResponse, FaultAction, FaultId, FaultParseError,
-    FaultParseErrorKind, FaultRule, FaultStats, Latency, Schedule, ScheduleState,
+    AckLost, AzureError, Bandwidth, BlobOp, BodyDirection, CannedResponse, FaultAction, FaultId,
+    FaultParseError, FaultParseErrorKind, FaultRule, FaultStats, Latency, Schedule, ScheduleState,
+    UnknownBlobOp,
 };
 pub use precheck::{PrecheckFuture, Probe, RequestPrecheck};
 pub use rewrite::RequestRewrite;

@@ -132,6 +132,13 @@ pub struct TrafficRecord {
     /// The fault rule that hit this request, if any: it answered instead of
     /// the target, or shaped the target's answer (latency, bandwidth, a cut).
     pub fault: Option<String>,
+    /// The target's status the front door read and dropped, giving the client
+    /// `status` instead (an `ack-lost` fault): `Some(201)` with `status` 500
+    /// is a write applied and answered 500, with `status` 0 one applied and
+    /// answered with a reset. `None` when the client got the target's own
+    /// answer, or none was asked for; left out of the JSON then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discarded_status: Option<u16>,
     /// False when either body ended early (client or upstream reset), so a
     /// report can tell a short transfer from a short blob.
     pub completed: bool,
@@ -243,6 +250,7 @@ mod tests {
             auth_scheme: AuthScheme::None,
             rewrites: Vec::new(),
             fault: None,
+            discarded_status: None,
             completed: true,
         };
         log.push(record("/a"));

@@ -2,7 +2,8 @@
 //! syntax lives in `parse.rs`, the body wrappers and timing in `apply.rs`.
 //! Some actions replace the target's answer (a status, a reset, a stall);
 //! the others shape the real answer on its way through (latency, bandwidth,
-//! a cut partway through the body).
+//! a cut partway through the body). `ack-lost` does both: the target gets
+//! the request and answers, and the client gets a failure instead.
 
 use std::time::Duration;
 
@@ -39,6 +40,21 @@ pub enum FaultAction {
     /// The request body is read to its end and dropped; no answer follows,
     /// until the client gives up or the front door shuts down.
     Blackhole,
+    /// The ambiguous write: the request goes to the target whole, the
+    /// target's complete answer is read and dropped (so a write has been
+    /// applied), and the client gets a failure instead. The traffic record
+    /// keeps the dropped status (`discarded_status`).
+    AckLost(AckLost),
+}
+
+/// What the client of an [`FaultAction::AckLost`] request gets instead of
+/// the target's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AckLost {
+    /// An Azure Storage error, e.g. 500 OperationTimedOut or 503 ServerBusy.
+    AzureError(AzureError),
+    /// The connection is closed without a response.
+    Reset,
 }
 
 impl FaultAction {
@@ -61,7 +77,17 @@ impl FaultAction {
             Self::Truncate { .. } => "truncate",
             Self::Stall => "stall",
             Self::Blackhole => "blackhole",
+            Self::AckLost(_) => "ack-lost",
         }
+    }
+
+    /// Whether an answer the client gets is the fault's own rather than the
+    /// target's (shaped or not).
+    pub(crate) fn writes_the_answer(&self) -> bool {
+        matches!(
+            self,
+            Self::Respond(_) | Self::AzureError(_) | Self::AckLost(_)
+        )
     }
 }
 

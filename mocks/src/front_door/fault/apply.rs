@@ -1,7 +1,9 @@
 //! The body wrappers behind the shaping actions: a bandwidth cap that paces
 //! frames, and a cut that passes the first N bytes and then aborts or ends
 //! the body. They never buffer more than one upstream frame, so a capped or
-//! cut multi-GiB body still crosses the front door in bounded space.
+//! cut multi-GiB body still crosses the front door in bounded space. Also
+//! the drains: a blackhole's request body, and the target's answer an
+//! `ack-lost` drops, read frame by frame and never kept.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,9 +12,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use hyper::Response;
 use tokio::time::{Instant, Sleep};
 
-use super::action::{Bandwidth, BodyDirection, FaultAction};
+use super::action::{AckLost, Bandwidth, BodyDirection, FaultAction};
 use super::Injection;
 use crate::front_door::body::{BoxError, ProxyBody};
 
@@ -242,10 +245,24 @@ impl Body for Cut {
     }
 }
 
-/// Reads a request body to its end and drops it (the blackhole).
+/// Reads a body to its end and drops it (the blackhole's request body, the
+/// answer an `ack-lost` drops).
 pub(crate) async fn swallow(mut body: ProxyBody) {
     use http_body_util::BodyExt;
     while let Some(Ok(_)) = body.frame().await {}
+}
+
+impl AckLost {
+    /// Reads the target's `answer` to its end and drops it, so whatever the
+    /// target does on the way out has been done, then gives what the client
+    /// gets instead: an Azure error, or `None` to close the connection.
+    pub(crate) async fn replace(&self, answer: Response<ProxyBody>) -> Option<Response<ProxyBody>> {
+        swallow(answer.into_body()).await;
+        match self {
+            Self::AzureError(error) => Some(error.to_response()),
+            Self::Reset => None,
+        }
+    }
 }
 
 #[cfg(test)]

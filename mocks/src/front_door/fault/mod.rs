@@ -1,15 +1,16 @@
 //! Faults injected at the front door, one mechanism for storage and identity
-//! traffic: rules matched per request by host, method and path prefix, each
-//! with an action and a schedule deciding which matching requests it hits.
-//! Rules are added and removed while traffic flows, so a scenario can open
-//! and close an outage window; every request a rule hit names it in its
-//! traffic record, and per-rule counters say how often each kind was
-//! injected. This module decides; `apply.rs` shapes bodies and the
+//! traffic: rules matched per request by host, method, path prefix and Blob
+//! operation, each with an action and a schedule deciding which matching
+//! requests it hits. Rules are added and removed while traffic flows, so a
+//! scenario can open and close an outage window; every request a rule hit
+//! names it in its traffic record, and per-rule counters say how often each
+//! kind was injected. This module decides; `apply.rs` shapes bodies and the
 //! dispatcher carries the decision out. It never contacts a target itself.
 //!
-//! Rules are tried in the order added. Each rule whose host, method and path
-//! match counts the request as matched and asks its schedule; the first rule
-//! whose schedule hits takes the request, and later rules never see it.
+//! Rules are tried in the order added. Each rule whose host, method, path and
+//! operation match counts the request as matched and asks its schedule; the
+//! first rule whose schedule hits takes the request, and later rules never
+//! see it.
 //!
 //! # Text syntax
 //!
@@ -22,6 +23,8 @@
 //!           | "host=" HOST          ; `acct.blob.core.windows.net` or `*.blob.core.windows.net`
 //!           | "method=" METHOD      ; PUT, GET, ...; default: any
 //!           | "path=" "/" *CHAR     ; a path prefix, no query; default: any
+//!           | "op=" OP *( "|" OP )  ; the request is one of these Blob operations
+//!                                   ; (`op.rs`); default: any request, Blob or not
 //!           | "action=" action
 //!           | "schedule=" schedule  ; default: always
 //! action    = "reset"               ; close the connection before any response
@@ -38,6 +41,12 @@
 //!           | "bandwidth-up:" RATE  ; cap on the request body
 //!           | "reset-mid-body:" SIZE ; the real response's first SIZE bytes, then abort
 //!           | "truncate:" SIZE      ; the first SIZE bytes, Content-Length kept, then close
+//!           | "ack-lost:" answer    ; forward the request, read the target's whole
+//!                                   ; answer and drop it, then give the client `answer`:
+//!                                   ; the write is applied, its acknowledgement lost
+//! answer    = "status:" STATUS *( ",code:" CODE / ",retry-after:" DURATION )
+//!                                   ; as the `status:` action, e.g. status:500,code:OperationTimedOut
+//!           | "reset"               ; close the connection, no response
 //! schedule  = term *( "," term )    ; terms filter left to right
 //! term      = "always" | "first:" N | "every:" K
 //!           | "prob:" P [ ",seed:" N ]              ; P in 0..=1; no seed: one is drawn
@@ -45,10 +54,32 @@
 //! DURATION  = 1*DIGIT ( "ms" | "s" | "m" )
 //! SIZE      = 1*DIGIT [ "B" | "KiB" | "MiB" | "GiB" | "KB" | "MB" | "GB" ]
 //! RATE      = SIZE "/s"
+//! OP        = "put-blob"            ; PUT, no comp, x-ms-blob-type BlockBlob or PageBlob
+//!           | "create-append-blob"  ; PUT, no comp, x-ms-blob-type AppendBlob
+//!           | "append-block"        ; PUT ?comp=appendblock
+//!           | "put-block"           ; PUT ?comp=block
+//!           | "put-block-list"      ; PUT ?comp=blocklist
+//!           | "copy-blob"           ; PUT, no comp, x-ms-copy-source, no x-ms-blob-type
+//!           | "get-blob" | "get-blob-properties" | "delete-blob"   ; GET, HEAD, DELETE, no comp
+//!           | "get-block-list"      ; GET ?comp=blocklist
+//!           | "list-blobs"          ; GET ?restype=container&comp=list
+//!           | "create-container" | "delete-container"  ; PUT, DELETE ?restype=container
 //! ```
 //!
+//! A "From URL" operation counts as the one it extends (Put Block From URL
+//! is `put-block`); Copy Blob From URL is `copy-blob`. A request none of
+//! these names (Set Blob Metadata, a token request) matches no `op=` rule.
+//!
+//! `ack-lost:` replaces whatever the target answered, a refusal included;
+//! the request's traffic record keeps that status as `discarded_status`
+//! (`201` there and `500` as `status`: applied, answered 500), so only a
+//! 2xx there means the write was applied. A target that never answers
+//! leaves nothing to drop: the connection closes as for an unreachable host.
+//!
 //! For example `host=*.blob.core.windows.net method=PUT path=/registry/
-//! action=status:503 schedule=first:3`, `action=latency:100ms..300ms`,
+//! action=status:503 schedule=first:3`, `host=*.blob.core.windows.net
+//! op=put-block-list|copy-blob action=ack-lost:status:500,code:OperationTimedOut
+//! schedule=first:1`, `action=ack-lost:reset`, `action=latency:100ms..300ms`,
 //! `action=reset-mid-body:64KiB schedule=window:5s+20s,prob:0.1,seed:42`.
 //! A rule prints back (`Display`) to text that parses to an equal rule,
 //! except [`FaultAction::Respond`], which only the API can build.
@@ -56,6 +87,7 @@
 mod action;
 mod apply;
 mod azure_error;
+mod op;
 mod parse;
 mod schedule;
 
@@ -63,15 +95,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
+use hyper::header::HeaderMap;
 use hyper::Method;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tokio::time::Instant;
 
-pub use action::{Bandwidth, BodyDirection, CannedResponse, FaultAction, Latency};
+pub use action::{AckLost, Bandwidth, BodyDirection, CannedResponse, FaultAction, Latency};
 pub(crate) use apply::swallow;
 pub use azure_error::AzureError;
+pub use op::{BlobOp, UnknownBlobOp};
 pub use parse::{FaultParseError, FaultParseErrorKind};
 pub use schedule::{Schedule, ScheduleState};
 
@@ -89,6 +123,9 @@ pub struct FaultRule {
     pub method: Option<Method>,
     /// Matched against the path without the query.
     pub path_prefix: Option<String>,
+    /// The Blob operations matched ([`BlobOp::of_request`]); empty matches
+    /// any request.
+    pub ops: Vec<BlobOp>,
     pub action: FaultAction,
     /// Which matching requests are hit; [`Schedule::Always`] by default.
     pub schedule: Schedule,
@@ -102,6 +139,7 @@ impl FaultRule {
             host,
             method: None,
             path_prefix: None,
+            ops: Vec::new(),
             action,
             schedule: Schedule::Always,
         }
@@ -117,13 +155,22 @@ impl FaultRule {
         self
     }
 
+    /// Matches only requests that are one of `ops`.
+    pub fn ops(mut self, ops: impl IntoIterator<Item = BlobOp>) -> Self {
+        self.ops = ops.into_iter().collect();
+        self
+    }
+
     pub fn schedule(mut self, schedule: Schedule) -> Self {
         self.schedule = schedule;
         self
     }
 
-    fn matches(&self, host: &str, method: &Method, path: &str) -> bool {
-        let path = path.split('?').next().unwrap_or(path);
+    fn matches(&self, host: &str, method: &Method, path: &str, headers: &HeaderMap) -> bool {
+        let (path, query) = match path.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path, None),
+        };
         // Prefixes are written as plain paths; clients differ in what they
         // escape (the v3 Azure SDK sends a blob name's `/` as `%2F`) and in
         // slashes (2.8 writes `container//docker/...`).
@@ -133,6 +180,9 @@ impl FaultRule {
                 .path_prefix
                 .as_deref()
                 .is_none_or(|prefix| normalized_path(path).starts_with(prefix))
+            && (self.ops.is_empty()
+                || BlobOp::of_request(method, query, headers)
+                    .is_some_and(|op| self.ops.contains(&op)))
     }
 }
 
@@ -184,8 +234,8 @@ pub struct FaultStats {
     pub rule: String,
     /// The seed of a probability schedule, to reproduce the decisions.
     pub seed: Option<u64>,
-    /// Requests the rule's host, method and path matched (and that no
-    /// earlier rule took).
+    /// Requests the rule's host, method, path and operation matched (and
+    /// that no earlier rule took).
     pub matched: u64,
     /// Requests the schedule let the action hit.
     pub injected: u64,
@@ -293,11 +343,17 @@ impl Faults {
 
     /// The injection for this request, if a rule matches and its schedule
     /// hits. Counts every rule consulted.
-    pub(crate) fn decide(&self, host: &str, method: &Method, path: &str) -> Option<Injection> {
+    pub(crate) fn decide(
+        &self,
+        host: &str,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Option<Injection> {
         let now = Instant::now();
         let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
         for rule in rules.iter() {
-            if !rule.rule.matches(host, method, path) {
+            if !rule.rule.matches(host, method, path, headers) {
                 continue;
             }
             // Counting and deciding under one lock keeps the schedule's view
@@ -354,12 +410,14 @@ mod tests {
         assert!(rule.matches(
             "a.blob.core.windows.net",
             &Method::GET,
-            "/registry/docker%2Fregistry%2Fv2%2Fblobs%2Fsha256%2Fab?x=1"
+            "/registry/docker%2Fregistry%2Fv2%2Fblobs%2Fsha256%2Fab?x=1",
+            &HeaderMap::new()
         ));
         assert!(rule.matches(
             "a.blob.core.windows.net",
             &Method::GET,
-            "/registry//docker/registry/v2/blobs/sha256/ab"
+            "/registry//docker/registry/v2/blobs/sha256/ab",
+            &HeaderMap::new()
         ));
     }
 
@@ -371,6 +429,7 @@ mod tests {
             host: HostPattern::parse("login.microsoftonline.com").unwrap(),
             method,
             path_prefix: path.map(str::to_string),
+            ops: Vec::new(),
             action: FaultAction::Reset,
             schedule: Schedule::Always,
         }
@@ -380,23 +439,24 @@ mod tests {
     fn rules_match_by_host_method_and_path_prefix() {
         let faults = Faults::default();
         let id = faults.add(rule(Some("/t/oauth2/"), Some(Method::POST)));
+        let none = HeaderMap::new();
         let host = "login.microsoftonline.com";
         assert!(faults
-            .decide(host, &Method::POST, "/t/oauth2/v2.0/token?x=1")
+            .decide(host, &Method::POST, "/t/oauth2/v2.0/token?x=1", &none)
             .is_some());
         assert!(faults
-            .decide(host, &Method::GET, "/t/oauth2/v2.0/token")
+            .decide(host, &Method::GET, "/t/oauth2/v2.0/token", &none)
             .is_none());
         assert!(faults
-            .decide(host, &Method::POST, "/t/v2.0/.well-known")
+            .decide(host, &Method::POST, "/t/v2.0/.well-known", &none)
             .is_none());
         assert!(faults
-            .decide("other.example", &Method::POST, "/t/oauth2/")
+            .decide("other.example", &Method::POST, "/t/oauth2/", &none)
             .is_none());
         assert!(faults.remove(id));
         assert!(!faults.remove(id));
         assert!(faults
-            .decide(host, &Method::POST, "/t/oauth2/v2.0/token")
+            .decide(host, &Method::POST, "/t/oauth2/v2.0/token", &none)
             .is_none());
         let stats = faults.stats();
         assert_eq!(stats.len(), 1);
@@ -413,7 +473,7 @@ mod tests {
         second.name = "second".into();
         faults.add(second);
         let names: Vec<String> = (0..3)
-            .filter_map(|_| faults.decide(host, &Method::GET, "/"))
+            .filter_map(|_| faults.decide(host, &Method::GET, "/", &HeaderMap::new()))
             .map(|injection| injection.name().to_owned())
             .collect();
         assert_eq!(names, ["outage", "second", "second"]);
@@ -423,5 +483,29 @@ mod tests {
             .map(|s| (s.matched, s.injected))
             .collect();
         assert_eq!(counts, [(3, 1), (2, 2)]);
+    }
+
+    #[test]
+    fn an_op_matcher_composes_with_method_and_path() {
+        let faults = Faults::default();
+        let host = "a.blob.core.windows.net";
+        let mut append =
+            rule(Some("/registry/"), None).ops([BlobOp::AppendBlock, BlobOp::CopyBlob]);
+        append.host = HostPattern::parse("*.blob.core.windows.net").unwrap();
+        faults.add(append);
+        let none = HeaderMap::new();
+        let mut copy = HeaderMap::new();
+        copy.insert("x-ms-copy-source", "https://a/b".parse().unwrap());
+        let hit = |method: Method, path: &str, headers: &HeaderMap| {
+            faults.decide(host, &method, path, headers).is_some()
+        };
+        assert!(hit(Method::PUT, "/registry/b?comp=appendblock", &none));
+        assert!(hit(Method::PUT, "/registry/b", &copy));
+        assert!(!hit(Method::PUT, "/other/b?comp=appendblock", &none));
+        assert!(!hit(Method::PUT, "/registry/b?comp=block&blockid=x", &none));
+        assert!(!hit(Method::GET, "/registry/b", &none));
+        assert!(!hit(Method::POST, "/registry/b", &none));
+        let stats = faults.stats();
+        assert_eq!((stats[0].matched, stats[0].injected), (2, 2));
     }
 }

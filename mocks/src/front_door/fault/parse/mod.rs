@@ -10,8 +10,9 @@ use std::time::Duration;
 use hyper::{Method, StatusCode};
 use regmatrix_model::units::{ByteSize, HumanDuration};
 
-use super::action::{Bandwidth, BodyDirection, FaultAction, Latency};
+use super::action::{AckLost, Bandwidth, BodyDirection, FaultAction, Latency};
 use super::azure_error::AzureError;
+use super::op::BlobOp;
 use super::schedule::Schedule;
 use super::FaultRule;
 use crate::front_door::routing::HostPattern;
@@ -30,7 +31,7 @@ pub struct FaultParseError {
 pub enum FaultParseErrorKind {
     #[error("expected key=value, e.g. `action=status:503`")]
     NotKeyValue,
-    #[error("unknown key; keys are name, host, method, path, action, schedule")]
+    #[error("unknown key; keys are name, host, method, path, op, action, schedule")]
     UnknownKey,
     #[error("this key was already given; give each key once")]
     DuplicateKey,
@@ -43,10 +44,22 @@ pub enum FaultParseErrorKind {
     #[error("a path prefix starts with `/` and has no query")]
     InvalidPath,
     #[error(
+        "unknown Blob operation; operations are put-blob, create-append-blob, append-block, \
+         put-block, put-block-list, copy-blob, get-blob, get-blob-properties, delete-blob, \
+         get-block-list, list-blobs, create-container, delete-container, joined with `|`"
+    )]
+    UnknownOp,
+    #[error(
         "unknown action; actions are reset, stall, blackhole, status:N[,code:C][,retry-after:D], \
-         latency:D[..D], bandwidth:RATE, bandwidth-up:RATE, reset-mid-body:SIZE, truncate:SIZE"
+         latency:D[..D], bandwidth:RATE, bandwidth-up:RATE, reset-mid-body:SIZE, truncate:SIZE, \
+         ack-lost:status:N[,code:C][,retry-after:D], ack-lost:reset"
     )]
     UnknownAction,
+    #[error(
+        "ack-lost needs the answer the client gets instead of the target's: \
+         ack-lost:status:N[,code:C][,retry-after:D] or ack-lost:reset"
+    )]
+    InvalidAckLost,
     #[error("expected a whole number with a unit: ms, s, m or h (200ms, 5s, 2m)")]
     InvalidDuration,
     #[error(
@@ -101,6 +114,7 @@ impl FromStr for FaultRule {
                 "host" => &mut fields.host,
                 "method" => &mut fields.method,
                 "path" => &mut fields.path,
+                "op" => &mut fields.op,
                 "action" => &mut fields.action,
                 "schedule" => &mut fields.schedule,
                 _ => return Err(error(token, Kind::UnknownKey)),
@@ -140,6 +154,11 @@ impl FromStr for FaultRule {
                 })
             })
             .transpose()?;
+        let ops = fields
+            .op
+            .map(|field| field.parse(parse_ops))
+            .transpose()?
+            .unwrap_or_default();
         let action = action_field.parse(str::parse::<FaultAction>)?;
         let schedule = fields
             .schedule
@@ -156,6 +175,7 @@ impl FromStr for FaultRule {
             host,
             method,
             path_prefix,
+            ops,
             action,
             schedule,
         })
@@ -168,6 +188,7 @@ struct Fields<'a> {
     host: Option<Field<'a>>,
     method: Option<Field<'a>>,
     path: Option<Field<'a>>,
+    op: Option<Field<'a>>,
     action: Option<Field<'a>>,
     schedule: Option<Field<'a>>,
 }
@@ -194,6 +215,13 @@ impl<'a> Field<'a> {
             error
         })
     }
+}
+
+/// `put-blob`, `append-block|put-block|put-block-list`.
+fn parse_ops(text: &str) -> Result<Vec<BlobOp>, FaultParseError> {
+    text.split('|')
+        .map(|name| name.parse().map_err(|_| error(name, Kind::UnknownOp)))
+        .collect()
 }
 
 impl FromStr for FaultAction {
@@ -246,8 +274,24 @@ fn parse_action<'a>(text: &'a str) -> Result<FaultAction, FaultParseError> {
             ("truncate", argument) => Ok(FaultAction::Truncate {
                 after: parse_size(needs(argument, Kind::InvalidSize)?)?,
             }),
+            ("ack-lost", argument) => {
+                parse_ack_lost(needs(argument, Kind::InvalidAckLost)?).map(FaultAction::AckLost)
+            }
             _ => Err(error(text, Kind::UnknownAction)),
         }
+    }
+}
+
+/// `status:500,code:OperationTimedOut`, `status:503`, `reset`: what the
+/// client of an `ack-lost:` request gets.
+fn parse_ack_lost(text: &str) -> Result<AckLost, FaultParseError> {
+    match text.split_once(':') {
+        None if text == "reset" => Ok(AckLost::Reset),
+        Some(("status", status)) => {
+            parse_status(required(text, Some(status), Kind::InvalidStatus)?)
+                .map(AckLost::AzureError)
+        }
+        _ => Err(error(text, Kind::InvalidAckLost)),
     }
 }
 
@@ -405,16 +449,12 @@ impl fmt::Display for FaultAction {
             Self::Reset => f.write_str("reset"),
             Self::Stall => f.write_str("stall"),
             Self::Blackhole => f.write_str("blackhole"),
-            Self::AzureError(azure) => {
-                write!(f, "status:{}", azure.status.as_u16())?;
-                if AzureError::default_code(azure.status) != Some(azure.code.as_str()) {
-                    write!(f, ",code:{}", azure.code)?;
-                }
-                if let Some(retry_after) = azure.retry_after {
-                    write!(f, ",retry-after:{}", DurationText(retry_after))?;
-                }
-                Ok(())
+            Self::AzureError(azure) => write_status(f, azure),
+            Self::AckLost(AckLost::AzureError(azure)) => {
+                f.write_str("ack-lost:")?;
+                write_status(f, azure)
             }
+            Self::AckLost(AckLost::Reset) => f.write_str("ack-lost:reset"),
             Self::Latency(Latency { min, max }) if min == max => {
                 write!(f, "latency:{}", DurationText(*min))
             }
@@ -431,6 +471,19 @@ impl fmt::Display for FaultAction {
             Self::Truncate { after } => write!(f, "truncate:{}", SizeText(*after)),
         }
     }
+}
+
+/// `status:N`, then `,code:C` unless it is the status's default, then
+/// `,retry-after:D`.
+fn write_status(f: &mut fmt::Formatter<'_>, azure: &AzureError) -> fmt::Result {
+    write!(f, "status:{}", azure.status.as_u16())?;
+    if AzureError::default_code(azure.status) != Some(azure.code.as_str()) {
+        write!(f, ",code:{}", azure.code)?;
+    }
+    if let Some(retry_after) = azure.retry_after {
+        write!(f, ",retry-after:{}", DurationText(retry_after))?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for Schedule {
@@ -474,6 +527,10 @@ impl fmt::Display for FaultRule {
         }
         if let Some(path) = &self.path_prefix {
             write!(f, " path={path}")?;
+        }
+        for (index, op) in self.ops.iter().enumerate() {
+            f.write_str(if index == 0 { " op=" } else { "|" })?;
+            write!(f, "{op}")?;
         }
         write!(f, " action={}", self.action)?;
         if self.schedule != Schedule::Always {
