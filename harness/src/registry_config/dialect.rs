@@ -36,6 +36,16 @@ impl ConfigDialect {
         }
     }
 
+    /// The blob-name prefix under which the version's azure driver stores
+    /// the registry: 2.x passes the storage path as the blob name, leading
+    /// slash included (distribution#1247); 3.x trims it (`blobName`).
+    pub fn blob_root(self) -> &'static str {
+        match self {
+            ConfigDialect::V2 => "/docker/registry/v2",
+            ConfigDialect::V3PreRelease | ConfigDialect::V3 => "docker/registry/v2",
+        }
+    }
+
     /// `storage.azure` keys the version's azure driver reads
     /// (`azure.go`/`azure_auth.go` of each tag).
     pub fn azure_keys(self) -> &'static [&'static str] {

@@ -13,9 +13,11 @@ use crate::client::ClientError;
 /// Links and other small objects are read whole; larger ones by properties only.
 const CONTENT_LIMIT: u64 = 4096;
 
-/// Read one storage object; `{repository}`, `{manifest:TAG}` and
-/// `{blob:NAME}` in `name` and `content` are the scenario's repository and
-/// what earlier steps pushed.
+/// Read one storage object; `{root}` (the version's blob-name prefix:
+/// `docker/registry/v2`, or 2.8's `/docker/registry/v2`), `{repository}`, `{manifest:TAG}` and
+/// `{blob:NAME}` (and `{manifest-path:TAG}`, `{blob-path:NAME}`: the digest
+/// as `sha256/<hex>`) in `name` and `content` are the scenario's repository
+/// and what earlier steps pushed.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct StorageObject {
@@ -25,7 +27,8 @@ pub struct StorageObject {
     /// Require this type: `BlockBlob`, `AppendBlob`, or `absent`.
     #[serde(default)]
     pub blob_type: Option<String>,
-    /// Require this content (after placeholders).
+    /// Require this content (after placeholders); anything else stored
+    /// there is `data-loss`.
     #[serde(default)]
     pub content: Option<String>,
 }
@@ -79,7 +82,9 @@ impl StepAction for StorageObject {
             let wanted = fill(wanted, cx)?;
             let actual = object.as_ref().and_then(|o| o.content.as_deref());
             if actual.map(str::trim) != Some(wanted.trim()) {
-                return Err(StepError::Unmet(format!(
+                // The registry acknowledged what it wrote there: a stored
+                // object holding something else is corrupt data.
+                return Err(StepError::DataLoss(format!(
                     "storage holds {seen}; the scenario requires content {wanted:?}"
                 )));
             }
@@ -91,12 +96,29 @@ impl StepAction for StorageObject {
 /// Replaces the placeholders with what this run pushed.
 fn fill(text: &str, cx: &StepContext<'_>) -> Result<String, StepError> {
     let mut out = text.replace("{repository}", cx.repository());
+    if out.contains("{root}") {
+        let version = cx.target.served(cx.via).version;
+        let dialect = version
+            .parse::<crate::versions::RegistryVersion>()
+            .map(|v| crate::registry_config::ConfigDialect::of(&v))
+            .map_err(|e| StepError::Harness(format!("{{root}} for {version}: {e}")))?;
+        out = out.replace("{root}", dialect.blob_root());
+    }
     while let Some(start) = out.find('{') {
         let Some(len) = out[start..].find('}') else {
             break;
         };
         let inner = &out[start + 1..start + len];
-        let value = match inner.split_once(':') {
+        // `*-path` forms give the digest as the driver's path segments
+        // (`sha256/<hex>`), as in `index/sha256/<hex>/link`.
+        let (kind, as_path) = match inner.split_once(':') {
+            Some((kind, rest)) => match kind.strip_suffix("-path") {
+                Some(base) => (Some((base, rest)), true),
+                None => (Some((kind, rest)), false),
+            },
+            None => (None, false),
+        };
+        let value = match kind {
             Some(("manifest", tag)) => cx
                 .pushed
                 .manifests
@@ -110,9 +132,10 @@ fn fill(text: &str, cx: &StepContext<'_>) -> Result<String, StepError> {
                 .map(|b| b.digest.to_string())
                 .ok_or_else(|| format!("no blob {blob:?} was pushed")),
             _ => Err(format!(
-                "unknown placeholder {{{inner}}}: use {{repository}}, {{manifest:TAG}} or {{blob:NAME}}"
+                "unknown placeholder {{{inner}}}: use {{repository}}, {{manifest:TAG}}, {{blob:NAME}}, {{manifest-path:TAG}} or {{blob-path:NAME}}"
             )),
         }
+        .map(|digest| if as_path { digest.replacen(':', "/", 1) } else { digest })
         .map_err(StepError::Unmet)?;
         out.replace_range(start..start + len + 1, &value);
     }
