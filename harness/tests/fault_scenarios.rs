@@ -46,3 +46,32 @@ async fn a_registry_crash_mid_upload_loses_nothing_acknowledged() {
         invariants.summary
     );
 }
+
+/// A tag's link applied by storage, its answer lost, the Append Block
+/// retried: v3.1.1 stores the digest twice (#4887); v3.1.2 writes one Put
+/// Blob and keeps one.
+#[tokio::test]
+async fn a_lost_acknowledgement_duplicates_the_link_on_3_1_1_only() {
+    let broken = common::run_committed_scenario("faults/ack-lost-put-content", "v3.1.1").await;
+    assert_eq!(broken.outcome, Outcome::DataLoss, "{}", broken.evidence);
+    assert_eq!(broken.expected, Outcome::DataLoss);
+    assert!(
+        broken.evidence.contains("AppendBlob, 142 bytes"),
+        "{}",
+        broken.evidence
+    );
+    assert!(
+        broken
+            .evidence
+            .contains("storage applied, the registry was told otherwise: 201->500 x1"),
+        "{}",
+        broken.evidence
+    );
+    let fixed = common::run_committed_scenario("faults/ack-lost-put-content", "v3.1.2").await;
+    assert_eq!(fixed.outcome, Outcome::Pass, "{}", fixed.evidence);
+    assert!(
+        fixed.evidence.contains("BlockBlob, 71 bytes"),
+        "{}",
+        fixed.evidence
+    );
+}

@@ -48,6 +48,27 @@ pub fn summarize_identity(
     summary
 }
 
+/// Writes storage applied while the registry was told otherwise (an
+/// `ack-lost` fault): `applied then answered: 201->500 x1, 201->reset x1`.
+pub(super) fn ack_lost_note(storage: &[TrafficRecord]) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for record in storage {
+        if let Some(applied) = record.discarded_status {
+            let answered = match record.status {
+                0 => "reset".to_string(),
+                status => status.to_string(),
+            };
+            *counts.entry(format!("{applied}->{answered}")).or_default() += 1;
+        }
+    }
+    (!counts.is_empty()).then(|| {
+        format!(
+            "storage applied, the registry was told otherwise: {}",
+            times(counts.iter()).join(", ")
+        )
+    })
+}
+
 /// `name xN` for each counted name, the form every evidence line uses.
 pub(super) fn times<K: std::fmt::Display, V: std::fmt::Display>(
     counts: impl Iterator<Item = (K, V)>,

@@ -33,7 +33,7 @@ mod lane;
 pub use lane::Lane;
 use lane::{harness_error_cell, path_of};
 
-use evidence::{identity_note, times, token_server_note, traffic_note};
+use evidence::{ack_lost_note, identity_note, times, token_server_note, traffic_note};
 pub use evidence::{summarize, summarize_identity};
 
 #[derive(Debug, Clone)]
@@ -418,7 +418,10 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
                 )
             })
             .collect();
-        traffic_note = format!("faults: {}; {traffic_note}", parts.join("; "));
+        let applied = ack_lost_note(&storage)
+            .map(|note| format!("; {note}"))
+            .unwrap_or_default();
+        traffic_note = format!("faults: {}{applied}; {traffic_note}", parts.join("; "));
     }
     if let Some(auth) = &environment.token_auth {
         traffic_note = format!(
