@@ -173,3 +173,11 @@ fn listens_and_debug_address_are_rendered() {
     assert_eq!(doc["http"]["addr"], Value::from("127.0.0.1:5000"));
     assert_eq!(doc["http"]["debug"]["addr"], Value::from("127.0.0.1:5001"));
 }
+
+#[test]
+fn blob_names_keep_2_8s_leading_slash_and_3_x_trims_it() {
+    let root = |tag: &str| ConfigDialect::of(&tag.parse().unwrap()).blob_root();
+    assert_eq!(root("v2.8.3"), "/docker/registry/v2");
+    assert_eq!(root("v3.0.0-alpha.1"), "docker/registry/v2");
+    assert_eq!(root("v3.1.2"), "docker/registry/v2");
+}
