@@ -105,6 +105,29 @@ impl RegistryClient {
         Ok(bytes.to_vec())
     }
 
+    /// The digest of the manifest `reference` resolves to now, computed
+    /// from the bytes served.
+    pub async fn get_manifest_digest(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<String, ClientError> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
+        let response = self
+            .send(Method::GET, &url, |r| r.header(ACCEPT, OCI_MANIFEST))
+            .await?;
+        let response = expect_status(response, "GET", &url, &[200]).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|source| ClientError::Transport {
+                method: "GET".into(),
+                path: url.clone(),
+                source,
+            })?;
+        Ok(crate::digest::sha256_of(&bytes))
+    }
+
     /// DELETE of a manifest by digest, or of a tag by name (registries
     /// that support tag deletion answer 202 to both).
     pub async fn delete_manifest(&self, repository: &str, digest: &str) -> Result<(), ClientError> {

@@ -454,6 +454,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
                             | StepKind::CheckCredentials
                             | StepKind::CheckInvariants
                             | StepKind::PushAcrossRestart
+                            | StepKind::PushConcurrently
                             | StepKind::Restart)
                     )
                 })

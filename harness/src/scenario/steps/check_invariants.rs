@@ -101,8 +101,13 @@ pub async fn verify(
             Err(other) => return Err(StepError::Client(other)),
         }
     }
+    // By digest: an acknowledged manifest must come back whatever its tag
+    // points at now (a later push or re-tag may move the tag on).
     for (tag, digest) in pushed.manifests {
-        match client.get_manifest_verified(repository, tag, digest).await {
+        match client
+            .get_manifest_verified(repository, digest.as_str(), digest)
+            .await
+        {
             Ok(_) => verified += 1,
             Err(e @ (ClientError::DigestMismatch { .. } | ClientError::Registry(_))) => {
                 return Err(StepError::DataLoss(format!(

@@ -15,6 +15,7 @@ mod mount_blob;
 mod pull;
 mod push_across_restart;
 mod push_blob;
+mod push_concurrently;
 mod push_denied;
 mod push_manifest;
 mod read_storage;
@@ -39,6 +40,7 @@ pub use mount_blob::MountBlob;
 pub use pull::{PullBlobs, PullManifest};
 pub use push_across_restart::PushAcrossRestart;
 pub use push_blob::PushBlob;
+pub use push_concurrently::PushConcurrently;
 pub use push_denied::PushDenied;
 pub use push_manifest::PushManifest;
 pub use read_storage::ReadStorage;
@@ -126,6 +128,7 @@ macro_rules! steps {
 steps! {
     "push-blob" => PushBlob,
     "push-manifest" => PushManifest,
+    "push-concurrently" => PushConcurrently,
     "pull-manifest" => PullManifest,
     "pull-blobs" => PullBlobs,
     "read-storage" => ReadStorage,

@@ -45,30 +45,7 @@ impl StepAction for PushManifest {
                 })
             })
             .collect::<Result<Vec<_>, StepError>>()?;
-        let config_bytes = format!(
-            r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"config":{{"Labels":{{"regmatrix.scenario":"{}"}}}}}}"#,
-            cx.scenario_id
-        );
-        let config_blob = ConfigBlob::new(config_bytes.into_bytes());
-        client
-            .push_bytes_monolithic(repo, config_blob.bytes.clone(), &config_blob.digest)
-            .await?;
-        let config = ManifestDescriptor {
-            media_type: "application/vnd.oci.image.config.v1+json".into(),
-            digest: config_blob.digest.clone(),
-            size: config_blob.bytes.len() as u64,
-        };
-        let (body, digest) = image_manifest(&config, &layers)?;
-        let reported = client.put_manifest(repo, tag, OCI_MANIFEST, body).await?;
-        if let Some(reported) = reported.filter(|r| r != &digest) {
-            return Err(ClientError::DigestMismatch {
-                what: format!("manifest {repo}:{tag} (Docker-Content-Digest)"),
-                expected: digest,
-                actual: reported,
-                bytes: 0,
-            }
-            .into());
-        }
+        let digest = push_image(client, repo, cx.scenario_id, &layers, tag).await?;
         // The client computed this digest itself; a parse failure would be
         // a client bug, reported rather than hidden.
         let typed: Digest = digest
@@ -80,6 +57,42 @@ impl StepAction for PushManifest {
             layers.len()
         ))
     }
+}
+
+/// Pushes an OCI image config (the same bytes for every image of the
+/// scenario) and an image manifest over `layers` under `tag`; returns the
+/// manifest's digest, checked against the registry's `Docker-Content-Digest`.
+pub(super) async fn push_image(
+    client: &crate::client::RegistryClient,
+    repo: &str,
+    scenario_id: &str,
+    layers: &[ManifestDescriptor],
+    tag: &str,
+) -> Result<String, StepError> {
+    let config_bytes = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"config":{{"Labels":{{"regmatrix.scenario":"{scenario_id}"}}}}}}"#
+    );
+    let config_blob = ConfigBlob::new(config_bytes.into_bytes());
+    client
+        .push_bytes_monolithic(repo, config_blob.bytes.clone(), &config_blob.digest)
+        .await?;
+    let config = ManifestDescriptor {
+        media_type: "application/vnd.oci.image.config.v1+json".into(),
+        digest: config_blob.digest.clone(),
+        size: config_blob.bytes.len() as u64,
+    };
+    let (body, digest) = image_manifest(&config, layers)?;
+    let reported = client.put_manifest(repo, tag, OCI_MANIFEST, body).await?;
+    if let Some(reported) = reported.filter(|r| r != &digest) {
+        return Err(ClientError::DigestMismatch {
+            what: format!("manifest {repo}:{tag} (Docker-Content-Digest)"),
+            expected: digest,
+            actual: reported,
+            bytes: 0,
+        }
+        .into());
+    }
+    Ok(digest)
 }
 
 /// Small in-memory blob (image config).
