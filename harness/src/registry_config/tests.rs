@@ -16,6 +16,7 @@ fn config() -> RegistryConfig {
             credentials: StorageCredentials::SharedKey,
         },
         disable_redirect: false,
+        delete_enabled: true,
         http_secret: "s".into(),
         token_auth: None,
         azure_as_written: None,
@@ -172,4 +173,26 @@ fn listens_and_debug_address_are_rendered() {
     let doc: Value = serde_yaml::from_str(&config().render(ConfigDialect::V3).unwrap()).unwrap();
     assert_eq!(doc["http"]["addr"], Value::from("127.0.0.1:5000"));
     assert_eq!(doc["http"]["debug"]["addr"], Value::from("127.0.0.1:5001"));
+}
+
+#[test]
+fn storage_delete_follows_the_flag_in_every_dialect() {
+    for enabled in [true, false] {
+        let c = RegistryConfig {
+            delete_enabled: enabled,
+            ..config()
+        };
+        for dialect in [
+            ConfigDialect::V2,
+            ConfigDialect::V3PreRelease,
+            ConfigDialect::V3,
+        ] {
+            let doc: Value = serde_yaml::from_str(&c.render(dialect).unwrap()).unwrap();
+            assert_eq!(
+                doc["storage"]["delete"]["enabled"],
+                Value::from(enabled),
+                "{dialect:?}"
+            );
+        }
+    }
 }

@@ -282,6 +282,7 @@ pub async fn run_cell(
         auth: scenario.spec.auth.clone(),
         repository: scenario.spec.repository.clone(),
         disable_redirect: !scenario.spec.registry.redirect,
+        delete_enabled: scenario.spec.registry.delete,
         storage_names: scenario
             .user_storage
             .as_ref()

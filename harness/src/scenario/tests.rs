@@ -200,3 +200,25 @@ fn an_auth_key_file_is_resolved_and_checked_at_load() {
         .to_string();
     assert!(missing.contains("nope.pem"), "{missing}");
 }
+
+/// `[registry] delete`: on unless a file turns it off, also when the file
+/// has no `[registry]` section at all.
+#[test]
+fn registry_delete_defaults_to_on() {
+    let steps = "[[step]]\nkind = \"catalog\"\n";
+    let with = |registry: &str| {
+        parse_text(
+            Path::new("s.toml"),
+            &format!("{HEAD}{registry}\n{steps}{TAIL}"),
+        )
+        .map(|s| s.spec.registry.delete)
+        .map_err(|e| e.to_string())
+    };
+    assert_eq!(with(""), Ok(true));
+    assert_eq!(with("[registry]\ncredentials = \"shared-key\""), Ok(true));
+    assert_eq!(with("[registry]\ndelete = false"), Ok(false));
+    assert_eq!(
+        with("[registry]\ndelete = \"no\""),
+        Err("s.toml:6:10: invalid type: string \"no\", expected a boolean".into())
+    );
+}

@@ -354,6 +354,7 @@ pub fn plan(
         registry: RegistrySetup {
             credentials: serde_yaml::from_str(mode).unwrap_or_default(),
             redirect: true,
+            delete: true,
         },
         identity: IdentitySection {
             workload,

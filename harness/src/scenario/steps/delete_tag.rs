@@ -37,9 +37,7 @@ impl StepAction for DeleteTag {
             }
             Err(other) => return Err(other.into()),
         }
-        client
-            .get_manifest_verified(repo, &digest, &digest)
-            .await?;
+        client.get_manifest_verified(repo, &digest, &digest).await?;
         cx.pushed.manifests.remove(&self.tag);
         Ok(format!(
             "deleted tag {}; it answers 404, its manifest {digest} is still served",
