@@ -162,6 +162,34 @@ const CASES: &[(&str, Result<(), &str>)] = &[
         "[[step]]\nkind = \"storage-object\"\nname = \"x\"\nblob-type = \"Block\"\n",
         Err("s.toml:5:1: blob-type \"Block\": use BlockBlob, AppendBlob, PageBlob or absent"),
     ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = [\"latest\", \"t-{000..249}\"]\npage-size = 100\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = []\npage-size = 0\n",
+        Err("s.toml:5:1: page-size must be at least 1"),
+    ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = [\"t-{9..1}\"]\n",
+        Err("s.toml:5:1: \"t-{9..1}\": the range runs backwards (9 > 1)"),
+    ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = []\npage_size = 2\n",
+        Err("s.toml:5:1: unknown field `page_size`, expected `expect` or `page-size`"),
+    ),
+    (
+        "[[step]]\nkind = \"catalog\"\npage-size = 1\nexpect = [\"r/x\", \"r/x-{1..3}\"]\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"catalog\"\nexpect = [\"r/{x}\"]\n",
+        Err("s.toml:5:1: \"r/{x}\": write one numbered range as {FIRST..LAST}, e.g. \"t-{000..249}\""),
+    ),
+    (
+        "[[step]]\nkind = \"catalog\"\npage-size = 0\n",
+        Err("s.toml:5:1: page-size must be at least 1"),
+    ),
 ];
 
 #[test]

@@ -262,6 +262,7 @@ fn in_place_phases(rollback: bool) -> Vec<Phase> {
     let tags = |names: &[&str]| {
         Step::ListTags(ListTags {
             expect: names.iter().map(ToString::to_string).collect(),
+            page_size: None,
         })
     };
     let phase = |run, steps: Vec<Step>| Phase {
