@@ -6,6 +6,7 @@
 mod check_credentials;
 mod check_invariants;
 mod context;
+mod delete_blob;
 mod delete_manifest;
 mod delete_tag;
 mod faults;
@@ -30,6 +31,7 @@ pub use check_invariants::{verify, Acknowledged, CheckInvariants};
 pub use context::{
     is_storage_host, LoadContext, Pushed, PushedBlob, Served, StepContext, StepError, Target,
 };
+pub use delete_blob::DeleteBlob;
 pub use delete_manifest::DeleteManifest;
 pub use delete_tag::DeleteTag;
 pub use faults::{ClearFaults, InjectFault};
@@ -134,6 +136,7 @@ steps! {
     "catalog" => Catalog,
     "delete-manifest" => DeleteManifest,
     "delete-tag" => DeleteTag,
+    "delete-blob" => DeleteBlob,
     "tag-manifest" => TagManifest,
     "storage-object" => StorageObject,
     "push-denied" => PushDenied,
