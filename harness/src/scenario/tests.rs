@@ -44,7 +44,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"nope\"\n",
-        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `storage-object`, `push-denied`, `check-invariants`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
+        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `storage-object`, `push-denied`, `check-invariants`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
     ),
     (
         "[[step]]\nblob = \"a\"\n",
@@ -189,6 +189,18 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     (
         "[[step]]\nkind = \"catalog\"\npage-size = 0\n",
         Err("s.toml:5:1: page-size must be at least 1"),
+    ),
+    (
+        "[[step]]\nkind = \"tag-many\"\nmanifest = \"v1\"\nprefix = \"t\"\n",
+        Err("s.toml:5:1: missing field `count`"),
+    ),
+    (
+        "[[step]]\nkind = \"tag-many\"\nmanifest = \"v1\"\nprefix = \"t\"\ncount = 0\n",
+        Err("s.toml:5:1: count must be 1 to 10000"),
+    ),
+    (
+        "[[step]]\nkind = \"tag-many\"\nmanifest = \"v1\"\nprefix = \"t\"\ncount = 250\n",
+        Ok(()),
     ),
     (
         "[[step]]\nkind = \"delete-blob\"\nblob = \"nope\"\n",

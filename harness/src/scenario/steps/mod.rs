@@ -22,6 +22,7 @@ mod read_storage;
 mod restart;
 mod storage_object;
 mod tag_manifest;
+mod tag_many;
 mod wait;
 
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,7 @@ pub use read_storage::ReadStorage;
 pub use restart::Restart;
 pub use storage_object::StorageObject;
 pub use tag_manifest::TagManifest;
+pub use tag_many::TagMany;
 pub use wait::Wait;
 
 /// What every step does. Dispatch is a `match` over `Step`, so the futures
@@ -138,6 +140,7 @@ steps! {
     "delete-tag" => DeleteTag,
     "delete-blob" => DeleteBlob,
     "tag-manifest" => TagManifest,
+    "tag-many" => TagMany,
     "storage-object" => StorageObject,
     "push-denied" => PushDenied,
     "check-invariants" => CheckInvariants,
