@@ -481,6 +481,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
                         Ok(StepKind::IdentityOutage
                             | StepKind::CheckCredentials
                             | StepKind::CheckInvariants
+                            | StepKind::CheckStorage
                             | StepKind::PushAcrossRestart
                             | StepKind::Restart)
                     )

@@ -44,7 +44,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"nope\"\n",
-        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `storage-object`, `push-denied`, `check-invariants`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
+        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
     ),
     (
         "[[step]]\nblob = \"a\"\n",
@@ -205,6 +205,14 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     (
         "[[step]]\nkind = \"delete-blob\"\nblob = \"nope\"\n",
         Err("s.toml:5:1: blob \"nope\" is used before a push-blob step defines it"),
+    ),
+    (
+        "[[step]]\nkind = \"check-storage\"\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"check-storage\"\nrequire-pushed = true\nall = 1\n",
+        Err("s.toml:5:1: unknown field `all`, expected `require-pushed`"),
     ),
 ];
 

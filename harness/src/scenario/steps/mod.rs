@@ -5,6 +5,7 @@
 
 mod check_credentials;
 mod check_invariants;
+mod check_storage;
 mod context;
 mod delete_blob;
 mod delete_manifest;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use check_credentials::CheckCredentials;
 pub use check_invariants::{verify, Acknowledged, CheckInvariants};
+pub use check_storage::{classify, parse_link, CheckStorage, LinkFault};
 pub use context::{
     is_storage_host, LoadContext, Pushed, PushedBlob, Served, StepContext, StepError, Target,
 };
@@ -142,6 +144,7 @@ steps! {
     "tag-manifest" => TagManifest,
     "tag-many" => TagMany,
     "storage-object" => StorageObject,
+    "check-storage" => CheckStorage,
     "push-denied" => PushDenied,
     "check-invariants" => CheckInvariants,
     "inject-fault" => InjectFault,
