@@ -205,9 +205,12 @@ impl StepAction for CheckStorage {
                 .join(", ")
         };
         let types: Vec<String> = blob_types.iter().map(|(t, n)| format!("{n} {t}")).collect();
-        let forms: Vec<String> = forms.iter().map(|(f, n)| format!("{f} {n}")).collect();
+        let forms: Vec<String> = forms
+            .iter()
+            .map(|(f, n)| format!("{f}... ({n} objects)"))
+            .collect();
         Ok(format!(
-            "checked {} links ({}; {}) and {} blobs ({blob_bytes} bytes): one well-formed digest each, blobs hash to their names{present}; names: {}",
+            "checked {} links ({}; {}) and {} blobs ({blob_bytes} bytes): one well-formed digest each, blobs hash to their names{present}; name form {}",
             links.len(),
             count(&link_kinds),
             if types.is_empty() { "none".into() } else { types.join(", ") },
