@@ -1,5 +1,5 @@
 //! Reading blobs: HEAD, and GET with the digest verified while streaming
-//! (following a redirect to storage, as a real client must).
+//! (following a redirect to storage, as a real client must); and DELETE.
 
 use reqwest::Method;
 use sha2::{Digest, Sha256};
@@ -71,5 +71,13 @@ impl RegistryClient {
         }
         let response = expect_status(response, "HEAD", &url, &[200]).await?;
         Ok(response.content_length())
+    }
+
+    /// `DELETE /v2/<name>/blobs/<digest>`: 202 when the registry deleted it.
+    pub async fn delete_blob(&self, repository: &str, digest: &str) -> Result<(), ClientError> {
+        let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
+        let response = self.send(Method::DELETE, &url, |r| r).await?;
+        expect_status(response, "DELETE", &url, &[202]).await?;
+        Ok(())
     }
 }

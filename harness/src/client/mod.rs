@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 pub use auth::{Challenge, Credentials};
 pub use blobs::BlobRead;
 pub use error::{ClientError, RegistryError, RegistryErrorEntry};
+pub use listing::{next_link, Listing};
 pub use manifests::{image_manifest, ManifestDescriptor, OCI_MANIFEST};
 pub use upload_mode::{UploadMode, UploadModeError};
 

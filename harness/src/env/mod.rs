@@ -168,6 +168,8 @@ pub struct EnvironmentSpec {
     /// The repository the scenario pushes to (token users get rights on it).
     pub repository: String,
     pub disable_redirect: bool,
+    /// `storage.delete.enabled` (true unless a scenario says `delete = false`).
+    pub delete_enabled: bool,
     pub storage_names: StorageNames,
     /// The user's azure section as written; replaces the rendered one.
     pub azure_as_written: Option<serde_yaml::Mapping>,
@@ -209,6 +211,7 @@ impl EnvironmentSpec {
             auth: None,
             repository: DEFAULT_REPOSITORY.into(),
             disable_redirect: false,
+            delete_enabled: true,
             storage_names: StorageNames::default(),
             azure_as_written: None,
             backend: StorageBackend::default(),
@@ -286,6 +289,7 @@ impl Environment {
                 credentials: spec.credentials.with_principal(&principal),
             },
             disable_redirect: spec.disable_redirect,
+            delete_enabled: spec.delete_enabled,
             http_secret: hex::encode(spec.seed.derive("http-secret").bytes::<16>()),
             token_auth: None,
             azure_as_written: spec.azure_as_written.as_ref().map(|azure| {

@@ -27,6 +27,9 @@ pub struct RegistryConfig {
     pub storage: AzureStorage,
     /// `storage.redirect.disable`: when false, blob GETs redirect to a SAS URL.
     pub disable_redirect: bool,
+    /// `storage.delete.enabled`: when false, the registry refuses deletes
+    /// of blobs and manifests (and, from 3.1.1, of tags).
+    pub delete_enabled: bool,
     pub http_secret: String,
     pub token_auth: Option<TokenAuthConfig>,
     /// A user's `storage.azure` section, rendered as is instead of from
@@ -64,7 +67,10 @@ impl RegistryConfig {
                 storage.insert("azure".into(), Value::Mapping(azure));
             }
         }
-        storage.insert("delete".into(), map([("enabled", true.into())]));
+        storage.insert(
+            "delete".into(),
+            map([("enabled", self.delete_enabled.into())]),
+        );
         storage.insert(
             "redirect".into(),
             map([("disable", self.disable_redirect.into())]),

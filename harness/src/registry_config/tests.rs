@@ -16,6 +16,7 @@ fn config() -> RegistryConfig {
             credentials: StorageCredentials::SharedKey,
         },
         disable_redirect: false,
+        delete_enabled: true,
         http_secret: "s".into(),
         token_auth: None,
         azure_as_written: None,
@@ -180,4 +181,26 @@ fn blob_names_keep_2_8s_leading_slash_and_3_x_trims_it() {
     assert_eq!(root("v2.8.3"), "/docker/registry/v2");
     assert_eq!(root("v3.0.0-alpha.1"), "docker/registry/v2");
     assert_eq!(root("v3.1.2"), "docker/registry/v2");
+}
+
+#[test]
+fn storage_delete_follows_the_flag_in_every_dialect() {
+    for enabled in [true, false] {
+        let c = RegistryConfig {
+            delete_enabled: enabled,
+            ..config()
+        };
+        for dialect in [
+            ConfigDialect::V2,
+            ConfigDialect::V3PreRelease,
+            ConfigDialect::V3,
+        ] {
+            let doc: Value = serde_yaml::from_str(&c.render(dialect).unwrap()).unwrap();
+            assert_eq!(
+                doc["storage"]["delete"]["enabled"],
+                Value::from(enabled),
+                "{dialect:?}"
+            );
+        }
+    }
 }

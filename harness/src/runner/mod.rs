@@ -252,6 +252,7 @@ pub async fn run_cell(
         auth: scenario.spec.auth.clone(),
         repository: scenario.spec.repository.clone(),
         disable_redirect: !scenario.spec.registry.redirect,
+        delete_enabled: scenario.spec.registry.delete,
         storage_names: scenario
             .user_storage
             .as_ref()
@@ -453,6 +454,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
                         Ok(StepKind::IdentityOutage
                             | StepKind::CheckCredentials
                             | StepKind::CheckInvariants
+                            | StepKind::CheckStorage
                             | StepKind::PushAcrossRestart
                             | StepKind::PushConcurrently
                             | StepKind::Restart)

@@ -39,7 +39,7 @@ pub struct ScenarioFile {
     pub expectations: Vec<Spanned<Expectation>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RegistrySetup {
     #[serde(default)]
@@ -47,10 +47,27 @@ pub struct RegistrySetup {
     /// Whether blob GETs may redirect to storage (`storage.redirect.disable` is the inverse).
     #[serde(default = "yes")]
     pub redirect: bool,
+    /// Whether the registry may delete (`storage.delete.enabled`).
+    #[serde(default = "yes")]
+    pub delete: bool,
 }
 
 fn yes() -> bool {
     true
+}
+
+/// A file without a `[registry]` section. `redirect` stays `false` there,
+/// as the derived default always made it (files without the section have
+/// always run with `storage.redirect.disable: true`); `delete` is on, as
+/// every rendered config had it before the key existed.
+impl Default for RegistrySetup {
+    fn default() -> Self {
+        RegistrySetup {
+            credentials: CredentialsMode::default(),
+            redirect: false,
+            delete: true,
+        }
+    }
 }
 
 pub use crate::env::{CredentialsMode, FederatedToken, Workload};

@@ -44,7 +44,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"nope\"\n",
-        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `tag-manifest`, `storage-object`, `push-denied`, `check-invariants`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
+        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
     ),
     (
         "[[step]]\nblob = \"a\"\n",
@@ -162,6 +162,58 @@ const CASES: &[(&str, Result<(), &str>)] = &[
         "[[step]]\nkind = \"storage-object\"\nname = \"x\"\nblob-type = \"Block\"\n",
         Err("s.toml:5:1: blob-type \"Block\": use BlockBlob, AppendBlob, PageBlob or absent"),
     ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = [\"latest\", \"t-{000..249}\"]\npage-size = 100\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = []\npage-size = 0\n",
+        Err("s.toml:5:1: page-size must be at least 1"),
+    ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = [\"t-{9..1}\"]\n",
+        Err("s.toml:5:1: \"t-{9..1}\": the range runs backwards (9 > 1)"),
+    ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = []\npage_size = 2\n",
+        Err("s.toml:5:1: unknown field `page_size`, expected `expect` or `page-size`"),
+    ),
+    (
+        "[[step]]\nkind = \"catalog\"\npage-size = 1\nexpect = [\"r/x\", \"r/x-{1..3}\"]\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"catalog\"\nexpect = [\"r/{x}\"]\n",
+        Err("s.toml:5:1: \"r/{x}\": write one numbered range as {FIRST..LAST}, e.g. \"t-{000..249}\""),
+    ),
+    (
+        "[[step]]\nkind = \"catalog\"\npage-size = 0\n",
+        Err("s.toml:5:1: page-size must be at least 1"),
+    ),
+    (
+        "[[step]]\nkind = \"tag-many\"\nmanifest = \"v1\"\nprefix = \"t\"\n",
+        Err("s.toml:5:1: missing field `count`"),
+    ),
+    (
+        "[[step]]\nkind = \"tag-many\"\nmanifest = \"v1\"\nprefix = \"t\"\ncount = 0\n",
+        Err("s.toml:5:1: count must be 1 to 10000"),
+    ),
+    (
+        "[[step]]\nkind = \"tag-many\"\nmanifest = \"v1\"\nprefix = \"t\"\ncount = 250\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"delete-blob\"\nblob = \"nope\"\n",
+        Err("s.toml:5:1: blob \"nope\" is used before a push-blob step defines it"),
+    ),
+    (
+        "[[step]]\nkind = \"check-storage\"\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"check-storage\"\nrequire-pushed = true\nall = 1\n",
+        Err("s.toml:5:1: unknown field `all`, expected `require-pushed`"),
+    ),
 ];
 
 #[test]
@@ -199,4 +251,26 @@ fn an_auth_key_file_is_resolved_and_checked_at_load() {
         .unwrap_err()
         .to_string();
     assert!(missing.contains("nope.pem"), "{missing}");
+}
+
+/// `[registry] delete`: on unless a file turns it off, also when the file
+/// has no `[registry]` section at all.
+#[test]
+fn registry_delete_defaults_to_on() {
+    let steps = "[[step]]\nkind = \"catalog\"\n";
+    let with = |registry: &str| {
+        parse_text(
+            Path::new("s.toml"),
+            &format!("{HEAD}{registry}\n{steps}{TAIL}"),
+        )
+        .map(|s| s.spec.registry.delete)
+        .map_err(|e| e.to_string())
+    };
+    assert_eq!(with(""), Ok(true));
+    assert_eq!(with("[registry]\ncredentials = \"shared-key\""), Ok(true));
+    assert_eq!(with("[registry]\ndelete = false"), Ok(false));
+    assert_eq!(
+        with("[registry]\ndelete = \"no\""),
+        Err("s.toml:6:10: invalid type: string \"no\", expected a boolean".into())
+    );
 }

@@ -262,6 +262,7 @@ fn in_place_phases(rollback: bool) -> Vec<Phase> {
     let tags = |names: &[&str]| {
         Step::ListTags(ListTags {
             expect: names.iter().map(ToString::to_string).collect(),
+            page_size: None,
         })
     };
     let phase = |run, steps: Vec<Step>| Phase {
@@ -354,6 +355,7 @@ pub fn plan(
         registry: RegistrySetup {
             credentials: serde_yaml::from_str(mode).unwrap_or_default(),
             redirect: true,
+            delete: true,
         },
         identity: IdentitySection {
             workload,

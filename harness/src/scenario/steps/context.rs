@@ -120,6 +120,8 @@ pub struct Pushed {
     pub manifests: HashMap<String, Digest>,
     /// Blob names and digests whose push the registry refused.
     pub rejected: Vec<(String, Digest)>,
+    /// Blob names and digests a `delete-blob` step deleted.
+    pub deleted_blobs: Vec<(String, Digest)>,
 }
 
 impl Pushed {
@@ -129,11 +131,14 @@ impl Pushed {
         if let Some(blob) = self.blobs.get(name) {
             return Ok(blob);
         }
-        let why = match self.rejected.iter().find(|(n, _)| n == name) {
-            Some((_, digest)) => {
+        let refused = self.rejected.iter().find(|(n, _)| n == name);
+        let deleted = self.deleted_blobs.iter().find(|(n, _)| n == name);
+        let why = match (refused, deleted) {
+            (_, Some((_, digest))) => format!("a delete-blob step deleted it ({digest})"),
+            (Some((_, digest)), None) => {
                 format!("the registry refused its push ({digest}), which the scenario allowed")
             }
-            None => "no earlier step stored it".to_string(),
+            (None, None) => "no earlier step stored it".to_string(),
         };
         Err(StepError::Unmet(format!(
             "blob {name:?} is not in the registry: {why}"
@@ -153,6 +158,29 @@ impl Pushed {
     pub fn store(&mut self, name: &str, blob: RandomBlob, digest: Digest) {
         self.blobs
             .insert(name.to_string(), PushedBlob { blob, digest });
+    }
+
+    /// The registry deleted blob `name`: later steps no longer expect it.
+    pub fn blob_deleted(&mut self, name: &str) {
+        if let Some(blob) = self.blobs.remove(name) {
+            self.deleted_blobs.push((name.to_string(), blob.digest));
+        }
+    }
+
+    /// The registry deleted manifest `digest`, and with it every tag that
+    /// pointed at it (every version untags them); returns those tags.
+    pub fn manifest_deleted(&mut self, digest: &str) -> Vec<String> {
+        let mut tags: Vec<String> = self
+            .manifests
+            .iter()
+            .filter(|(_, d)| d.as_str() == digest)
+            .map(|(tag, _)| tag.clone())
+            .collect();
+        tags.sort();
+        for tag in &tags {
+            self.manifests.remove(tag);
+        }
+        tags
     }
 
     /// Turns a refused push the step allows into a tolerated error, recording
@@ -268,6 +296,26 @@ mod tests {
         assert!(never
             .unwrap_or_default()
             .contains("no earlier step stored it"));
+    }
+
+    #[test]
+    fn deleted_blobs_and_manifests_are_no_longer_expected() {
+        let mut pushed = Pushed::default();
+        let blob = RandomBlob::new(1, 8);
+        let digest = Digest::sha256_of(b"x");
+        pushed.store("a", blob, digest.clone());
+        pushed.blob_deleted("a");
+        assert!(pushed.blobs.is_empty());
+        let err = pushed.blob("a").err().map(|e| e.to_string());
+        assert!(err
+            .unwrap_or_default()
+            .contains(&format!("a delete-blob step deleted it ({digest})")),);
+        let m = Digest::sha256_of(b"m");
+        pushed.manifests.insert("v1".into(), m.clone());
+        pushed.manifests.insert("alias".into(), m.clone());
+        pushed.manifests.insert("other".into(), digest.clone());
+        assert_eq!(pushed.manifest_deleted(&m), ["alias", "v1"]);
+        assert_eq!(pushed.manifests.len(), 1);
     }
 
     #[test]

@@ -28,7 +28,11 @@ impl StepAction for DeleteManifest {
         client.delete_manifest(repo, &digest).await?;
         match client.get_manifest_verified(repo, &digest, &digest).await {
             Err(ClientError::Registry(e)) if e.status == 404 => {
-                Ok(format!("deleted manifest {digest}; it now answers 404"))
+                // The registry untagged it everywhere: later steps expect none of its tags.
+                let tags = cx.pushed.manifest_deleted(&digest);
+                Ok(format!(
+                    "deleted manifest {digest} (tags {tags:?}); it now answers 404"
+                ))
             }
             Ok(_) => Err(ClientError::Protocol(format!(
                 "manifest {digest} still served after delete"

@@ -5,7 +5,9 @@
 
 mod check_credentials;
 mod check_invariants;
+mod check_storage;
 mod context;
+mod delete_blob;
 mod delete_manifest;
 mod delete_tag;
 mod faults;
@@ -22,15 +24,18 @@ mod read_storage;
 mod restart;
 mod storage_object;
 mod tag_manifest;
+mod tag_many;
 mod wait;
 
 use serde::{Deserialize, Serialize};
 
 pub use check_credentials::CheckCredentials;
 pub use check_invariants::{verify, Acknowledged, CheckInvariants};
+pub use check_storage::{classify, parse_link, CheckStorage, LinkFault};
 pub use context::{
     is_storage_host, LoadContext, Pushed, PushedBlob, Served, StepContext, StepError, Target,
 };
+pub use delete_blob::DeleteBlob;
 pub use delete_manifest::DeleteManifest;
 pub use delete_tag::DeleteTag;
 pub use faults::{ClearFaults, InjectFault};
@@ -47,6 +52,7 @@ pub use read_storage::ReadStorage;
 pub use restart::Restart;
 pub use storage_object::StorageObject;
 pub use tag_manifest::TagManifest;
+pub use tag_many::TagMany;
 pub use wait::Wait;
 
 /// What every step does. Dispatch is a `match` over `Step`, so the futures
@@ -137,8 +143,11 @@ steps! {
     "catalog" => Catalog,
     "delete-manifest" => DeleteManifest,
     "delete-tag" => DeleteTag,
+    "delete-blob" => DeleteBlob,
     "tag-manifest" => TagManifest,
+    "tag-many" => TagMany,
     "storage-object" => StorageObject,
+    "check-storage" => CheckStorage,
     "push-denied" => PushDenied,
     "check-invariants" => CheckInvariants,
     "inject-fault" => InjectFault,

@@ -7,6 +7,8 @@
 
 use serde::Deserialize;
 
+use crate::digest::Digest;
+
 use super::{StepAction, StepContext, StepError, StepKind};
 use crate::client::{ClientError, OCI_MANIFEST};
 
@@ -30,28 +32,8 @@ impl StepAction for TagManifest {
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
-        let (client, repo) = (cx.client(), cx.repository());
-        let Some(digest) = cx.pushed.manifests.get(&self.manifest).cloned() else {
-            return Err(StepError::Unmet(format!(
-                "no earlier step pushed a manifest tagged {:?}",
-                self.manifest
-            )));
-        };
-        let bytes = client
-            .get_manifest_verified(repo, digest.as_str(), digest.as_str())
-            .await?;
-        let reported = client
-            .put_manifest(repo, &self.tag, OCI_MANIFEST, bytes)
-            .await?;
-        if let Some(reported) = reported.filter(|r| r != digest.as_str()) {
-            return Err(ClientError::DigestMismatch {
-                what: format!("manifest {repo}:{} (Docker-Content-Digest)", self.tag),
-                expected: digest.to_string(),
-                actual: reported,
-                bytes: 0,
-            }
-            .into());
-        }
+        let (digest, bytes) = pushed_manifest(cx, &self.manifest).await?;
+        put_as(cx, &self.tag, &digest, bytes).await?;
         let previous = cx.pushed.manifests.insert(self.tag.clone(), digest.clone());
         let was = match previous {
             Some(old) if old == digest => " (it already pointed there: link rewritten)".to_string(),
@@ -60,4 +42,46 @@ impl StepAction for TagManifest {
         };
         Ok(format!("tagged {digest} as {}{was}", self.tag))
     }
+}
+
+/// The digest and bytes (GET by digest, verified) of the manifest an
+/// earlier step pushed as `tag`.
+pub(super) async fn pushed_manifest(
+    cx: &StepContext<'_>,
+    tag: &str,
+) -> Result<(Digest, Vec<u8>), StepError> {
+    let Some(digest) = cx.pushed.manifests.get(tag).cloned() else {
+        return Err(StepError::Unmet(format!(
+            "no earlier step pushed a manifest tagged {tag:?}"
+        )));
+    };
+    let bytes = cx
+        .client()
+        .get_manifest_verified(cx.repository(), digest.as_str(), digest.as_str())
+        .await?;
+    Ok((digest, bytes))
+}
+
+/// PUTs manifest `bytes` under `tag`; the registry must report `digest`.
+pub(super) async fn put_as(
+    cx: &StepContext<'_>,
+    tag: &str,
+    digest: &Digest,
+    bytes: Vec<u8>,
+) -> Result<(), StepError> {
+    let repo = cx.repository();
+    let reported = cx
+        .client()
+        .put_manifest(repo, tag, OCI_MANIFEST, bytes)
+        .await?;
+    if let Some(reported) = reported.filter(|r| r != digest.as_str()) {
+        return Err(ClientError::DigestMismatch {
+            what: format!("manifest {repo}:{tag} (Docker-Content-Digest)"),
+            expected: digest.to_string(),
+            actual: reported,
+            bytes: 0,
+        }
+        .into());
+    }
+    Ok(())
 }

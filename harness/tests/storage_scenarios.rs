@@ -1,0 +1,108 @@
+//! The storage scenarios of the new steps on real registries: deletes
+//! refused with `storage.delete.enabled: false` (and the tag delete 3.0.0
+//! lets through, GHSA-6pjf-3r9x-m592), and a 251-tag list paged 100 at a
+//! time with the storage invariants checked straight in the container.
+//! Outcomes are the ones the committed expectations state.
+
+mod common;
+
+use regmatrix::report::{Cell, Outcome};
+
+/// The step of `kind` that failed, with the registry's status and codes.
+fn refusal(cell: &Cell, kind: &str) -> (u16, Vec<String>) {
+    let step = cell
+        .steps
+        .iter()
+        .find(|s| s.kind == kind && !s.ok)
+        .unwrap_or_else(|| panic!("no failed {kind} step: {}", cell.evidence));
+    let error = step.registry_error.as_ref().expect("the registry's error");
+    let codes = error.errors.iter().map(|e| e.code.clone()).collect();
+    (error.status, codes)
+}
+
+#[tokio::test]
+async fn with_deletes_disabled_v3_1_1_refuses_the_tag_delete() {
+    let cell = common::run_committed_scenario("storage/delete-disabled", "v3.1.1").await;
+    assert_eq!(cell.outcome, Outcome::Fail, "{}", cell.evidence);
+    assert_eq!(cell.outcome, cell.expected, "{}", cell.evidence);
+    assert_eq!(
+        refusal(&cell, "delete-tag"),
+        (405, vec!["UNSUPPORTED".to_string()])
+    );
+    // Storage held everything pushed before the refusal.
+    let check = common::step(&cell, "check-storage");
+    assert!(
+        check.ok && check.summary.contains("checked 7 links"),
+        "{}",
+        check.summary
+    );
+}
+
+#[tokio::test]
+async fn with_deletes_disabled_v3_0_0_deletes_the_tag_and_refuses_the_manifest() {
+    let cell = common::run_committed_scenario("storage/delete-disabled", "v3.0.0").await;
+    assert_eq!(cell.outcome, Outcome::Fail, "{}", cell.evidence);
+    assert_eq!(cell.outcome, cell.expected, "{}", cell.evidence);
+    assert!(common::step(&cell, "delete-tag").ok, "{}", cell.evidence);
+    let checks: Vec<&str> = cell
+        .steps
+        .iter()
+        .filter(|s| s.kind == "check-storage")
+        .map(|s| s.summary.as_str())
+        .collect();
+    assert!(checks[1].contains("checked 5 links"), "{checks:?}");
+    assert_eq!(
+        refusal(&cell, "delete-manifest"),
+        (405, vec!["UNSUPPORTED".to_string()])
+    );
+    assert!(cell
+        .expected_reference
+        .as_deref()
+        .is_some_and(|r| r.ends_with("GHSA-6pjf-3r9x-m592")));
+}
+
+#[tokio::test]
+async fn v2_8_3_stores_with_a_leading_slash_and_serves_its_tags_in_one_page() {
+    let cell = common::run_committed_scenario("storage/tags-paginated", "v2.8.3").await;
+    assert_eq!(cell.outcome, Outcome::Pass, "{}", cell.evidence);
+    let paged = common::step(&cell, "list-tags");
+    assert!(
+        paged.summary.contains("(1 page at n=100: 251, 1 over n)"),
+        "{}",
+        paged.summary
+    );
+    let check = common::step(&cell, "check-storage");
+    assert!(
+        check.summary.contains("checked 505 links")
+            && check.summary.contains("name form /docker/registry/v2/..."),
+        "{}",
+        check.summary
+    );
+}
+
+#[tokio::test]
+async fn v3_1_1_pages_its_tags_by_link_headers() {
+    let cell = common::run_committed_scenario("storage/tags-paginated", "v3.1.1").await;
+    assert_eq!(cell.outcome, Outcome::Pass, "{}", cell.evidence);
+    let paged = common::step(&cell, "list-tags");
+    assert!(
+        paged.summary.contains("(3 pages at n=100: 100, 100, 51)"),
+        "{}",
+        paged.summary
+    );
+    // Three GETs: the first page and two next links.
+    let gets = paged
+        .requests
+        .iter()
+        .filter(|r| r.path.contains("/tags/list"))
+        .count();
+    assert_eq!(gets, 3, "{:?}", paged.requests);
+    assert!(common::step(&cell, "delete-blob").ok, "{}", cell.evidence);
+    let check = common::step(&cell, "check-storage");
+    assert!(
+        check.summary.contains("255 acknowledged objects present")
+            && check.summary.contains("name form docker/registry/v2/..."),
+        "{}",
+        check.summary
+    );
+}
