@@ -41,6 +41,7 @@ pub use run_dir::RunDir;
 use crate::install::{InstalledAzurite, InstalledRegistry};
 use crate::storage::{BlobStorageClient, StorageAccount};
 use azurite::{AzuriteService, AzuriteTls};
+pub use registry::ToolRun;
 use registry::{RegistryLaunch, RegistryService};
 
 pub const REALM: &str = "core.windows.net";
@@ -111,6 +112,13 @@ pub trait ProcessControl: Sync {
     /// Stops the side's registry (SIGTERM, then SIGKILL after a grace
     /// period); true when it was running.
     fn stop_registry(&self, side: Side) -> BoxFuture<'_, bool>;
+    /// Runs the side's binary as a tool (`garbage-collect ...`) with its
+    /// config, the server stopped meanwhile and started again after.
+    fn run_registry_tool<'a>(
+        &'a self,
+        side: Side,
+        args: &'a [String],
+    ) -> BoxFuture<'a, Result<ToolRun, EnvError>>;
 }
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
@@ -130,6 +138,14 @@ impl ProcessControl for Environment {
 
     fn stop_registry(&self, side: Side) -> BoxFuture<'_, bool> {
         Box::pin(async move { self.registries.lock().await.ensure_stopped(side).await })
+    }
+
+    fn run_registry_tool<'a>(
+        &'a self,
+        side: Side,
+        args: &'a [String],
+    ) -> BoxFuture<'a, Result<ToolRun, EnvError>> {
+        Box::pin(async move { self.registries.lock().await.side(side).run_tool(args).await })
     }
 }
 

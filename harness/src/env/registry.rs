@@ -64,11 +64,21 @@ struct RegistryCommand {
 
 impl RegistryCommand {
     fn spawn(&self) -> Result<ManagedProcess, EnvError> {
+        Ok(ManagedProcess::spawn(
+            &format!("registry {}", self.tag),
+            self.command(&["serve".to_string()]),
+            &self.log_path,
+        )?)
+    }
+
+    /// The binary with `args` and the config file, in the environment the
+    /// server runs with: a tool (`garbage-collect`) sees what it sees.
+    fn command(&self, args: &[String]) -> Command {
         let mut command = Command::new(&self.binary);
         // A clean environment: nothing from the user's shell (an AZURE_* variable,
         // a real proxy) may change what the registry does.
         command
-            .arg("serve")
+            .args(args)
             .arg(&self.config_path)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
@@ -83,13 +93,21 @@ impl RegistryCommand {
         for (name, value) in &self.extra_env {
             command.env(name, value);
         }
-        Ok(ManagedProcess::spawn(
-            &format!("registry {}", self.tag),
-            command,
-            &self.log_path,
-        )?)
+        command
     }
 }
+
+/// What a registry tool run printed and how it ended.
+#[derive(Debug, Clone)]
+pub struct ToolRun {
+    /// `exit status: 0`, or `killed after N s`.
+    pub status: String,
+    pub success: bool,
+    pub output: Vec<String>,
+}
+
+/// Longest a tool (`garbage-collect`) may run: it walks every repository.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl RegistryService {
     /// Writes the config and starts the registry; ready when it serves.
@@ -161,6 +179,46 @@ impl RegistryService {
         if let Some(process) = self.process.take() {
             process.stop().await;
         }
+    }
+
+    /// Runs the binary as a tool (`garbage-collect --dry-run`) with the
+    /// same config and environment, while the server is stopped, and
+    /// starts the server again if it ran before.
+    pub async fn run_tool(&mut self, args: &[String]) -> Result<ToolRun, EnvError> {
+        let was_running = self.ensure_stopped().await;
+        let name = args.first().map_or("tool", String::as_str);
+        let log = self.command.log_path.with_extension(format!("{name}.log"));
+        // Each run's output alone (process logs are appended to).
+        let _ = std::fs::remove_file(&log);
+        let mut process = ManagedProcess::spawn(
+            &format!("registry {} {name}", self.command.tag),
+            self.command.command(args),
+            &log,
+        )?;
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = process.exited() {
+                break Some(status);
+            }
+            if started.elapsed() > TOOL_TIMEOUT {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let output = crate::process::read_tail(&log, 400);
+        process.stop().await;
+        let run = ToolRun {
+            status: status.map_or_else(
+                || format!("killed after {} s", TOOL_TIMEOUT.as_secs()),
+                |s| s.to_string(),
+            ),
+            success: status.is_some_and(|s| s.success()),
+            output,
+        };
+        if was_running {
+            self.ensure_running().await?;
+        }
+        Ok(run)
     }
 
     /// Kills the registry (SIGKILL, a crash) and starts it again with the

@@ -44,7 +44,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"nope\"\n",
-        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
+        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `garbage-collect`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
     ),
     (
         "[[step]]\nblob = \"a\"\n",

@@ -11,6 +11,7 @@ mod delete_blob;
 mod delete_manifest;
 mod delete_tag;
 mod faults;
+mod garbage_collect;
 mod identity;
 mod listing;
 mod mount_blob;
@@ -39,6 +40,7 @@ pub use delete_blob::DeleteBlob;
 pub use delete_manifest::DeleteManifest;
 pub use delete_tag::DeleteTag;
 pub use faults::{ClearFaults, InjectFault};
+pub use garbage_collect::GarbageCollect;
 pub use identity::{IdentityOutage, RotateFederatedToken};
 pub use listing::{Catalog, ListTags};
 pub use mount_blob::MountBlob;
@@ -150,6 +152,7 @@ steps! {
     "check-storage" => CheckStorage,
     "push-denied" => PushDenied,
     "check-invariants" => CheckInvariants,
+    "garbage-collect" => GarbageCollect,
     "inject-fault" => InjectFault,
     "clear-faults" => ClearFaults,
     "restart" => Restart,

@@ -155,7 +155,9 @@ impl StepAction for PushConcurrently {
                     candidates.len()
                 )));
             };
-            cx.pushed.manifests.insert(tag.to_string(), (*winner).clone());
+            cx.pushed
+                .manifests
+                .insert(tag.to_string(), (*winner).clone());
             winners.push(format!("{tag} -> {winner}"));
         }
         let refused_note = if refused.is_empty() {

@@ -1,0 +1,149 @@
+//! `garbage-collect`: offline garbage collection as operators run it: the
+//! serving registry stops, `registry garbage-collect <config>` runs with
+//! the same config and environment (`--delete-untagged`, `--dry-run` as
+//! asked), the registry starts again. Then every blob a tagged image still
+//! references must be served (else `data-loss`: collection removed live
+//! content); pushed blobs no tagged image references may be gone, and are
+//! forgotten when they are. It must not delete anything itself.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use super::{StepAction, StepContext, StepError, StepKind};
+use crate::client::ClientError;
+
+/// Run `registry garbage-collect` on the serving process's config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GarbageCollect {
+    #[serde(default)]
+    pub delete_untagged: bool,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl StepAction for GarbageCollect {
+    fn kind(&self) -> StepKind {
+        StepKind::GarbageCollect
+    }
+
+    fn describe(&self) -> String {
+        format!("garbage-collect{}", flags(self).join(" "))
+    }
+
+    async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
+        let mut args = vec!["garbage-collect".to_string()];
+        args.extend(flags(self).into_iter().map(|f| f.trim().to_string()));
+        let run = cx
+            .target
+            .processes
+            .run_registry_tool(cx.via, &args)
+            .await
+            .map_err(|e| StepError::Harness(format!("garbage-collect: {e}")))?;
+        let marked = run.output.iter().filter(|l| l.contains("marking")).count();
+        let eligible = run
+            .output
+            .iter()
+            .filter(|l| l.contains("eligible for deletion"))
+            .count();
+        let said = format!(
+            "garbage-collect {} ({}): {marked} marking lines, {eligible} blobs eligible for deletion",
+            args[1..].join(" "),
+            run.status
+        );
+        if !run.success {
+            let last = crate::process::last_meaningful_line(run.output.iter().map(String::as_str))
+                .unwrap_or_default();
+            return Err(StepError::Unmet(format!("{said}; last line: {last}")));
+        }
+        // What the tagged images reference must have survived.
+        let (client, repo) = (cx.client(), cx.repository());
+        let mut referenced: HashSet<String> = HashSet::new();
+        for (tag, digest) in &cx.pushed.manifests {
+            let bytes = match client
+                .get_manifest_verified(repo, digest.as_str(), digest.as_str())
+                .await
+            {
+                Ok(bytes) => bytes,
+                Err(e @ (ClientError::Registry(_) | ClientError::DigestMismatch { .. })) => {
+                    return Err(StepError::DataLoss(format!(
+                        "{said}; then manifest {tag} ({digest}) is gone: {e}"
+                    )))
+                }
+                Err(other) => return Err(other.into()),
+            };
+            referenced.extend(manifest_references(&bytes));
+        }
+        let mut collected = Vec::new();
+        let names: Vec<(String, String)> = cx
+            .pushed
+            .blobs
+            .iter()
+            .map(|(name, b)| (name.clone(), b.digest.to_string()))
+            .collect();
+        for (name, digest) in names {
+            let present = client.blob_size(repo, &digest).await?.is_some();
+            match (present, referenced.contains(&digest)) {
+                (false, true) => {
+                    return Err(StepError::DataLoss(format!(
+                        "{said}; then blob {name} ({digest}), referenced by a tagged image, is gone"
+                    )))
+                }
+                (false, false) => {
+                    cx.pushed.blobs.remove(&name);
+                    collected.push(name);
+                }
+                _ => {}
+            }
+        }
+        let collected = if collected.is_empty() {
+            "no pushed blob collected".to_string()
+        } else {
+            collected.sort();
+            format!("collected {}", collected.join(", "))
+        };
+        Ok(format!(
+            "{said}; {} referenced blobs still served; {collected}",
+            referenced.len()
+        ))
+    }
+}
+
+fn flags(step: &GarbageCollect) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    if step.delete_untagged {
+        flags.push(" --delete-untagged");
+    }
+    if step.dry_run {
+        flags.push(" --dry-run");
+    }
+    flags
+}
+
+/// The config and layer digests an image manifest names.
+fn manifest_references(bytes: &[u8]) -> Vec<String> {
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Vec::new();
+    };
+    let config = doc["config"]["digest"].as_str().map(str::to_string);
+    let layers = doc["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["digest"].as_str().map(str::to_string));
+    config.into_iter().chain(layers).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_manifest_references_its_config_and_layers() {
+        let manifest = br#"{"config":{"digest":"sha256:c"},"layers":[{"digest":"sha256:a"},{"digest":"sha256:b"}]}"#;
+        assert_eq!(
+            super::manifest_references(manifest),
+            ["sha256:c", "sha256:a", "sha256:b"]
+        );
+        assert!(super::manifest_references(b"not json").is_empty());
+    }
+}
