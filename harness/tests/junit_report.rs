@@ -56,7 +56,8 @@ fn case_name(cell: &Cell) -> String {
 fn expected_result(cell: &Cell) -> Option<&'static str> {
     match cell.outcome {
         Outcome::Error => Some("error"),
-        Outcome::Security | Outcome::Flaky => Some("failure"),
+        // Alarms fail a run even when expected (`Outcome::is_alarm`).
+        Outcome::Security | Outcome::DataLoss | Outcome::Flaky => Some("failure"),
         _ if cell.outcome != cell.expected => Some("failure"),
         Outcome::Unsupported => Some("skipped"),
         _ => None,
