@@ -11,6 +11,7 @@ pub mod ports;
 mod readiness;
 mod registry;
 mod run_dir;
+mod spec;
 #[cfg(test)]
 mod tests;
 
@@ -37,8 +38,11 @@ pub use fleet::{ConfigCarry, Side};
 pub use identity::{FederatedToken, IdentityCloud, IdentitySetup, Workload};
 pub use ports::PortError;
 pub use run_dir::RunDir;
+pub use spec::{
+    EnvironmentSpec, StorageBackend, StorageNames, UpgradeTo, UserStorage, DEFAULT_READY_TIMEOUT,
+    DEFAULT_REPOSITORY,
+};
 
-use crate::install::{InstalledAzurite, InstalledRegistry};
 use crate::storage::{BlobStorageClient, StorageAccount};
 use azurite::{AzuriteService, AzuriteTls};
 pub use registry::ToolRun;
@@ -69,36 +73,6 @@ fn correct_emulator(front_door: &FrontDoor, account: &StorageAccount) {
     front_door.add_rewrite(AppendBlockBlobTypeHeader::new(account.clone()));
     front_door.add_rewrite(BlobMetadataReadAsHead::new(account.clone()));
     front_door.add_precheck(AppendCreateOverBlockBlob::new(account.clone()));
-}
-
-/// The storage account, container and realm a user's own config names
-/// (`upgrade-check`); scenarios use a random account, `registry`, and
-/// `core.windows.net`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StorageNames {
-    pub account: Option<String>,
-    pub container: String,
-    pub realm: String,
-}
-
-impl Default for StorageNames {
-    fn default() -> Self {
-        StorageNames {
-            account: None,
-            container: CONTAINER.into(),
-            realm: REALM.into(),
-        }
-    }
-}
-
-/// A user's own `storage.azure` section, as written, for `upgrade-check`.
-/// Secrets in it are placeholders (`{{accountkey}}`, `{{clientid}}`,
-/// `{{tenantid}}`, `{{secret}}`) that the environment fills with the mock
-/// account's and principal's values, so the user's secrets are never used.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserStorage {
-    pub names: StorageNames,
-    pub azure: serde_yaml::Mapping,
 }
 
 /// Crashing, restarting, starting and stopping the processes of an
@@ -150,100 +124,6 @@ impl ProcessControl for Environment {
 }
 
 const CA_BUNDLE: &str = "ca.pem";
-
-/// Where the registry stores blobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StorageBackend {
-    #[default]
-    Azure,
-    Filesystem,
-}
-
-/// The second version of an upgrade: it starts, when the scenario says,
-/// on the storage, identity plane and token server of the first.
-#[derive(Clone)]
-pub struct UpgradeTo {
-    pub registry: InstalledRegistry,
-    pub dialect: ConfigDialect,
-    pub config: ConfigCarry,
-}
-
-/// What to start.
-#[derive(Clone)]
-pub struct EnvironmentSpec {
-    pub label: String,
-    pub registry: InstalledRegistry,
-    pub dialect: ConfigDialect,
-    /// An upgrade's second version; `registry` is then the first.
-    pub upgrade: Option<UpgradeTo>,
-    pub azurite: InstalledAzurite,
-    pub credentials: CredentialsMode,
-    pub identity: IdentitySetup,
-    /// Token authentication, when the scenario has an `[auth]` section.
-    pub auth: Option<AuthSetup>,
-    /// The repository the scenario pushes to (token users get rights on it).
-    pub repository: String,
-    pub disable_redirect: bool,
-    /// `storage.delete.enabled` (true unless a scenario says `delete = false`).
-    pub delete_enabled: bool,
-    pub storage_names: StorageNames,
-    /// The user's azure section as written; replaces the rendered one.
-    pub azure_as_written: Option<serde_yaml::Mapping>,
-    /// Azure (the default) or, for benchmarks, the filesystem driver in
-    /// the run directory.
-    pub backend: StorageBackend,
-    /// A fixed registry port (debugging); `None` picks a free one.
-    pub registry_port: Option<u16>,
-    pub ready_timeout: Duration,
-    pub keep_run_dir: bool,
-    /// The cell's seed: keys, account, principal and secrets derive from it.
-    /// The TLS keys of the harness CA stay random: no registry decision
-    /// depends on them.
-    pub seed: Seed,
-}
-
-impl EnvironmentSpec {
-    /// The spec every caller starts from: what only the caller knows (a
-    /// label for the run directory, the registry and its config dialect,
-    /// Azurite), and for the rest a plain environment: shared key, no
-    /// workload identity, no token auth, redirects on, the scenario storage
-    /// names, Azure storage, a free port, 30 s to turn healthy, the run
-    /// directory removed afterwards. Callers change the fields they differ
-    /// in with struct update syntax.
-    pub fn new(
-        label: impl Into<String>,
-        registry: InstalledRegistry,
-        dialect: ConfigDialect,
-        azurite: InstalledAzurite,
-    ) -> Self {
-        EnvironmentSpec {
-            label: label.into(),
-            registry,
-            dialect,
-            upgrade: None,
-            azurite,
-            credentials: CredentialsMode::default(),
-            identity: IdentitySetup::default(),
-            auth: None,
-            repository: DEFAULT_REPOSITORY.into(),
-            disable_redirect: false,
-            delete_enabled: true,
-            storage_names: StorageNames::default(),
-            azure_as_written: None,
-            backend: StorageBackend::default(),
-            registry_port: None,
-            ready_timeout: DEFAULT_READY_TIMEOUT,
-            keep_run_dir: false,
-            seed: Seed::default(),
-        }
-    }
-}
-
-/// The repository token users get rights on when the caller names none.
-pub const DEFAULT_REPOSITORY: &str = "regmatrix/test";
-/// Long enough for a cold Go binary on a busy runner, short enough to fail a
-/// wedged registry quickly.
-pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Environment {
     pub ca: Arc<CertificateAuthority>,

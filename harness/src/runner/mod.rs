@@ -19,8 +19,7 @@ use crate::env::{
 use crate::install::{Column, InstalledAzurite};
 use crate::progress::Progress;
 use crate::report::{
-    Cell, FaultSummary, MatrixReport, Observation, Outcome, ScenarioInfo, ShardInfo, VersionInfo,
-    SCHEMA_VERSION,
+    Cell, FaultSummary, MatrixReport, Outcome, ScenarioInfo, ShardInfo, VersionInfo, SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
 use crate::scenario::steps::Served;
@@ -29,11 +28,13 @@ use crate::scenario::Scenario;
 
 mod evidence;
 mod lane;
+mod repeat;
 
 pub use lane::Lane;
 use lane::{harness_error_cell, path_of};
+use repeat::combine_runs;
 
-use evidence::{ack_lost_note, identity_note, times, token_server_note, traffic_note};
+use evidence::{ack_lost_note, identity_note, token_server_note, traffic_note};
 pub use evidence::{summarize, summarize_identity};
 
 #[derive(Debug, Clone)]
@@ -181,50 +182,6 @@ pub fn shard_pairs<'a>(
         })
         .map(|(_, pair)| pair)
         .collect()
-}
-
-/// One cell from repeated runs: the first run's cell when every outcome
-/// agrees, else `flaky` with the outcomes counted; every run is kept.
-fn combine_runs(mut runs: Vec<Cell>, scenario: &Scenario, column: &Lane) -> Cell {
-    if runs.len() <= 1 {
-        return runs
-            .pop()
-            .unwrap_or_else(|| harness_error_cell(scenario, column, "no run recorded".into()));
-    }
-    let observations: Vec<Observation> = runs
-        .iter()
-        .map(|c| Observation {
-            outcome: c.outcome,
-            evidence: c.evidence.clone(),
-            duration_ms: c.duration_ms,
-        })
-        .collect();
-    let first = runs[0].outcome;
-    let agree = runs.iter().all(|c| c.outcome == first);
-    // Report the most telling run: the first that did not pass.
-    let index = runs
-        .iter()
-        .position(|c| c.outcome != Outcome::Pass)
-        .unwrap_or(0);
-    let mut cell = runs.swap_remove(index);
-    if !agree {
-        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-        for o in &observations {
-            *counts.entry(o.outcome.as_str()).or_default() += 1;
-        }
-        let tally = times(counts.iter());
-        cell.evidence = format!(
-            "flaky over {} runs ({}); run {}: {}",
-            observations.len(),
-            tally.join(", "),
-            index + 1,
-            cell.evidence
-        );
-        cell.outcome = Outcome::Flaky;
-    }
-    cell.duration_ms = observations.iter().map(|o| o.duration_ms).sum();
-    cell.observations = observations;
-    cell
 }
 
 /// Runs one scenario in one lane in a fresh environment.

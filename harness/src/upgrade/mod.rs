@@ -3,6 +3,7 @@
 //! committed scenarios that apply to that config; then a verdict naming what
 //! changes outcome, the evidence, and the fix where one is known.
 
+mod in_place;
 mod keys;
 mod verdict;
 
@@ -10,6 +11,8 @@ use std::path::Path;
 
 use serde_yaml::{Mapping, Value};
 
+pub use in_place::in_place_phase_meaning;
+use in_place::in_place_phases;
 pub use keys::{findings, KeyFinding};
 pub use verdict::{render, verdict_from, Row, Verdict};
 
@@ -33,10 +36,10 @@ use crate::env::{StorageNames, UserStorage, Workload};
 use crate::kid::KidForm;
 use crate::registry_config::credentials_mode;
 use crate::scenario::model::{
-    ByteSize, ConfigCarry, Expectation, IdentitySection, Phase, PhaseRun, PhaseStep, RegistrySetup,
-    ScenarioFile, Step, UpgradeSection, UploadMode,
+    ByteSize, ConfigCarry, Expectation, IdentitySection, RegistrySetup, ScenarioFile, Step,
+    UpgradeSection, UploadMode,
 };
-use crate::scenario::steps::{ListTags, PullBlobs, PullManifest, PushBlob, PushManifest};
+use crate::scenario::steps::{PullBlobs, PullManifest, PushBlob, PushManifest};
 use regmatrix_model::Outcome;
 
 /// A value built in memory has no place in a file to point at.
@@ -234,85 +237,6 @@ fn your_config_steps() -> Vec<Step> {
 }
 
 const MIB: u64 = 1 << 20;
-
-/// The in-place run's phases: your config writes on `from`; `to` starts on
-/// that storage with the same file, reads everything back and writes; then
-/// (a rollback) `from` again reads what both wrote and writes.
-fn in_place_phases(rollback: bool) -> Vec<Phase> {
-    let push = |blob: &str| {
-        Step::PushBlob(PushBlob {
-            blob: blob.into(),
-            size: ByteSize(MIB),
-            mode: UploadMode::Monolithic,
-            may_fail: false,
-        })
-    };
-    let manifest = |tag: &str, layers: &[&str]| {
-        Step::PushManifest(PushManifest {
-            tag: tag.into(),
-            layers: layers.iter().map(ToString::to_string).collect(),
-        })
-    };
-    let pull = |tag: &str| Step::PullManifest(PullManifest { tag: tag.into() });
-    let blobs = |names: &[&str]| {
-        Step::PullBlobs(PullBlobs {
-            blobs: names.iter().map(ToString::to_string).collect(),
-        })
-    };
-    let tags = |names: &[&str]| {
-        Step::ListTags(ListTags {
-            expect: names.iter().map(ToString::to_string).collect(),
-            page_size: None,
-        })
-    };
-    let phase = |run, steps: Vec<Step>| Phase {
-        run,
-        steps: steps
-            .into_iter()
-            .map(|step| unspanned(PhaseStep { via: None, step }))
-            .collect(),
-    };
-    let mut phases = vec![
-        phase(
-            PhaseRun::From,
-            vec![push("before"), manifest("before", &["before"])],
-        ),
-        phase(
-            PhaseRun::To,
-            vec![
-                pull("before"),
-                blobs(&["before"]),
-                push("after"),
-                manifest("after", &["before", "after"]),
-                tags(&["after", "before"]),
-            ],
-        ),
-    ];
-    if rollback {
-        phases.push(phase(
-            PhaseRun::From,
-            vec![
-                pull("before"),
-                pull("after"),
-                blobs(&["before", "after"]),
-                push("back"),
-                manifest("back", &["back"]),
-                tags(&["after", "back", "before"]),
-            ],
-        ));
-    }
-    phases
-}
-
-/// What a failed in-place cell's phase meant to the operator.
-pub fn in_place_phase_meaning(phase: &str, from: &str, to: &str) -> String {
-    match phase.split_whitespace().next() {
-        Some("1") => format!("phase 1: {from} writing with your config"),
-        Some("2") => format!("phase 2: {to} started in place on what {from} wrote"),
-        Some("3") => format!("phase 3: the rollback, {from} started again on what {to} wrote"),
-        _ => format!("phase {phase}"),
-    }
-}
 
 /// Reads the config and picks what to run. `token_kid` is how the user's
 /// token server names its key.
