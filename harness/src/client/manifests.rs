@@ -80,19 +80,7 @@ impl RegistryClient {
         reference: &str,
         expected_digest: &str,
     ) -> Result<Vec<u8>, ClientError> {
-        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
-        let response = self
-            .send(Method::GET, &url, |r| r.header(ACCEPT, OCI_MANIFEST))
-            .await?;
-        let response = expect_status(response, "GET", &url, &[200]).await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|source| ClientError::Transport {
-                method: "GET".into(),
-                path: url.clone(),
-                source,
-            })?;
+        let bytes = self.get_manifest_bytes(repository, reference).await?;
         let actual = crate::digest::sha256_of(&bytes);
         if actual != expected_digest {
             return Err(ClientError::DigestMismatch {
@@ -112,20 +100,29 @@ impl RegistryClient {
         repository: &str,
         reference: &str,
     ) -> Result<String, ClientError> {
+        let bytes = self.get_manifest_bytes(repository, reference).await?;
+        Ok(crate::digest::sha256_of(&bytes))
+    }
+
+    /// The bytes `GET /v2/<name>/manifests/<reference>` serves (200 only).
+    async fn get_manifest_bytes(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<bytes::Bytes, ClientError> {
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
         let response = self
             .send(Method::GET, &url, |r| r.header(ACCEPT, OCI_MANIFEST))
             .await?;
         let response = expect_status(response, "GET", &url, &[200]).await?;
-        let bytes = response
+        response
             .bytes()
             .await
             .map_err(|source| ClientError::Transport {
                 method: "GET".into(),
-                path: url.clone(),
+                path: url,
                 source,
-            })?;
-        Ok(crate::digest::sha256_of(&bytes))
+            })
     }
 
     /// DELETE of a manifest by digest, or of a tag by name (registries

@@ -91,6 +91,16 @@ impl BlobStorageClient {
             })
     }
 
+    /// A GET that storage answered with success; anything else is the error.
+    async fn get_ok(&self, path: &str, port: u16) -> Result<reqwest::Response, StorageError> {
+        let response = self.send(reqwest::Method::GET, path, port).await?;
+        if !response.status().is_success() {
+            let status = response.status().as_u16();
+            return Err(status_error("GET", path, status, &response));
+        }
+        Ok(response)
+    }
+
     /// Creates `container`; an existing one is fine.
     pub async fn create_container(&self, container: &str, port: u16) -> Result<(), StorageError> {
         let path = format!("/{container}?restype=container");
@@ -114,19 +124,8 @@ impl BlobStorageClient {
             if !marker.is_empty() {
                 path.push_str(&format!("&marker={marker}"));
             }
-            let response = self.send(reqwest::Method::GET, &path, port).await?;
-            if !response.status().is_success() {
-                let status = response.status().as_u16();
-                return Err(status_error("GET", &path, status, &response));
-            }
-            let body = response
-                .text()
-                .await
-                .map_err(|source| StorageError::Transport {
-                    method: "GET".into(),
-                    path: path.clone(),
-                    source,
-                })?;
+            let response = self.get_ok(&path, port).await?;
+            let body = String::from_utf8_lossy(&read_body(response, &path).await?).into_owned();
             names.extend(xml_values(&body, "Name"));
             marker = xml_values(&body, "NextMarker")
                 .into_iter()
@@ -193,16 +192,8 @@ impl BlobStorageClient {
         let blob_type = header("x-ms-blob-type");
         let size: u64 = header("content-length").parse().unwrap_or_default();
         let content = if size <= content_limit {
-            let response = self.send(reqwest::Method::GET, &path, port).await?;
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|source| StorageError::Transport {
-                    method: "GET".into(),
-                    path: path.clone(),
-                    source,
-                })?;
-            Some(String::from_utf8_lossy(&bytes).into_owned())
+            let response = self.get_ok(&path, port).await?;
+            Some(String::from_utf8_lossy(&read_body(response, &path).await?).into_owned())
         } else {
             None
         };
@@ -221,11 +212,7 @@ impl BlobStorageClient {
         port: u16,
     ) -> Result<(u64, String), StorageError> {
         let path = format!("/{container}/{}", encode_blob_name(blob));
-        let mut response = self.send(reqwest::Method::GET, &path, port).await?;
-        if !response.status().is_success() {
-            let status = response.status().as_u16();
-            return Err(status_error("GET", &path, status, &response));
-        }
+        let mut response = self.get_ok(&path, port).await?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         while let Some(chunk) =
@@ -285,6 +272,18 @@ fn xml_values(xml: &str, tag: &str) -> Vec<String> {
 
 /// Percent-encodes a blob name for a URL path, keeping `/` (a leading `/`
 /// stays: 2.8's driver writes names that start with one).
+/// A GET response's whole body.
+async fn read_body(response: reqwest::Response, path: &str) -> Result<bytes::Bytes, StorageError> {
+    response
+        .bytes()
+        .await
+        .map_err(|source| StorageError::Transport {
+            method: "GET".into(),
+            path: path.to_string(),
+            source,
+        })
+}
+
 /// A blob as storage reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {

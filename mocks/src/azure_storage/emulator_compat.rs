@@ -47,7 +47,7 @@ mod append_create;
 
 use hyper::http::request::Parts;
 
-use super::shared_key::{sign_request, StorageAccount};
+use super::shared_key::{sign_headers, StorageAccount};
 use crate::front_door::RequestRewrite;
 
 pub use append_create::AppendCreateOverBlockBlob;
@@ -95,21 +95,9 @@ impl RequestRewrite for AppendBlockBlobTypeHeader {
             return false;
         }
         parts.headers.remove("x-ms-blob-type");
-        let headers: Vec<(String, String)> = parts
-            .headers
-            .iter()
-            .filter_map(|(n, v)| {
-                v.to_str()
-                    .ok()
-                    .map(|v| (n.as_str().to_string(), v.to_string()))
-            })
-            .collect();
-        let borrowed: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let authorization = sign_request(&self.account, parts.method.as_str(), path, &borrowed);
+        let authorization =
+            sign_headers(&self.account, parts.method.as_str(), path, &parts.headers);
         match hyper::header::HeaderValue::from_str(&authorization) {
             Ok(value) => {
                 parts.headers.insert(hyper::header::AUTHORIZATION, value);
@@ -160,6 +148,7 @@ impl RequestRewrite for BlobMetadataReadAsHead {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::azure_storage::shared_key::sign_request;
 
     fn account() -> StorageAccount {
         StorageAccount {

@@ -29,12 +29,11 @@ impl StepAction for GarbageCollect {
     }
 
     fn describe(&self) -> String {
-        format!("garbage-collect{}", flags(self).join(" "))
+        self.args().join(" ")
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
-        let mut args = vec!["garbage-collect".to_string()];
-        args.extend(flags(self).into_iter().map(|f| f.trim().to_string()));
+        let args = self.args();
         let run = cx
             .target
             .processes
@@ -110,15 +109,19 @@ impl StepAction for GarbageCollect {
     }
 }
 
-fn flags(step: &GarbageCollect) -> Vec<&'static str> {
-    let mut flags = Vec::new();
-    if step.delete_untagged {
-        flags.push(" --delete-untagged");
+impl GarbageCollect {
+    /// The registry's command line, before the config file.
+    fn args(&self) -> Vec<String> {
+        [
+            Some("garbage-collect"),
+            self.delete_untagged.then_some("--delete-untagged"),
+            self.dry_run.then_some("--dry-run"),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::from)
+        .collect()
     }
-    if step.dry_run {
-        flags.push(" --dry-run");
-    }
-    flags
 }
 
 /// The config and layer digests an image manifest names.

@@ -76,12 +76,10 @@ impl StepAction for PushConcurrently {
         let repo = cx.repository();
         let seed = cx.seed();
         let pushes = (0..self.clients).map(|client| {
-            let side = if self.spread && client % 2 == 0 {
-                Side::From
-            } else if self.spread {
-                Side::To
-            } else {
-                cx.via
+            let side = match (self.spread, client % 2) {
+                (true, 0) => Side::From,
+                (true, _) => Side::To,
+                (false, _) => cx.via,
             };
             let served = cx.target.served(side);
             let tag = if self.same_tag {

@@ -17,7 +17,7 @@ use hyper::header::{HeaderValue, AUTHORIZATION, HOST};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, StatusCode};
 
-use super::super::shared_key::{sign_request, StorageAccount};
+use super::super::shared_key::{sign_headers, StorageAccount};
 use super::names_a_blob;
 use crate::front_door::{AuthScheme, AzureError, PrecheckFuture, Probe, RequestPrecheck};
 
@@ -80,12 +80,7 @@ impl AppendCreateOverBlockBlob {
         }
         let authorization = match credential {
             Credential::SharedKey => {
-                let signed: Vec<(&str, &str)> = head
-                    .headers()
-                    .iter()
-                    .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
-                    .collect();
-                let value = sign_request(&self.account, "HEAD", path_and_query, &signed);
+                let value = sign_headers(&self.account, "HEAD", path_and_query, head.headers());
                 Some(HeaderValue::from_str(&value).ok()?)
             }
             Credential::Bearer(value) => Some(value),
@@ -166,6 +161,7 @@ impl RequestPrecheck for AppendCreateOverBlockBlob {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::azure_storage::shared_key::sign_request;
 
     const HOST_NAME: &str = "acct.blob.core.windows.net";
 
