@@ -398,6 +398,12 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
     if !seen.is_empty() {
         traffic_note = format!("storage: {}; {traffic_note}", seen.join("; "));
     }
+    if !run.post_mortem.is_empty() {
+        traffic_note = format!(
+            "after the failure, {}; {traffic_note}",
+            run.post_mortem.join("; ")
+        );
+    }
     match run.failure {
         None => {
             cell.outcome = Outcome::Pass;
@@ -428,17 +434,7 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         }
         Some(StepFailure::Registry(line)) => {
             cell.outcome = Outcome::Fail;
-            let log = crate::registry_log::most_telling(&cell.registry_log)
-                // The failure line may already quote it (a start-up panic).
-                .filter(|l| !line.contains(l.trim()))
-                .map(|l| {
-                    format!(
-                        "; registry log: {}",
-                        crate::registry_log::condense(l, EVIDENCE_LOG_CHARS)
-                    )
-                })
-                .unwrap_or_default();
-            cell.evidence = format!("{line}{log}; {traffic_note}");
+            cell.evidence = format!("{line}{}; {traffic_note}", log_note(&line, &cell.registry_log));
         }
         Some(StepFailure::Security(line)) => {
             cell.outcome = Outcome::Security;
@@ -446,11 +442,11 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         }
         Some(StepFailure::DataLoss(line)) => {
             cell.outcome = Outcome::DataLoss;
-            cell.evidence = format!("{line}; {traffic_note}");
+            cell.evidence = format!("{line}{}; {traffic_note}", log_note(&line, &cell.registry_log));
         }
         Some(StepFailure::NoRecovery(line)) => {
             cell.outcome = Outcome::NoRecovery;
-            cell.evidence = format!("{line}; {traffic_note}");
+            cell.evidence = format!("{line}{}; {traffic_note}", log_note(&line, &cell.registry_log));
         }
         Some(StepFailure::Harness(line)) => {
             cell.outcome = Outcome::Error;
@@ -458,6 +454,20 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         }
     }
     cell.steps = run.steps;
+}
+
+/// The registry's most telling log line since the failing step began, unless
+/// the failure line already quotes it (a start-up panic).
+fn log_note(line: &str, log: &[String]) -> String {
+    crate::registry_log::most_telling(log)
+        .filter(|l| !line.contains(l.trim()))
+        .map(|l| {
+            format!(
+                "; registry log: {}",
+                crate::registry_log::condense(l, EVIDENCE_LOG_CHARS)
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// Where scenario files live when the user does not say: `./scenarios`, else

@@ -53,6 +53,9 @@ pub struct ScenarioRun {
     pub failure: Option<StepFailure>,
     pub registry_log: Vec<String>,
     pub storage_traffic: Vec<TrafficRecord>,
+    /// What the scenario's storage inspections found after the failure
+    /// (`step N kind: summary or error`); they never change the outcome.
+    pub post_mortem: Vec<String>,
 }
 
 pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
@@ -60,8 +63,26 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
     let mut steps = Vec::new();
     let mut failure = None;
     let mut registry_log = Vec::new();
+    let mut post_mortem = Vec::new();
     let mut index = 0;
     for item in scenario.plan() {
+        if failure.is_some() {
+            // After a failure only what reads the container runs; it needs
+            // no process, so phase entries are skipped.
+            if let PlanItem::Step { step, via, .. } = item {
+                if step.kind().inspects_storage() {
+                    cx.index = index;
+                    cx.via = via;
+                    let found = match step.run(&mut cx).await {
+                        Ok(summary) => summary,
+                        Err(err) => err.to_string(),
+                    };
+                    post_mortem.push(format!("step {} {}: {found}", index + 1, step.kind()));
+                }
+            }
+            index += 1;
+            continue;
+        }
         let (step, via, phase) = match item {
             PlanItem::Enter { number, run } => {
                 let entered = enter_phase(target, number, run, index).await;
@@ -70,7 +91,6 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                 if let Some((line, log)) = entered.failure {
                     failure = Some(StepFailure::Registry(line));
                     registry_log = log;
-                    break;
                 }
                 continue;
             }
@@ -124,9 +144,6 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
         }
         steps.push(observation);
         index += 1;
-        if failure.is_some() {
-            break;
-        }
     }
     for id in cx.injected {
         target.front_door.remove_fault(id);
@@ -136,6 +153,7 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
         failure,
         registry_log,
         storage_traffic: target.traffic.since(cx.traffic_start),
+        post_mortem,
     }
 }
 

@@ -47,6 +47,7 @@ impl StepAction for CheckInvariants {
             .manifests
             .iter()
             .map(|(tag, digest)| (tag.clone(), digest.clone()))
+            .chain(pushed.superseded.iter().cloned())
             .collect();
         verify(
             cx.client(),

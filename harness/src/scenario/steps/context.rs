@@ -118,6 +118,10 @@ pub struct PushedBlob {
 pub struct Pushed {
     pub blobs: HashMap<String, PushedBlob>,
     pub manifests: HashMap<String, Digest>,
+    /// Images acknowledged under a tag that a concurrent push then took:
+    /// still stored by digest, with the tag's index link, but no longer
+    /// the tag's (so garbage collection may take them).
+    pub superseded: Vec<(String, Digest)>,
     /// Blob names and digests whose push the registry refused.
     pub rejected: Vec<(String, Digest)>,
     /// Blob names and digests a `delete-blob` step deleted.
@@ -180,6 +184,7 @@ impl Pushed {
         for tag in &tags {
             self.manifests.remove(tag);
         }
+        self.superseded.retain(|(_, d)| d.as_str() != digest);
         tags
     }
 

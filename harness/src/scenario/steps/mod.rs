@@ -163,6 +163,14 @@ steps! {
     "check-credentials" => CheckCredentials,
 }
 
+impl StepKind {
+    /// Steps that only read the container, with no registry process: they
+    /// still run after a failure, so the evidence quotes what storage held.
+    pub fn inspects_storage(self) -> bool {
+        matches!(self, StepKind::StorageObject | StepKind::CheckStorage)
+    }
+}
+
 impl std::fmt::Display for StepKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

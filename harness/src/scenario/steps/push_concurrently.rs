@@ -2,9 +2,9 @@
 //! same tag or each to its own, with the same layer bytes or each its own;
 //! in a `both` phase they alternate between the two processes (two registry
 //! versions writing one container at once). Every acknowledged image is
-//! recorded (as `<tag>#<client>`), so `check-invariants` and
-//! `storage-object` can verify them; the tag must then resolve to one of
-//! the images acknowledged under it. It must not judge storage itself.
+//! recorded: the tag's winner as the tag, the others as superseded, so
+//! `check-invariants` and `check-storage` verify every one; the tag must
+//! then resolve to one of the images acknowledged under it. It must not judge storage itself.
 
 use serde::Deserialize;
 
@@ -26,7 +26,9 @@ pub struct PushConcurrently {
     pub tag: String,
     #[serde(default = "yes")]
     pub same_tag: bool,
-    /// Every client pushes the same layer bytes (one blob raced N times).
+    /// Every client pushes the same layer and config bytes (each blob
+    /// committed N times at once); otherwise no two clients' images share a
+    /// blob, so only the tag is raced.
     #[serde(default)]
     pub same_blob: bool,
     pub size: ByteSize,
@@ -93,9 +95,13 @@ impl StepAction for PushConcurrently {
                 seed.wrapping_add(client as u64 + 1)
             };
             let blob = RandomBlob::new(layer_seed, self.size.0);
-            let scenario_id = cx.scenario_id;
+            let config_label = if self.same_blob {
+                cx.scenario_id.to_string()
+            } else {
+                format!("{}#{client}", cx.scenario_id)
+            };
             async move {
-                let outcome = push_one(served.client, repo, scenario_id, &blob, &tag).await;
+                let outcome = push_one(served.client, repo, &config_label, &blob, &tag).await;
                 ClientResult {
                     client,
                     tag,
@@ -109,12 +115,7 @@ impl StepAction for PushConcurrently {
         let mut refused = Vec::new();
         for r in &results {
             match &r.outcome {
-                Ok(digest) => {
-                    cx.pushed
-                        .manifests
-                        .insert(format!("{}#{}", r.tag, r.client), digest.clone());
-                    acknowledged.push(r);
-                }
+                Ok(_) => acknowledged.push(r),
                 Err(e) => refused.push(format!("client {} ({}): {e}", r.client, r.served_by)),
             }
         }
@@ -156,6 +157,12 @@ impl StepAction for PushConcurrently {
             cx.pushed
                 .manifests
                 .insert(tag.to_string(), (*winner).clone());
+            cx.pushed.superseded.extend(
+                candidates
+                    .iter()
+                    .filter(|d| **d != *winner)
+                    .map(|d| (tag.to_string(), (*d).clone())),
+            );
             winners.push(format!("{tag} -> {winner}"));
         }
         let refused_note = if refused.is_empty() {
@@ -175,7 +182,7 @@ impl StepAction for PushConcurrently {
 async fn push_one(
     client: &RegistryClient,
     repo: &str,
-    scenario_id: &str,
+    config_label: &str,
     blob: &RandomBlob,
     tag: &str,
 ) -> Result<Digest, StepError> {
@@ -186,7 +193,7 @@ async fn push_one(
         digest: digest.to_string(),
         size: blob.size(),
     };
-    let manifest = push_image(client, repo, scenario_id, &[layer], tag).await?;
+    let manifest = push_image(client, repo, config_label, &[layer], tag).await?;
     manifest
         .parse()
         .map_err(|e: crate::digest::DigestError| ClientError::Protocol(e.to_string()).into())

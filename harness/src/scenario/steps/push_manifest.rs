@@ -59,18 +59,19 @@ impl StepAction for PushManifest {
     }
 }
 
-/// Pushes an OCI image config (the same bytes for every image of the
-/// scenario) and an image manifest over `layers` under `tag`; returns the
+/// Pushes an OCI image config (the same bytes for every image with the same
+/// `config_label`, the scenario's id unless a step needs images that share
+/// no blob) and an image manifest over `layers` under `tag`; returns the
 /// manifest's digest, checked against the registry's `Docker-Content-Digest`.
 pub(super) async fn push_image(
     client: &crate::client::RegistryClient,
     repo: &str,
-    scenario_id: &str,
+    config_label: &str,
     layers: &[ManifestDescriptor],
     tag: &str,
 ) -> Result<String, StepError> {
     let config_bytes = format!(
-        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"config":{{"Labels":{{"regmatrix.scenario":"{scenario_id}"}}}}}}"#
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"config":{{"Labels":{{"regmatrix.scenario":"{config_label}"}}}}}}"#
     );
     let config_blob = ConfigBlob::new(config_bytes.into_bytes());
     client

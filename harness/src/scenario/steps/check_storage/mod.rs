@@ -222,7 +222,8 @@ impl StepAction for CheckStorage {
 
 /// What `require-pushed` checks: each pushed blob's data and layer link,
 /// each tag's current link holding its digest, its revision link and its
-/// manifest's data; returns how many objects were checked and what is
+/// manifest's data, and for a superseded image all of that but the tag's
+/// current link (its index entry instead); returns how many objects were checked and what is
 /// missing. Present in either name form counts.
 fn acknowledged_absent(
     cx: &StepContext<'_>,
@@ -264,6 +265,23 @@ fn acknowledged_absent(
     for (tag, d) in manifests {
         let current = format!("repositories/{repo}/_manifests/tags/{tag}/current/link");
         require(current, d, format!("tag {tag}"));
+        if revisions.insert(d.clone()) {
+            let revision = format!(
+                "repositories/{repo}/_manifests/revisions/sha256/{}/link",
+                d.hex()
+            );
+            require(revision, d, "revision link of manifest".into());
+            require(blob_key(d), d, "manifest".into());
+        }
+    }
+    // An image a concurrent push superseded keeps everything but the
+    // tag's current link.
+    for (tag, d) in &cx.pushed.superseded {
+        let index = format!(
+            "repositories/{repo}/_manifests/tags/{tag}/index/sha256/{}/link",
+            d.hex()
+        );
+        require(index, d, format!("tag {tag}'s index entry"));
         if revisions.insert(d.clone()) {
             let revision = format!(
                 "repositories/{repo}/_manifests/revisions/sha256/{}/link",
