@@ -9,7 +9,7 @@ use std::time::Instant;
 use regmatrix_mocks::front_door::TrafficRecord;
 
 use super::model::{PhaseRun, Side};
-use super::steps::{StepContext, StepError};
+use super::steps::{StepContext, StepError, StepKind};
 use super::{PlanItem, Scenario};
 use crate::client::ClientError;
 use crate::env::EnvError;
@@ -66,20 +66,18 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
     let mut post_mortem = Vec::new();
     let mut index = 0;
     for item in scenario.plan() {
-        if failure.is_some() {
+        if let Some(first) = failure.take() {
             // After a failure only what reads the container runs; it needs
             // no process, so phase entries are skipped.
-            if let PlanItem::Step { step, via, .. } = item {
-                if step.kind().inspects_storage() {
+            failure = Some(match item {
+                PlanItem::Step { step, via, .. } if step.kind().inspects_storage() => {
                     cx.index = index;
                     cx.via = via;
-                    let found = match step.run(&mut cx).await {
-                        Ok(summary) => summary,
-                        Err(err) => err.to_string(),
-                    };
-                    post_mortem.push(format!("step {} {}: {found}", index + 1, step.kind()));
+                    let result = step.run(&mut cx).await;
+                    inspect_after(step.kind(), index, result, first, &mut post_mortem)
                 }
-            }
+                _ => first,
+            });
             index += 1;
             continue;
         }
@@ -154,6 +152,32 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
         registry_log,
         storage_traffic: target.traffic.since(cx.traffic_start),
         post_mortem,
+    }
+}
+
+/// Records what a storage inspection found after `first` failed. A
+/// refusal that left storage corrupt is data loss whatever refused first,
+/// so a broken invariant outranks a registry failure; otherwise the
+/// outcome stands and the finding is evidence.
+fn inspect_after(
+    kind: StepKind,
+    index: usize,
+    result: Result<String, StepError>,
+    first: StepFailure,
+    post_mortem: &mut Vec<String>,
+) -> StepFailure {
+    match (result, first) {
+        (Err(err @ StepError::DataLoss(_)), StepFailure::Registry(line)) => {
+            StepFailure::DataLoss(format!("step {} {kind}: {err}; after {line}", index + 1))
+        }
+        (result, first) => {
+            let found = match result {
+                Ok(summary) => summary,
+                Err(err) => err.to_string(),
+            };
+            post_mortem.push(format!("step {} {kind}: {found}", index + 1));
+            first
+        }
     }
 }
 
@@ -288,5 +312,40 @@ mod tests {
         let err = StepError::Tolerated(Box::new(StepError::Unmet("503 from storage".into())));
         assert_eq!(err.to_string(), "503 from storage");
         assert!(matches!(err.cause(), StepError::Unmet(_)));
+    }
+
+    #[test]
+    fn corrupt_storage_found_after_a_refusal_outranks_it() {
+        let mut notes = Vec::new();
+        let refused = StepFailure::Registry("step 1 push-concurrently: 500".into());
+        let corrupt = Err(StepError::DataLoss("link holds 2 digests".into()));
+        match inspect_after(StepKind::CheckStorage, 2, corrupt, refused, &mut notes) {
+            StepFailure::DataLoss(line) => assert_eq!(
+                line,
+                "step 3 check-storage: link holds 2 digests; after step 1 push-concurrently: 500"
+            ),
+            other => panic!("expected data loss, got {other:?}"),
+        }
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn what_an_inspection_finds_after_a_failure_is_evidence_only() {
+        let mut notes = Vec::new();
+        let refused = StepFailure::Registry("first".into());
+        let clean = Ok("checked 4 links".to_string());
+        let kept = inspect_after(StepKind::CheckStorage, 0, clean, refused, &mut notes);
+        assert!(matches!(kept, StepFailure::Registry(ref l) if l == "first"));
+        let lost = StepFailure::DataLoss("tag gone".into());
+        let missing = Err(StepError::Unmet("no manifest was pushed".into()));
+        let kept = inspect_after(StepKind::StorageObject, 1, missing, lost, &mut notes);
+        assert!(matches!(kept, StepFailure::DataLoss(ref l) if l == "tag gone"));
+        assert_eq!(
+            notes,
+            [
+                "step 1 check-storage: checked 4 links",
+                "step 2 storage-object: no manifest was pushed"
+            ]
+        );
     }
 }
