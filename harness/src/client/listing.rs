@@ -72,16 +72,15 @@ impl Listing {
 }
 
 impl RegistryClient {
-    /// `GET /v2/<name>/tags/list[?n=]`, following `rel="next"` links.
+    /// `GET /v2/<name>/tags/list[?n=][&last=]`, following `rel="next"`
+    /// links.
     pub async fn list_tags(
         &self,
         repository: &str,
         page_size: Option<u32>,
+        last: Option<&str>,
     ) -> Result<Listing, ClientError> {
-        let mut first = format!("/v2/{repository}/tags/list");
-        if let Some(n) = page_size {
-            first.push_str(&format!("?n={n}"));
-        }
+        let first = with_query(&format!("/v2/{repository}/tags/list"), page_size, last);
         self.pages(&first, page_size, |bytes, url| {
             let list: TagList = json(bytes, url)?;
             Ok(list.tags.unwrap_or_default())
@@ -89,11 +88,16 @@ impl RegistryClient {
         .await
     }
 
-    /// `GET /v2/_catalog?n=`, following `rel="next"` links; without a page
-    /// size, `n` is 1000 (one page for what a scenario makes).
-    pub async fn catalog(&self, page_size: Option<u32>) -> Result<Listing, ClientError> {
+    /// `GET /v2/_catalog?n=[&last=]`, following `rel="next"` links;
+    /// without a page size, `n` is 1000 (one page for what a scenario
+    /// makes).
+    pub async fn catalog(
+        &self,
+        page_size: Option<u32>,
+        last: Option<&str>,
+    ) -> Result<Listing, ClientError> {
         let n = page_size.unwrap_or(CATALOG_DEFAULT_N);
-        let first = format!("/v2/_catalog?n={n}");
+        let first = with_query("/v2/_catalog", Some(n), last);
         self.pages(&first, Some(n), |bytes, url| {
             let catalog: Catalog = json(bytes, url)?;
             Ok(catalog.repositories)
@@ -141,6 +145,22 @@ impl RegistryClient {
     }
 }
 
+/// `path` with `n` and `last` as its query, `last` percent-encoded (a
+/// repository name holds `/`).
+fn with_query(path: &str, n: Option<u32>, last: Option<&str>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(n) = n {
+        query.append_pair("n", &n.to_string());
+    }
+    if let Some(last) = last {
+        query.append_pair("last", last);
+    }
+    match query.finish() {
+        q if q.is_empty() => path.to_string(),
+        q => format!("{path}?{q}"),
+    }
+}
+
 /// The target of the `rel="next"` entry of a `Link` header value, e.g.
 /// `</v2/_catalog?last=b&n=2>; rel="next"` (RFC 8288: entries separated
 /// by commas, parameters by semicolons, `rel` quoted or not, and possibly
@@ -182,6 +202,19 @@ fn json<T: serde::de::DeserializeOwned>(bytes: &[u8], url: &str) -> Result<T, Cl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn n_and_last_make_the_query() {
+        assert_eq!(with_query("/v2/_catalog", None, None), "/v2/_catalog");
+        assert_eq!(
+            with_query("/v2/_catalog", Some(25), Some("regmatrix/c/r-059")),
+            "/v2/_catalog?n=25&last=regmatrix%2Fc%2Fr-059"
+        );
+        assert_eq!(
+            with_query("/v2/a/tags/list", None, Some("t-099")),
+            "/v2/a/tags/list?last=t-099"
+        );
+    }
 
     #[test]
     fn the_next_link_is_found_in_the_forms_registries_write() {

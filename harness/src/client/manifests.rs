@@ -142,3 +142,30 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
+
+/// The config and layer digests an image manifest names.
+pub fn manifest_references(bytes: &[u8]) -> Vec<String> {
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Vec::new();
+    };
+    let config = doc["config"]["digest"].as_str().map(str::to_string);
+    let layers = doc["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["digest"].as_str().map(str::to_string));
+    config.into_iter().chain(layers).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_manifest_references_its_config_and_layers() {
+        let manifest = br#"{"config":{"digest":"sha256:c"},"layers":[{"digest":"sha256:a"},{"digest":"sha256:b"}]}"#;
+        assert_eq!(
+            super::manifest_references(manifest),
+            ["sha256:c", "sha256:a", "sha256:b"]
+        );
+        assert!(super::manifest_references(b"not json").is_empty());
+    }
+}

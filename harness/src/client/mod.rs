@@ -20,7 +20,7 @@ pub use auth::{Challenge, Credentials};
 pub use blobs::BlobRead;
 pub use error::{ClientError, RegistryError, RegistryErrorEntry};
 pub use listing::{next_link, Listing};
-pub use manifests::{image_manifest, ManifestDescriptor, OCI_MANIFEST};
+pub use manifests::{image_manifest, manifest_references, ManifestDescriptor, OCI_MANIFEST};
 pub use upload_mode::{UploadMode, UploadModeError};
 
 /// One HTTP exchange the client made, for the observation log.

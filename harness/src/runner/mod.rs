@@ -434,7 +434,10 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         }
         Some(StepFailure::Registry(line)) => {
             cell.outcome = Outcome::Fail;
-            cell.evidence = format!("{line}{}; {traffic_note}", log_note(&line, &cell.registry_log));
+            cell.evidence = format!(
+                "{line}{}; {traffic_note}",
+                log_note(&line, &cell.registry_log)
+            );
         }
         Some(StepFailure::Security(line)) => {
             cell.outcome = Outcome::Security;
@@ -442,11 +445,17 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         }
         Some(StepFailure::DataLoss(line)) => {
             cell.outcome = Outcome::DataLoss;
-            cell.evidence = format!("{line}{}; {traffic_note}", log_note(&line, &cell.registry_log));
+            cell.evidence = format!(
+                "{line}{}; {traffic_note}",
+                log_note(&line, &cell.registry_log)
+            );
         }
         Some(StepFailure::NoRecovery(line)) => {
             cell.outcome = Outcome::NoRecovery;
-            cell.evidence = format!("{line}{}; {traffic_note}", log_note(&line, &cell.registry_log));
+            cell.evidence = format!(
+                "{line}{}; {traffic_note}",
+                log_note(&line, &cell.registry_log)
+            );
         }
         Some(StepFailure::Harness(line)) => {
             cell.outcome = Outcome::Error;

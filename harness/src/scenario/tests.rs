@@ -44,7 +44,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"nope\"\n",
-        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `garbage-collect`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
+        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `copy-image`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `garbage-collect`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
     ),
     (
         "[[step]]\nblob = \"a\"\n",
@@ -176,7 +176,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"list-tags\"\nexpect = []\npage_size = 2\n",
-        Err("s.toml:5:1: unknown field `page_size`, expected `expect` or `page-size`"),
+        Err("s.toml:5:1: unknown field `page_size`, expected one of `expect`, `page-size`, `last`"),
     ),
     (
         "[[step]]\nkind = \"catalog\"\npage-size = 1\nexpect = [\"r/x\", \"r/x-{1..3}\"]\n",
@@ -208,6 +208,14 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"check-storage\"\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"copy-image\"\nmanifest = \"v1\"\nprefix = \"Mirror\"\ncount = 2\n",
+        Err("s.toml:5:1: prefix \"Mirror\": a repository path component is lower-case letters and digits, with ., _ or - between them"),
+    ),
+    (
+        "[[step]]\nkind = \"list-tags\"\nexpect = [\"t-{100..249}\"]\npage-size = 60\nlast = \"t-099\"\n",
         Ok(()),
     ),
     (

@@ -35,6 +35,7 @@ pub(super) fn in_place_phases(rollback: bool) -> Vec<Phase> {
         Step::ListTags(ListTags {
             expect: names.iter().map(ToString::to_string).collect(),
             page_size: None,
+            last: None,
         })
     };
     let phase = |run, steps: Vec<Step>| Phase {

@@ -21,6 +21,9 @@ pub struct ListTags {
     /// `n` on each request; the step follows the registry's next links.
     #[serde(default)]
     pub page_size: Option<u32>,
+    /// `last` on the first request: list what sorts after it.
+    #[serde(default)]
+    pub last: Option<String>,
 }
 
 impl StepAction for ListTags {
@@ -34,17 +37,14 @@ impl StepAction for ListTags {
     }
 
     fn describe(&self) -> String {
-        match self.page_size {
-            Some(n) => format!("list tags, {n} a page"),
-            None => "list tags".into(),
-        }
+        format!("list tags{}", paging(self.page_size, self.last.as_deref()))
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
         let wanted = expand_names(&self.expect).map_err(StepError::Harness)?;
         let listing = cx
             .client()
-            .list_tags(cx.repository(), self.page_size)
+            .list_tags(cx.repository(), self.page_size, self.last.as_deref())
             .await?;
         let names = judge(&listing, "tags list", Some(&wanted))?;
         Ok(format!("tags list is {names}{}", pages(&listing)))
@@ -64,6 +64,9 @@ pub struct Catalog {
     /// The repositories; an entry may hold one numbered range.
     #[serde(default)]
     pub expect: Option<Vec<String>>,
+    /// `last` on the first request: list what sorts after it.
+    #[serde(default)]
+    pub last: Option<String>,
 }
 
 impl StepAction for Catalog {
@@ -79,15 +82,15 @@ impl StepAction for Catalog {
     }
 
     fn describe(&self) -> String {
-        match self.page_size {
-            Some(n) => format!("catalog, {n} a page"),
-            None => "catalog".into(),
-        }
+        format!("catalog{}", paging(self.page_size, self.last.as_deref()))
     }
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
         let repo = cx.repository();
-        let listing = cx.client().catalog(self.page_size).await?;
+        let listing = cx
+            .client()
+            .catalog(self.page_size, self.last.as_deref())
+            .await?;
         let pages = pages(&listing);
         match &self.expect {
             Some(expect) => {
@@ -111,6 +114,15 @@ impl StepAction for Catalog {
             }
         }
     }
+}
+
+/// How a listing step pages, for its description.
+fn paging(page_size: Option<u32>, last: Option<&str>) -> String {
+    let n = page_size
+        .map(|n| format!(", {n} a page"))
+        .unwrap_or_default();
+    let last = last.map(|l| format!(", after {l}")).unwrap_or_default();
+    format!("{n}{last}")
 }
 
 fn check_page_size(page_size: Option<u32>) -> Result<(), String> {

@@ -7,6 +7,7 @@ mod check_credentials;
 mod check_invariants;
 mod check_storage;
 mod context;
+mod copy_image;
 mod delete_blob;
 mod delete_manifest;
 mod delete_tag;
@@ -36,6 +37,7 @@ pub use check_storage::{classify, parse_link, CheckStorage, LinkFault};
 pub use context::{
     is_storage_host, LoadContext, Pushed, PushedBlob, Served, StepContext, StepError, Target,
 };
+pub use copy_image::CopyImage;
 pub use delete_blob::DeleteBlob;
 pub use delete_manifest::DeleteManifest;
 pub use delete_tag::DeleteTag;
@@ -148,6 +150,7 @@ steps! {
     "delete-blob" => DeleteBlob,
     "tag-manifest" => TagManifest,
     "tag-many" => TagMany,
+    "copy-image" => CopyImage,
     "storage-object" => StorageObject,
     "check-storage" => CheckStorage,
     "push-denied" => PushDenied,

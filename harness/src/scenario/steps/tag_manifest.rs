@@ -33,7 +33,7 @@ impl StepAction for TagManifest {
 
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
         let (digest, bytes) = pushed_manifest(cx, &self.manifest).await?;
-        put_as(cx, &self.tag, &digest, bytes).await?;
+        put_as(cx, cx.repository(), &self.tag, &digest, bytes).await?;
         let previous = cx.pushed.manifests.insert(self.tag.clone(), digest.clone());
         let was = match previous {
             Some(old) if old == digest => " (it already pointed there: link rewritten)".to_string(),
@@ -62,14 +62,15 @@ pub(super) async fn pushed_manifest(
     Ok((digest, bytes))
 }
 
-/// PUTs manifest `bytes` under `tag`; the registry must report `digest`.
+/// PUTs manifest `bytes` under `repo:tag`; the registry must report
+/// `digest`.
 pub(super) async fn put_as(
     cx: &StepContext<'_>,
+    repo: &str,
     tag: &str,
     digest: &Digest,
     bytes: Vec<u8>,
 ) -> Result<(), StepError> {
-    let repo = cx.repository();
     let reported = cx
         .client()
         .put_manifest(repo, tag, OCI_MANIFEST, bytes)

@@ -42,15 +42,21 @@ pub fn numbered(prefix: &str, count: u32) -> Vec<String> {
         .collect()
 }
 
+/// A step that makes `count` numbered names makes 1 to `MAX_COUNT`.
+pub fn check_count(count: u32) -> Result<(), String> {
+    if count == 0 || count > MAX_COUNT {
+        return Err(format!("count must be 1 to {MAX_COUNT}"));
+    }
+    Ok(())
+}
+
 impl StepAction for TagMany {
     fn kind(&self) -> StepKind {
         StepKind::TagMany
     }
 
     fn validate(&self, _cx: &mut LoadContext) -> Result<(), String> {
-        if self.count == 0 || self.count > MAX_COUNT {
-            return Err(format!("count must be 1 to {MAX_COUNT}"));
-        }
+        check_count(self.count)?;
         let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
         let tag_char = |b: u8| word(b) || b == b'.' || b == b'-';
         let bytes = self.prefix.as_bytes();
@@ -82,7 +88,7 @@ impl StepAction for TagMany {
         let (digest, bytes) = pushed_manifest(cx, &self.manifest).await?;
         let tags = self.tags();
         for tag in &tags {
-            put_as(cx, tag, &digest, bytes.clone()).await?;
+            put_as(cx, cx.repository(), tag, &digest, bytes.clone()).await?;
             cx.pushed.manifests.insert(tag.clone(), digest.clone());
         }
         let (first, last) = (&tags[0], &tags[tags.len() - 1]);
