@@ -83,3 +83,51 @@ async fn a_2_8_config_carried_to_3_x_stops_at_start_up() {
         cell.evidence
     );
 }
+
+/// A same-version scenario runs on each version with itself, two replicas
+/// on one container, and not on the upgrade paths; the report lists that
+/// path. v3.1.2 keeps every raced tag whole (one Put Blob per link).
+#[test]
+fn replicas_of_one_version_run_as_a_path_from_it_to_itself() {
+    let out = tempfile::tempdir().unwrap();
+    let output = common::regmatrix()
+        .args([
+            "matrix",
+            "--scenarios",
+            "faults/replicas-concurrent-tag-push",
+            "--versions",
+            "v3.1.2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = std::fs::read_to_string(out.path().join("matrix.json")).unwrap();
+    let report: regmatrix::report::MatrixReport = serde_json::from_str(&json).unwrap();
+    let paths: Vec<String> = report
+        .paths
+        .iter()
+        .map(|p| format!("{} -> {}", p.from, p.to))
+        .collect();
+    assert_eq!(paths, ["v3.1.2 -> v3.1.2"]);
+    assert_eq!(report.cells.len(), 1);
+    let cell = &report.cells[0];
+    assert_eq!(cell.column(), "v3.1.2 -> v3.1.2");
+    assert_eq!(cell.outcome, Outcome::Pass, "{}", cell.evidence);
+    // The phase started both processes; every raced push was acknowledged.
+    let phase = common::step(cell, "phase");
+    assert!(phase.summary.contains("both"), "{}", phase.summary);
+    let race = common::step(cell, "push-concurrently");
+    assert!(
+        race.summary
+            .contains("8 of 8 concurrent pushes acknowledged"),
+        "{}",
+        race.summary
+    );
+}

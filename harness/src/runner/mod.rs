@@ -87,7 +87,22 @@ pub async fn run_matrix(
             to: to.clone(),
         })
         .collect();
-    let pairs = shard_pairs(scenarios, &lanes, &path_lanes, options.shard);
+    let replica_lanes: Vec<Lane> = columns
+        .iter()
+        .map(|c| Lane::Path {
+            from: c.clone(),
+            to: c.clone(),
+        })
+        .collect();
+    let pairs = shard_pairs(
+        scenarios,
+        &MatrixLanes {
+            versions: &lanes,
+            paths: &path_lanes,
+            replicas: &replica_lanes,
+        },
+        options.shard,
+    );
     let total = (pairs.len() * options.repeat.max(1)) as u64;
     let bar = progress.counter(total, "cell runs");
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
@@ -135,11 +150,7 @@ pub async fn run_matrix(
                 version_line: c.registry.version_line.clone(),
             })
             .collect(),
-        paths: if scenarios.iter().any(Scenario::is_upgrade) {
-            paths.iter().map(|(from, to)| path_of(from, to)).collect()
-        } else {
-            Vec::new()
-        },
+        paths: report_paths(scenarios, paths, columns),
         scenarios: scenarios
             .iter()
             .map(|s| ScenarioInfo {
@@ -154,6 +165,34 @@ pub async fn run_matrix(
     }
 }
 
+/// The paths the report lists: the upgrade paths when an upgrade scenario
+/// ran, then each version with itself when a same-version one did.
+fn report_paths(
+    scenarios: &[Scenario],
+    paths: &[(Column, Column)],
+    columns: &[Column],
+) -> Vec<regmatrix_model::UpgradePath> {
+    let upgrades = scenarios
+        .iter()
+        .any(|s| s.is_upgrade() && !s.on_same_version());
+    let replicas = scenarios.iter().any(Scenario::on_same_version);
+    let mut listed = Vec::new();
+    if upgrades {
+        listed.extend(paths.iter().map(|(from, to)| path_of(from, to)));
+    }
+    if replicas {
+        listed.extend(columns.iter().map(|c| path_of(c, c)));
+    }
+    listed
+}
+
+/// Every lane of a matrix, by kind of scenario.
+pub struct MatrixLanes<'a> {
+    pub versions: &'a [Lane],
+    pub paths: &'a [Lane],
+    pub replicas: &'a [Lane],
+}
+
 /// How much of the registry's log line a cell's evidence quotes.
 const EVIDENCE_LOG_CHARS: usize = 600;
 
@@ -164,8 +203,7 @@ const EVIDENCE_LOG_CHARS: usize = 600;
 /// shards cover the matrix exactly once.
 pub fn shard_pairs<'a>(
     scenarios: &'a [Scenario],
-    versions: &'a [Lane],
-    paths: &'a [Lane],
+    lanes: &MatrixLanes<'a>,
     shard: Option<ShardInfo>,
 ) -> Vec<(&'a Scenario, &'a Lane)> {
     let mut sorted: Vec<&Scenario> = scenarios.iter().collect();
@@ -173,7 +211,11 @@ pub fn shard_pairs<'a>(
     sorted
         .into_iter()
         .flat_map(|s| {
-            let lanes = if s.is_upgrade() { paths } else { versions };
+            let lanes = match (s.is_upgrade(), s.on_same_version()) {
+                (false, _) => lanes.versions,
+                (true, false) => lanes.paths,
+                (true, true) => lanes.replicas,
+            };
             lanes.iter().map(move |lane| (s, lane))
         })
         .enumerate()

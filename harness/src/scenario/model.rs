@@ -94,6 +94,21 @@ pub struct UpgradeSection {
     /// `per-version`: each version gets its own dialect's rendering.
     #[serde(default)]
     pub config: ConfigCarry,
+    /// Which pairs of versions the phases run on.
+    #[serde(default)]
+    pub pairs: PathPairs,
+}
+
+/// The lanes of a scenario with phases.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathPairs {
+    /// The matrix's upgrade paths (`--upgrades`): `from` and `to` differ.
+    #[default]
+    Upgrade,
+    /// Each version run with itself: `from` and `to` are two processes of
+    /// one version on one container, as replicas behind a load balancer.
+    SameVersion,
 }
 
 /// One phase of an upgrade scenario: which version's process serves its

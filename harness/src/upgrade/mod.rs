@@ -306,6 +306,7 @@ pub fn plan(
         ),
         upgrade: Some(UpgradeSection {
             config: ConfigCarry::Carried,
+            pairs: Default::default(),
         }),
         steps: Vec::new(),
         phases: in_place_phases(rollback)

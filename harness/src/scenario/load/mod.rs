@@ -75,6 +75,15 @@ impl Scenario {
         !self.spec.phases.is_empty()
     }
 
+    /// Runs each version with itself (two replicas) instead of on the
+    /// upgrade paths.
+    pub fn on_same_version(&self) -> bool {
+        self.spec
+            .upgrade
+            .as_ref()
+            .is_some_and(|u| u.pairs == super::model::PathPairs::SameVersion)
+    }
+
     /// The scenario checks that the registry refuses something: its `pass`
     /// reads as "refused".
     pub fn expects_refusal(&self) -> bool {
