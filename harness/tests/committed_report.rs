@@ -20,12 +20,20 @@ fn committed_matrix_parses_and_names_every_scenario() {
         !scenarios.iter().any(|s| s.is_upgrade()) || !paths.is_empty(),
         "the committed matrix has no upgrade paths for the upgrade scenarios"
     );
+    // Each version with itself: the lanes of same-version scenarios.
+    let replicas: Vec<String> = versions.iter().map(|v| format!("{v} -> {v}")).collect();
+    let upgrades: Vec<String> = paths
+        .iter()
+        .filter(|p| !replicas.contains(p))
+        .cloned()
+        .collect();
     for scenario in &scenarios {
-        // Upgrade scenarios sit on paths, the others on versions.
-        let columns = if scenario.is_upgrade() {
-            &paths
-        } else {
-            &versions
+        // Upgrade scenarios sit on upgrade paths, same-version ones on each
+        // version with itself, the others on versions.
+        let columns = match (scenario.is_upgrade(), scenario.on_same_version()) {
+            (false, _) => &versions,
+            (true, false) => &upgrades,
+            (true, true) => &replicas,
         };
         for column in columns {
             let cell = report.cell(scenario.id(), column).unwrap_or_else(|| {

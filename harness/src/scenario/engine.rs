@@ -157,8 +157,9 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
 
 /// Records what a storage inspection found after `first` failed. A
 /// refusal that left storage corrupt is data loss whatever refused first,
-/// so a broken invariant outranks a registry failure; otherwise the
-/// outcome stands and the finding is evidence.
+/// so a broken `check-storage` invariant outranks a registry failure. A
+/// `storage-object` that lacks what the scenario wanted is only evidence:
+/// the refusal may be why it was never written.
 fn inspect_after(
     kind: StepKind,
     index: usize,
@@ -167,7 +168,9 @@ fn inspect_after(
     post_mortem: &mut Vec<String>,
 ) -> StepFailure {
     match (result, first) {
-        (Err(err @ StepError::DataLoss(_)), StepFailure::Registry(line)) => {
+        (Err(err @ StepError::DataLoss(_)), StepFailure::Registry(line))
+            if kind == StepKind::CheckStorage =>
+        {
             StepFailure::DataLoss(format!("step {} {kind}: {err}; after {line}", index + 1))
         }
         (result, first) => {
@@ -336,6 +339,10 @@ mod tests {
         let clean = Ok("checked 4 links".to_string());
         let kept = inspect_after(StepKind::CheckStorage, 0, clean, refused, &mut notes);
         assert!(matches!(kept, StepFailure::Registry(ref l) if l == "first"));
+        let refused = StepFailure::Registry("404".into());
+        let absent = Err(StepError::DataLoss("link absent".into()));
+        let kept = inspect_after(StepKind::StorageObject, 3, absent, refused, &mut notes);
+        assert!(matches!(kept, StepFailure::Registry(ref l) if l == "404"));
         let lost = StepFailure::DataLoss("tag gone".into());
         let missing = Err(StepError::Unmet("no manifest was pushed".into()));
         let kept = inspect_after(StepKind::StorageObject, 1, missing, lost, &mut notes);
@@ -344,6 +351,7 @@ mod tests {
             notes,
             [
                 "step 1 check-storage: checked 4 links",
+                "step 4 storage-object: link absent",
                 "step 2 storage-object: no manifest was pushed"
             ]
         );
