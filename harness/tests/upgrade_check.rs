@@ -79,25 +79,124 @@ fn a_2_8_token_server_config_on_3_1_1_names_both_breaks() {
 #[test]
 fn bad_configs_are_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let not_azure = dir.path().join("fs.yml");
-    std::fs::write(
-        &not_azure,
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let not_azure = write(
+        "fs.yml",
         "storage:\n  filesystem:\n    rootdirectory: /var/lib/registry\n",
-    )
-    .unwrap();
-    for config in [dir.path().join("missing.yml"), not_azure] {
-        let (code, _, err) = check(&[
-            "--config",
-            config.to_str().unwrap(),
-            "--from",
-            "v2.8.3",
-            "--to",
-            "v3.1.1",
-        ]);
-        assert_eq!(code, Some(2), "{err}");
-        assert_eq!(err.lines().count(), 1, "{err}");
+    );
+    let no_key = write(
+        "cm.yaml",
+        "kind: ConfigMap\nmetadata: {name: registry}\ndata:\n  htpasswd: x\n",
+    );
+    let bad_account = write(
+        "acct.yml",
+        "storage:\n  azure:\n    accountname: Contoso_Registry\n    accountkey: a2V5\n    container: registry\n",
+    );
+    let missing = dir.path().join("missing.yml").to_str().unwrap().to_string();
+    let cases: [(&[&str], &str); 5] = [
+        (&["--config", &missing], "cannot read "),
+        (
+            &["--config", &not_azure],
+            "no storage.azure section (nor REGISTRY_STORAGE=azure",
+        ),
+        (
+            &["--config", &no_key],
+            "ConfigMap registry holds no config.yml (its keys: htpasswd)",
+        ),
+        (
+            &["--config", &bad_account],
+            "storage.azure.accountname \"Contoso_Registry\": Azure storage account names are 3 to 24 characters",
+        ),
+        (
+            &["--config", &not_azure, "--env", "REGISTRY_STORAGE"],
+            "--env: not KEY=VALUE: \"REGISTRY_STORAGE\"",
+        ),
+    ];
+    for (args, said) in cases {
+        let mut all = args.to_vec();
+        all.extend(["--from", "v2.8.3", "--to", "v3.1.1"]);
+        let (code, out, err) = check(&all);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("regmatrix: error: "), "{err}");
+        assert!(err.contains(said), "{args:?}: {err}");
+        assert!(out.is_empty(), "a verdict beside an error: {out}");
     }
+}
+
+/// A deployment configured only through the environment, as a Helm chart's
+/// Secret gives it: the image's stock config in a ConfigMap, storage
+/// switched to Azure by REGISTRY_* variables. It works on 2.8.3; 3.x
+/// refuses to start without a credentials type, and the fix names the
+/// variable. The ones for sections not exercised are named, and no value
+/// is printed.
+#[test]
+fn an_env_only_deployment_from_2_8_needs_a_credentials_type_on_3_x() {
+    let (code, out, err) = check(&[
+        "--config",
+        "scenarios/examples/helm-env-only/configmap.yaml",
+        "--env-file",
+        "scenarios/examples/helm-env-only/registry.env",
+        "--from",
+        "v2.8.3",
+        "--to",
+        "v3.1.2",
+    ]);
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("| `upgrade-check/your-config` | pass | fail | regression |"),
+        "{out}"
+    );
+    assert!(out.contains("panic: invalid credentials type"), "{out}");
+    assert!(
+        out.contains("REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key"),
+        "{out}"
+    );
+    assert!(
+        err.contains("REGISTRY_STORAGE_AZURE_ACCOUNTKEY (secret: the mock cloud's)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "REGISTRY_HTTP_SECRET (scenarios/examples/helm-env-only/registry.env:7): not exercised"
+        ),
+        "{err}"
+    );
+    for secret in ["bm90LWEtcmVhbC1rZXk", "stand-in-http-secret"] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "{secret} leaked"
+        );
+    }
+}
+
+/// The same deployment with the fix applied on the command line (`--env`
+/// adds to the file) works on 3.1.1 and moves to 3.1.2 in place.
+#[test]
+fn an_env_only_deployment_with_the_fix_moves_to_3_1_2() {
+    let (code, out, err) = check(&[
+        "--config",
+        "scenarios/examples/helm-env-only/configmap.yaml",
+        "--env-file",
+        "scenarios/examples/helm-env-only/registry.env",
+        "--env",
+        "REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key",
+        "--from",
+        "v3.1.1",
+        "--to",
+        "v3.1.2",
+        "--no-rollback",
+    ]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("| `upgrade-check/your-config` | pass | pass | unchanged |"),
+        "{out}"
+    );
+    assert!(out.contains("): pass"), "{out}");
 }
 
 #[test]
@@ -146,4 +245,43 @@ fn in_place_without_rollback_runs_two_phases() {
         "{out}"
     );
     assert_eq!(code, Some(0), "{out}");
+}
+
+/// The variables reach the registry process as given, secrets filled with
+/// the mock cloud's: a placeholder left as it is would not decode as an
+/// account key and the registry would not start.
+#[tokio::test]
+async fn user_variables_reach_the_registry_process_with_secrets_filled() {
+    use regmatrix::env::{ConfigDialect, Environment, EnvironmentSpec, Side};
+    use regmatrix::progress::Progress;
+    let installer =
+        regmatrix::install::Installer::new(regmatrix::cache::Cache::from_env().unwrap());
+    let (azurite, columns) = regmatrix::install::prepare(
+        &installer,
+        &["v3.1.2".parse().unwrap()],
+        None,
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap();
+    let column = &columns[0];
+    let spec = EnvironmentSpec {
+        registry_env: vec![
+            ("REGISTRY_LOG_LEVEL".into(), "debug".into()),
+            (
+                "REGISTRY_STORAGE_AZURE_ACCOUNTKEY".into(),
+                "{{accountkey}}".into(),
+            ),
+        ],
+        ..EnvironmentSpec::new(
+            "user-env",
+            column.registry.clone(),
+            ConfigDialect::of(&column.version),
+            azurite,
+        )
+    };
+    let environment = Environment::start(&spec).await.unwrap();
+    let (_, log, _) = environment.endpoint(Side::From);
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(text.contains("level=debug"), "{text}");
 }

@@ -20,10 +20,20 @@ use super::shared::print_harness_errors;
 
 #[derive(clap::Args)]
 pub struct UpgradeCheckArgs {
-    /// Your registry config.yml (its storage.azure and auth.token sections
-    /// are used; secrets are replaced by mock ones and never printed).
+    /// Your registry config.yml, or a Kubernetes ConfigMap or Secret
+    /// manifest holding one (its storage.azure and auth.token sections are
+    /// used; secrets are replaced by mock ones and never printed).
     #[arg(long)]
     config: PathBuf,
+    /// A file of REGISTRY_* variables (KEY=VALUE lines, as docker
+    /// --env-file and Kubernetes envFrom hold them); the registry process
+    /// gets them, secrets swapped for the mock cloud's.
+    #[arg(long)]
+    env_file: Vec<PathBuf>,
+    /// One REGISTRY_* variable, KEY=VALUE (repeatable; after --env-file,
+    /// so it wins).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
     #[arg(long)]
     from: String,
     #[arg(long)]
@@ -78,19 +88,27 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
     if from == to {
         bail!("--from and --to are both {from}: name the version you run and the one you move to");
     }
-    let plan = upgrade::plan(
-        &args.config,
-        args.workload,
-        token_kid,
-        &dir,
-        !args.no_rollback,
-    )?;
+    let mut env = Vec::new();
+    for file in &args.env_file {
+        env.extend(upgrade::read_env_file(file)?);
+    }
+    for text in &args.env {
+        env.push(upgrade::parse_env_arg(text)?);
+    }
+    let input = upgrade::DeploymentInput {
+        config: upgrade::read_config(&args.config)?,
+        env,
+    };
+    let plan = upgrade::plan(&input, args.workload, token_kid, &dir, !args.no_rollback)?;
     if let Some(token) = &plan.token {
         eprintln!(
             "note: auth.token runs against the mock token server (its realm, service, issuer and keys); the trust ({}) and the kid form ({}) follow your config",
             if token.contains_key("jwks") { "with jwks" } else { "rootcertbundle" },
             token_kid.word()
         );
+    }
+    for line in upgrade::env_notes(&plan.env) {
+        eprintln!("note: {line}");
     }
     let installer = Installer::from_env()?;
     let (azurite, columns) =

@@ -39,8 +39,8 @@ pub use identity::{FederatedToken, IdentityCloud, IdentitySetup, Workload};
 pub use ports::PortError;
 pub use run_dir::RunDir;
 pub use spec::{
-    EnvironmentSpec, StorageBackend, StorageNames, UpgradeTo, UserStorage, DEFAULT_READY_TIMEOUT,
-    DEFAULT_REPOSITORY,
+    EnvironmentSpec, StorageBackend, StorageNames, UpgradeTo, UserDeployment,
+    DEFAULT_READY_TIMEOUT, DEFAULT_REPOSITORY,
 };
 
 use crate::storage::{BlobStorageClient, StorageAccount};
@@ -283,7 +283,18 @@ impl Environment {
             }
         }
 
-        let platform_env = identity.registry_env();
+        // The user's variables first: the platform's and the harness's own
+        // (listen addresses) come later and win.
+        let mut platform_env: Vec<(String, String)> = spec
+            .registry_env
+            .iter()
+            .map(|(name, value)| {
+                let value =
+                    crate::registry_config::fill_secret(value, &account, &identity.principal);
+                (name.clone(), value)
+            })
+            .collect();
+        platform_env.extend(identity.registry_env());
         // The second version is written down now and started when a phase
         // asks for it. It has its own ports, set where a fleet sets each
         // host's address (the environment), so its config file is the

@@ -32,14 +32,17 @@ impl Default for StorageNames {
     }
 }
 
-/// A user's own `storage.azure` section, as written, for `upgrade-check`.
-/// Secrets in it are placeholders (`{{accountkey}}`, `{{clientid}}`,
-/// `{{tenantid}}`, `{{secret}}`) that the environment fills with the mock
-/// account's and principal's values, so the user's secrets are never used.
+/// A user's own deployment, for `upgrade-check`: the `storage.azure`
+/// section as written (after the user's environment overrides it) and the
+/// `REGISTRY_*` variables the registry process gets. Secrets in both are
+/// placeholders (`{{accountkey}}`, `{{clientid}}`, `{{tenantid}}`,
+/// `{{secret}}`) that the environment fills with the mock account's and
+/// principal's values, so the user's secrets are never used.
 #[derive(Debug, Clone, PartialEq)]
-pub struct UserStorage {
+pub struct UserDeployment {
     pub names: StorageNames,
     pub azure: serde_yaml::Mapping,
+    pub env: Vec<(String, String)>,
 }
 
 /// Where the registry stores blobs.
@@ -80,6 +83,9 @@ pub struct EnvironmentSpec {
     pub storage_names: StorageNames,
     /// The user's azure section as written; replaces the rendered one.
     pub azure_as_written: Option<serde_yaml::Mapping>,
+    /// The user's `REGISTRY_*` variables for every registry process, with
+    /// secret placeholders; the harness's own variables win over them.
+    pub registry_env: Vec<(String, String)>,
     /// Azure (the default) or, for benchmarks, the filesystem driver in
     /// the run directory.
     pub backend: StorageBackend,
@@ -121,6 +127,7 @@ impl EnvironmentSpec {
             delete_enabled: true,
             storage_names: StorageNames::default(),
             azure_as_written: None,
+            registry_env: Vec::new(),
             backend: StorageBackend::default(),
             registry_port: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,

@@ -10,7 +10,7 @@ mod sections;
 
 pub use credentials::{CredentialsMode, ServicePrincipal, StorageCredentials};
 pub use dialect::{credentials_mode, ConfigDialect};
-pub use model::{fill_placeholders, AzureStorage, RegistryConfig, StorageDriver};
+pub use model::{fill_placeholders, fill_secret, AzureStorage, RegistryConfig, StorageDriver};
 pub use sections::{TokenAuthConfig, Unsupported};
 
 #[cfg(test)]

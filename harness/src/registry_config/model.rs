@@ -123,6 +123,19 @@ impl RegistryConfig {
     }
 }
 
+/// One secret placeholder (`{{accountkey}}`, `{{clientid}}`,
+/// `{{tenantid}}`, `{{secret}}`) replaced by the mock account's or
+/// principal's value; any other text unchanged.
+pub fn fill_secret(text: &str, account: &StorageAccount, principal: &ServicePrincipal) -> String {
+    match text {
+        "{{accountkey}}" => account.key_base64.clone(),
+        "{{clientid}}" => principal.client_id.clone(),
+        "{{tenantid}}" => principal.tenant_id.clone(),
+        "{{secret}}" => principal.secret.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// The user's azure section with its secret placeholders replaced by the
 /// mock account's key and the mock principal's ids and secret.
 pub fn fill_placeholders(
@@ -132,13 +145,7 @@ pub fn fill_placeholders(
 ) -> Mapping {
     fn fill(value: &Value, account: &StorageAccount, principal: &ServicePrincipal) -> Value {
         match value {
-            Value::String(s) => Value::String(match s.as_str() {
-                "{{accountkey}}" => account.key_base64.clone(),
-                "{{clientid}}" => principal.client_id.clone(),
-                "{{tenantid}}" => principal.tenant_id.clone(),
-                "{{secret}}" => principal.secret.clone(),
-                other => other.to_string(),
-            }),
+            Value::String(s) => Value::String(fill_secret(s, account, principal)),
             Value::Mapping(m) => Value::Mapping(
                 m.iter()
                     .map(|(k, v)| (k.clone(), fill(v, account, principal)))

@@ -253,11 +253,16 @@ pub async fn run_cell(
         disable_redirect: !scenario.spec.registry.redirect,
         delete_enabled: scenario.spec.registry.delete,
         storage_names: scenario
-            .user_storage
+            .user_deployment
             .as_ref()
             .map(|u| u.names.clone())
             .unwrap_or_default(),
-        azure_as_written: scenario.user_storage.as_ref().map(|u| u.azure.clone()),
+        azure_as_written: scenario.user_deployment.as_ref().map(|u| u.azure.clone()),
+        registry_env: scenario
+            .user_deployment
+            .as_ref()
+            .map(|u| u.env.clone())
+            .unwrap_or_default(),
         registry_port: options.registry_port,
         ready_timeout: options.ready_timeout,
         keep_run_dir: options.keep_run_dirs,

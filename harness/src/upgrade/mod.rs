@@ -4,6 +4,7 @@
 //! changes outcome, the evidence, and the fix where one is known.
 
 mod in_place;
+mod inputs;
 mod keys;
 mod verdict;
 
@@ -13,6 +14,9 @@ use serde_yaml::{Mapping, Value};
 
 pub use in_place::in_place_phase_meaning;
 use in_place::in_place_phases;
+pub use inputs::{
+    parse_env_arg, read_config, read_env_file, ConfigInput, EnvFate, EnvVar, InputError,
+};
 pub use keys::{findings, KeyFinding};
 pub use verdict::{render, verdict_from, Row, Verdict};
 
@@ -32,7 +36,7 @@ pub fn verdict_row(
 
 use crate::env::auth::{KeyType, Trust};
 use crate::env::AuthSetup;
-use crate::env::{StorageNames, UserStorage, Workload};
+use crate::env::{StorageNames, UserDeployment, Workload};
 use crate::kid::KidForm;
 use crate::registry_config::credentials_mode;
 use crate::scenario::model::{
@@ -50,14 +54,21 @@ use crate::scenario::{self, Scenario};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpgradeError {
-    #[error("{file}: not YAML: {message}")]
-    Yaml { file: String, message: String },
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error(
-        "{file}: no storage.azure section; upgrade-check covers registries on Azure Blob storage"
+        "{file}: no storage.azure section (nor REGISTRY_STORAGE=azure with REGISTRY_STORAGE_AZURE_* variables); upgrade-check covers registries on Azure Blob storage"
     )]
     NotAzure { file: String },
-    #[error("{file}: storage.azure.{key} is required")]
+    #[error("{file}: storage.azure.{key} is required (or REGISTRY_STORAGE_AZURE_{upper})", upper = key.to_ascii_uppercase())]
     Missing { file: String, key: &'static str },
+    #[error("{file}: storage.azure.{key} {value:?}: {rule}")]
+    InvalidName {
+        file: String,
+        key: &'static str,
+        value: String,
+        rule: &'static str,
+    },
     #[error(transparent)]
     Scenario(#[from] scenario::ScenarioError),
 }
@@ -75,6 +86,15 @@ pub struct Plan {
     pub token: Option<Mapping>,
     /// The config's storage.azure, secrets redacted, for the report.
     pub redacted: String,
+    /// Each variable the user gave and what became of it.
+    pub env: Vec<(EnvVar, EnvFate)>,
+}
+
+/// What the operator runs: the config and the environment variables.
+#[derive(Debug, Clone)]
+pub struct DeploymentInput {
+    pub config: ConfigInput,
+    pub env: Vec<EnvVar>,
 }
 
 impl Plan {
@@ -238,24 +258,18 @@ fn your_config_steps() -> Vec<Step> {
 
 const MIB: u64 = 1 << 20;
 
-/// Reads the config and picks what to run. `token_kid` is how the user's
-/// token server names its key.
+/// Reads the deployment and picks what to run. `token_kid` is how the
+/// user's token server names its key.
 pub fn plan(
-    config_file: &Path,
+    input: &DeploymentInput,
     workload: Workload,
     token_kid: TokenKid,
     scenario_dir: &Path,
     rollback: bool,
 ) -> Result<Plan, UpgradeError> {
-    let file = config_file.display().to_string();
-    let text = std::fs::read_to_string(config_file).map_err(|e| UpgradeError::Yaml {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
-    let doc: Value = serde_yaml::from_str(&text).map_err(|e| UpgradeError::Yaml {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
+    let file = input.config.origin.clone();
+    let env = inputs::env_fates(&input.env);
+    let doc = inputs::with_overrides(&input.config.document, &env);
     let azure = doc["storage"]["azure"]
         .as_mapping()
         .cloned()
@@ -270,6 +284,7 @@ pub fn plan(
         container: string(&azure, "container").ok_or_else(|| missing("container"))?,
         realm: string(&azure, "realm").unwrap_or_else(|| crate::env::REALM.to_string()),
     };
+    check_names(&file, &names)?;
     let mode = credentials_mode(&azure);
     let spec = ScenarioFile {
         id: "upgrade-check/your-config".into(),
@@ -323,14 +338,21 @@ pub fn plan(
         })],
         ..spec.clone()
     };
-    let user_storage = UserStorage {
+    let user_deployment = UserDeployment {
         names,
         azure: placeholders(&azure),
+        env: env
+            .iter()
+            .filter_map(|(var, fate)| match fate {
+                EnvFate::Passed { value, .. } => Some((var.name.clone(), value.clone())),
+                EnvFate::NotExercised(_) => None,
+            })
+            .collect(),
     };
-    let mut user = scenario::from_spec(config_file, spec)?;
-    user.user_storage = Some(user_storage.clone());
-    let mut in_place = scenario::from_spec(config_file, in_place_spec)?;
-    in_place.user_storage = Some(user_storage);
+    let mut user = scenario::from_spec(Path::new(&file), spec)?;
+    user.user_deployment = Some(user_deployment.clone());
+    let mut in_place = scenario::from_spec(Path::new(&file), in_place_spec)?;
+    in_place.user_deployment = Some(user_deployment);
     let related = related_scenarios(scenario_dir, mode, workload, token.as_ref(), token_kid)?;
     Ok(Plan {
         user,
@@ -339,7 +361,79 @@ pub fn plan(
         redacted: redact(&azure),
         azure,
         token,
+        env,
     })
+}
+
+/// What became of the user's variables, one line per fate: names only,
+/// never a value.
+pub fn env_notes(env: &[(EnvVar, EnvFate)]) -> Vec<String> {
+    let passed: Vec<String> = env
+        .iter()
+        .filter_map(|(var, fate)| match fate {
+            EnvFate::Passed { secret: true, .. } => {
+                Some(format!("{} (secret: the mock cloud's)", var.name))
+            }
+            EnvFate::Passed { .. } => Some(var.name.clone()),
+            EnvFate::NotExercised(_) => None,
+        })
+        .collect();
+    let mut lines = Vec::new();
+    if !passed.is_empty() {
+        lines.push(format!(
+            "environment passed to each registry process, which parses it: {}",
+            passed.join(", ")
+        ));
+    }
+    lines.extend(env.iter().filter_map(|(var, fate)| match fate {
+        EnvFate::NotExercised(why) => Some(format!(
+            "{} ({}): not exercised, not passed to the registry: {why}",
+            var.name, var.origin
+        )),
+        EnvFate::Passed { .. } => None,
+    }));
+    lines
+}
+
+/// Names Azure would refuse, refused before anything starts: the rules of
+/// storage account and container names.
+fn check_names(file: &str, names: &StorageNames) -> Result<(), UpgradeError> {
+    let invalid = |key, value: &str, rule| UpgradeError::InvalidName {
+        file: file.to_string(),
+        key,
+        value: value.to_string(),
+        rule,
+    };
+    if let Some(account) = &names.account {
+        let ok = (3..=24).contains(&account.len())
+            && account
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !ok {
+            return Err(invalid(
+                "accountname",
+                account,
+                "Azure storage account names are 3 to 24 characters, lower-case letters and digits only",
+            ));
+        }
+    }
+    let container = names.container.as_str();
+    let bytes = container.as_bytes();
+    let ok = (3..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+        && !container.contains("--");
+    if !ok {
+        return Err(invalid(
+            "container",
+            container,
+            "Azure container names are 3 to 63 characters, lower-case letters, digits and single hyphens, starting and ending with a letter or digit",
+        ));
+    }
+    Ok(())
 }
 
 /// Committed scenarios about the same credentials and workload, and for a
@@ -398,18 +492,48 @@ mod tests {
         assert_eq!(credentials_mode(&azure), "client-secret");
     }
 
+    fn names(account: &str, container: &str) -> Result<(), String> {
+        let names = StorageNames {
+            account: Some(account.into()),
+            container: container.into(),
+            realm: crate::env::REALM.into(),
+        };
+        check_names("c.yml", &names).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn names_azure_refuses_are_refused_with_the_rule() {
+        assert_eq!(names("prodregistry01", "registry"), Ok(()));
+        assert_eq!(names("abc", "a-b-c"), Ok(()));
+        let account = names("My_Registry", "registry").unwrap_err();
+        assert_eq!(
+            account,
+            "c.yml: storage.azure.accountname \"My_Registry\": Azure storage account names are 3 to 24 characters, lower-case letters and digits only"
+        );
+        assert!(names("ab", "registry").is_err());
+        assert!(names(&"a".repeat(25), "registry").is_err());
+        for container in ["ab", "-reg", "reg-", "re--g", "Registry", "reg_1"] {
+            let err = names("prod", container).unwrap_err();
+            assert!(err.contains("Azure container names"), "{container}: {err}");
+        }
+    }
+
     #[test]
     fn the_user_scenario_is_built_as_the_text_form_was() {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.yml");
         std::fs::write(
             &config,
-            "storage:\n  azure:\n    accountname: a\n    accountkey: k\n    container: c\n\
+            "storage:\n  azure:\n    accountname: acct\n    accountkey: k\n    container: ccc\n\
              auth:\n  token:\n    realm: r\n    rootcertbundle: /b.pem\n",
         )
         .unwrap();
         let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-        let plan = plan(&config, Workload::None, TokenKid::X5c, &scenarios, true).unwrap();
+        let input = DeploymentInput {
+            config: read_config(&config).unwrap(),
+            env: Vec::new(),
+        };
+        let plan = plan(&input, Workload::None, TokenKid::X5c, &scenarios, true).unwrap();
         let user = &plan.user;
         assert_eq!(user.id(), "upgrade-check/your-config");
         assert_eq!(

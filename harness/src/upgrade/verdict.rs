@@ -102,7 +102,7 @@ fn known_fix(cell: &Cell) -> Option<&'static str> {
     if e.contains("untrusted key with ID") {
         Some("3.x no longer trusts libtrust key IDs from rootcertbundle: `regmatrix jwks from-cert <rootcertbundle.pem> --kid libtrust --out jwks.json`, then set auth.token.jwks (keep rootcertbundle for x5c tokens)")
     } else if e.contains("invalid credentials type") {
-        Some("3.0.0+ needs storage.azure.credentials.type: add `credentials: {type: shared_key}` next to accountkey")
+        Some("3.0.0+ needs storage.azure.credentials.type: add `credentials: {type: shared_key}` next to accountkey (through the environment: REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key)")
     } else if cell.version.as_deref() == Some("v3.0.0")
         && e.contains("shared_key")
         && e.contains("identity: no call")

@@ -37,7 +37,7 @@ pub struct Scenario {
     pub spec: ScenarioFile,
     selectors: Vec<Selector>,
     /// A user's own storage section (`upgrade-check`); files never set it.
-    pub user_storage: Option<crate::env::UserStorage>,
+    pub user_deployment: Option<crate::env::UserDeployment>,
 }
 
 impl Scenario {
@@ -332,7 +332,7 @@ fn validate(file: &Path, text: &str, mut spec: ScenarioFile) -> Result<Scenario,
         file: file.to_path_buf(),
         spec,
         selectors,
-        user_storage: None,
+        user_deployment: None,
     })
 }
 
