@@ -1,9 +1,10 @@
 //! The lanes of the matrix: a single-version scenario runs on a version,
-//! an upgrade scenario on a path; and the cell each starts as, with the
-//! expectation for its lane. It runs nothing.
+//! an upgrade scenario on a path, a same-version one on each version with
+//! itself; which (scenario, lane) pairs a shard owns; and the cell each
+//! starts as, with the expectation for its lane. It runs nothing.
 
 use crate::install::Column;
-use crate::report::{Cell, IdentitySummary, Outcome, TrafficSummary, UpgradePath};
+use crate::report::{Cell, IdentitySummary, Outcome, ShardInfo, TrafficSummary, UpgradePath};
 use crate::scenario::Scenario;
 
 /// Where a cell runs: on one version (a single-version scenario), or on an
@@ -73,4 +74,62 @@ pub(super) fn harness_error_cell(scenario: &Scenario, lane: &Lane, evidence: Str
         faults: Vec::new(),
         seed: None,
     }
+}
+
+/// The paths the report lists: the upgrade paths when an upgrade scenario
+/// ran, then each version with itself when a same-version one did.
+pub(super) fn report_paths(
+    scenarios: &[Scenario],
+    paths: &[(Column, Column)],
+    columns: &[Column],
+) -> Vec<UpgradePath> {
+    let upgrades = scenarios
+        .iter()
+        .any(|s| s.is_upgrade() && !s.on_same_version());
+    let replicas = scenarios.iter().any(Scenario::on_same_version);
+    let mut listed = Vec::new();
+    if upgrades {
+        listed.extend(paths.iter().map(|(from, to)| path_of(from, to)));
+    }
+    if replicas {
+        listed.extend(columns.iter().map(|c| path_of(c, c)));
+    }
+    listed
+}
+
+/// Every lane of a matrix, by kind of scenario.
+pub struct MatrixLanes<'a> {
+    pub versions: &'a [Lane],
+    pub paths: &'a [Lane],
+    pub replicas: &'a [Lane],
+}
+
+/// The (scenario, lane) pairs of the matrix in a fixed order (scenario
+/// ids sorted; versions, or for an upgrade scenario paths, as given), and
+/// of those the ones `shard` owns: positions `index - 1`,
+/// `index - 1 + count`, ... Every runner computes the same split, so
+/// shards cover the matrix exactly once.
+pub fn shard_pairs<'a>(
+    scenarios: &'a [Scenario],
+    lanes: &MatrixLanes<'a>,
+    shard: Option<ShardInfo>,
+) -> Vec<(&'a Scenario, &'a Lane)> {
+    let mut sorted: Vec<&Scenario> = scenarios.iter().collect();
+    sorted.sort_by(|a, b| a.id().cmp(b.id()));
+    sorted
+        .into_iter()
+        .flat_map(|s| {
+            let lanes = match (s.is_upgrade(), s.on_same_version()) {
+                (false, _) => lanes.versions,
+                (true, false) => lanes.paths,
+                (true, true) => lanes.replicas,
+            };
+            lanes.iter().map(move |lane| (s, lane))
+        })
+        .enumerate()
+        .filter(|(position, _)| {
+            shard.is_none_or(|s| position % s.count.max(1) == s.index.saturating_sub(1))
+        })
+        .map(|(_, pair)| pair)
+        .collect()
 }

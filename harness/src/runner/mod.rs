@@ -30,8 +30,8 @@ mod evidence;
 mod lane;
 mod repeat;
 
-pub use lane::Lane;
-use lane::{harness_error_cell, path_of};
+use lane::{harness_error_cell, report_paths};
+pub use lane::{shard_pairs, Lane, MatrixLanes};
 use repeat::combine_runs;
 
 use evidence::{ack_lost_note, identity_note, token_server_note, traffic_note};
@@ -165,66 +165,8 @@ pub async fn run_matrix(
     }
 }
 
-/// The paths the report lists: the upgrade paths when an upgrade scenario
-/// ran, then each version with itself when a same-version one did.
-fn report_paths(
-    scenarios: &[Scenario],
-    paths: &[(Column, Column)],
-    columns: &[Column],
-) -> Vec<regmatrix_model::UpgradePath> {
-    let upgrades = scenarios
-        .iter()
-        .any(|s| s.is_upgrade() && !s.on_same_version());
-    let replicas = scenarios.iter().any(Scenario::on_same_version);
-    let mut listed = Vec::new();
-    if upgrades {
-        listed.extend(paths.iter().map(|(from, to)| path_of(from, to)));
-    }
-    if replicas {
-        listed.extend(columns.iter().map(|c| path_of(c, c)));
-    }
-    listed
-}
-
-/// Every lane of a matrix, by kind of scenario.
-pub struct MatrixLanes<'a> {
-    pub versions: &'a [Lane],
-    pub paths: &'a [Lane],
-    pub replicas: &'a [Lane],
-}
-
 /// How much of the registry's log line a cell's evidence quotes.
 const EVIDENCE_LOG_CHARS: usize = 600;
-
-/// The (scenario, lane) pairs of the matrix in a fixed order (scenario
-/// ids sorted; versions, or for an upgrade scenario paths, as given), and
-/// of those the ones `shard` owns: positions `index - 1`,
-/// `index - 1 + count`, ... Every runner computes the same split, so
-/// shards cover the matrix exactly once.
-pub fn shard_pairs<'a>(
-    scenarios: &'a [Scenario],
-    lanes: &MatrixLanes<'a>,
-    shard: Option<ShardInfo>,
-) -> Vec<(&'a Scenario, &'a Lane)> {
-    let mut sorted: Vec<&Scenario> = scenarios.iter().collect();
-    sorted.sort_by(|a, b| a.id().cmp(b.id()));
-    sorted
-        .into_iter()
-        .flat_map(|s| {
-            let lanes = match (s.is_upgrade(), s.on_same_version()) {
-                (false, _) => lanes.versions,
-                (true, false) => lanes.paths,
-                (true, true) => lanes.replicas,
-            };
-            lanes.iter().map(move |lane| (s, lane))
-        })
-        .enumerate()
-        .filter(|(position, _)| {
-            shard.is_none_or(|s| position % s.count.max(1) == s.index.saturating_sub(1))
-        })
-        .map(|(_, pair)| pair)
-        .collect()
-}
 
 /// Runs one scenario in one lane in a fresh environment.
 pub async fn run_cell(

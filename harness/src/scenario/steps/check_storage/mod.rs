@@ -259,29 +259,33 @@ fn acknowledged_absent(
         let link = format!("repositories/{repo}/_layers/sha256/{}/link", d.hex());
         require(link, d, format!("layer link of blob {name}"));
     }
-    let mut manifests: Vec<_> = cx.pushed.manifests.iter().collect();
+    // A tag names its image by the current link; an image a concurrent
+    // push superseded keeps everything but that, its index entry instead.
+    let mut manifests: Vec<(String, &Digest, bool)> = cx
+        .pushed
+        .manifests
+        .iter()
+        .map(|(tag, d)| (tag.clone(), d, true))
+        .chain(
+            cx.pushed
+                .superseded
+                .iter()
+                .map(|(tag, d)| (tag.clone(), d, false)),
+        )
+        .collect();
     manifests.sort();
     let mut revisions = HashSet::new();
-    for (tag, d) in manifests {
-        let current = format!("repositories/{repo}/_manifests/tags/{tag}/current/link");
-        require(current, d, format!("tag {tag}"));
-        if revisions.insert(d.clone()) {
-            let revision = format!(
-                "repositories/{repo}/_manifests/revisions/sha256/{}/link",
+    for (tag, d, current) in manifests {
+        if current {
+            let link = format!("repositories/{repo}/_manifests/tags/{tag}/current/link");
+            require(link, d, format!("tag {tag}"));
+        } else {
+            let index = format!(
+                "repositories/{repo}/_manifests/tags/{tag}/index/sha256/{}/link",
                 d.hex()
             );
-            require(revision, d, "revision link of manifest".into());
-            require(blob_key(d), d, "manifest".into());
+            require(index, d, format!("tag {tag}'s index entry"));
         }
-    }
-    // An image a concurrent push superseded keeps everything but the
-    // tag's current link.
-    for (tag, d) in &cx.pushed.superseded {
-        let index = format!(
-            "repositories/{repo}/_manifests/tags/{tag}/index/sha256/{}/link",
-            d.hex()
-        );
-        require(index, d, format!("tag {tag}'s index entry"));
         if revisions.insert(d.clone()) {
             let revision = format!(
                 "repositories/{repo}/_manifests/revisions/sha256/{}/link",

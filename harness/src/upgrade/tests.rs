@@ -1,0 +1,77 @@
+use super::*;
+
+#[test]
+fn secrets_are_placeholders_and_redacted() {
+    let azure: Mapping = serde_yaml::from_str(
+        "accountname: prod\naccountkey: c2VjcmV0\ncontainer: c\ncredentials:\n  type: client_secret\n  clientid: id\n  tenantid: t\n  secret: hunter2\n",
+    )
+    .unwrap();
+    let filled = placeholders(&azure);
+    assert_eq!(filled["accountkey"], Value::from("{{accountkey}}"));
+    assert_eq!(filled["credentials"]["secret"], Value::from("{{secret}}"));
+    let shown = redact(&azure);
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("c2VjcmV0"),
+        "{shown}"
+    );
+    assert!(shown.contains("accountname: prod"));
+    assert_eq!(credentials_mode(&azure), "client-secret");
+}
+
+fn names(account: &str, container: &str) -> Result<(), String> {
+    let names = StorageNames {
+        account: Some(account.into()),
+        container: container.into(),
+        realm: crate::env::REALM.into(),
+    };
+    check_names("c.yml", &names).map_err(|e| e.to_string())
+}
+
+#[test]
+fn names_azure_refuses_are_refused_with_the_rule() {
+    assert_eq!(names("prodregistry01", "registry"), Ok(()));
+    assert_eq!(names("abc", "a-b-c"), Ok(()));
+    let account = names("My_Registry", "registry").unwrap_err();
+    assert_eq!(
+        account,
+        "c.yml: storage.azure.accountname \"My_Registry\": Azure storage account names are 3 to 24 characters, lower-case letters and digits only"
+    );
+    assert!(names("ab", "registry").is_err());
+    assert!(names(&"a".repeat(25), "registry").is_err());
+    for container in ["ab", "-reg", "reg-", "re--g", "Registry", "reg_1"] {
+        let err = names("prod", container).unwrap_err();
+        assert!(err.contains("Azure container names"), "{container}: {err}");
+    }
+}
+
+#[test]
+fn the_user_scenario_is_built_as_the_text_form_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        "storage:\n  azure:\n    accountname: acct\n    accountkey: k\n    container: ccc\n\
+         auth:\n  token:\n    realm: r\n    rootcertbundle: /b.pem\n",
+    )
+    .unwrap();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let input = DeploymentInput {
+        config: read_config(&config).unwrap(),
+        env: Vec::new(),
+    };
+    let plan = plan(&input, Workload::None, TokenKid::X5c, &scenarios, true).unwrap();
+    let user = &plan.user;
+    assert_eq!(user.id(), "upgrade-check/your-config");
+    assert_eq!(
+        user.spec.registry.credentials,
+        crate::env::CredentialsMode::SharedKey
+    );
+    let steps: Vec<String> = user.steps().map(|s| s.describe()).collect();
+    assert_eq!(steps.len(), 5, "{steps:?}");
+    assert_eq!(steps[1], "push blob large (6291456 bytes, Chunked)");
+    let auth = user.spec.auth.as_ref().unwrap();
+    assert_eq!(
+        (auth.kid, auth.x5c, auth.trust),
+        (KidForm::None, true, Trust::Rootcertbundle)
+    );
+}
