@@ -75,22 +75,3 @@ async fn a_lost_acknowledgement_duplicates_the_link_on_3_1_1_only() {
         fixed.evidence
     );
 }
-
-/// Eight clients race one tag: v3.1.1 appends several digests to the
-/// tag's link and loses the tag (#4887); what the container held is
-/// quoted although the failing step came first.
-#[tokio::test]
-async fn racing_pushes_to_one_tag_corrupt_its_link_on_3_1_1() {
-    let cell = common::run_committed_scenario("faults/concurrent-tag-push", "v3.1.1").await;
-    assert_eq!(cell.outcome, Outcome::DataLoss, "{}", cell.evidence);
-    assert_eq!(cell.expected, Outcome::DataLoss);
-    assert!(
-        cell.evidence.contains("no longer resolves")
-            && cell.evidence.contains("after the failure, ")
-            && cell
-                .evidence
-                .contains("/_manifests/tags/race/current/link (AppendBlob"),
-        "{}",
-        cell.evidence
-    );
-}

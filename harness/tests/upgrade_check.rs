@@ -247,6 +247,31 @@ fn in_place_without_rollback_runs_two_phases() {
     assert_eq!(code, Some(0), "{out}");
 }
 
+/// A realm of another Azure cloud routes and is corrected as the public
+/// cloud's: 2.8.3's Append Blocks on `*.blob.core.usgovcloudapi.net` get
+/// the emulator correction, and the config passes on both versions.
+#[test]
+fn a_us_government_realm_is_corrected_like_the_public_cloud() {
+    let (_, out, err) = check(&[
+        "--config",
+        "scenarios/examples/usgov-shared-key.yml",
+        "--from",
+        "v2.8.3",
+        "--to",
+        "v3.0.0-alpha.1",
+        "--no-rollback",
+    ]);
+    assert!(
+        out.contains("| `upgrade-check/your-config` | pass | pass | unchanged |"),
+        "{out}\n{err}"
+    );
+    assert!(out.contains("realm: core.usgovcloudapi.net"), "{out}");
+    assert!(
+        out.contains("rewritten by azurite-append-block-blob-type"),
+        "{out}"
+    );
+}
+
 /// The variables reach the registry process as given, secrets filled with
 /// the mock cloud's: a placeholder left as it is would not decode as an
 /// account key and the registry would not start.

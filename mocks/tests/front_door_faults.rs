@@ -511,14 +511,17 @@ async fn ack_lost_lets_the_upstream_apply_the_write_and_answers_the_client_with_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_answer_to_a_get_forwarded_as_head_keeps_its_body() {
     use regmatrix_mocks::azure_storage::emulator_compat::BlobMetadataReadAsHead;
-    use regmatrix_mocks::azure_storage::shared_key::StorageAccount;
+    use regmatrix_mocks::azure_storage::shared_key::{BlobEndpoint, StorageAccount, PUBLIC_REALM};
 
     let cloud = cloud().await;
     let mut account = StorageAccount::generate();
     account.name = "acct".into();
     cloud
         .front_door
-        .add_rewrite(BlobMetadataReadAsHead::new(account));
+        .add_rewrite(BlobMetadataReadAsHead::new(BlobEndpoint::new(
+            account,
+            PUBLIC_REALM,
+        )));
     cloud.fault("name=busy host=*.blob.core.windows.net path=/c/busy action=status:503");
     cloud.fault(
         "name=lost host=*.blob.core.windows.net method=HEAD \

@@ -47,6 +47,7 @@ use crate::storage::{BlobStorageClient, StorageAccount};
 use azurite::{AzuriteService, AzuriteTls};
 pub use registry::ToolRun;
 use registry::{RegistryLaunch, RegistryService};
+use regmatrix_mocks::azure_storage::shared_key::BlobEndpoint;
 
 pub const REALM: &str = "core.windows.net";
 pub const CONTAINER: &str = "registry";
@@ -69,10 +70,13 @@ fn harness_http(ca: &CertificateAuthority, proxy_url: &str) -> Result<reqwest::C
 /// Makes Azurite answer the account's requests as Azure does where it
 /// diverges (see `emulator_compat`); the corrections are named in the
 /// traffic records and counted in the report.
-fn correct_emulator(front_door: &FrontDoor, account: &StorageAccount) {
-    front_door.add_rewrite(AppendBlockBlobTypeHeader::new(account.clone()));
-    front_door.add_rewrite(BlobMetadataReadAsHead::new(account.clone()));
-    front_door.add_precheck(AppendCreateOverBlockBlob::new(account.clone()));
+/// They answer for the account's host in its own cloud (`realm`), as
+/// every other route does.
+fn correct_emulator(front_door: &FrontDoor, account: &StorageAccount, realm: &str) {
+    let endpoint = || BlobEndpoint::new(account.clone(), realm);
+    front_door.add_rewrite(AppendBlockBlobTypeHeader::new(endpoint()));
+    front_door.add_rewrite(BlobMetadataReadAsHead::new(endpoint()));
+    front_door.add_precheck(AppendCreateOverBlockBlob::new(endpoint()));
 }
 
 /// Crashing, restarting, starting and stopping the processes of an
@@ -264,7 +268,7 @@ impl Environment {
             pattern: blob_pattern.clone(),
             source,
         })?;
-        correct_emulator(&front_door, &account);
+        correct_emulator(&front_door, &account, &names.realm);
 
         let storage = BlobStorageClient::new(
             account.clone(),

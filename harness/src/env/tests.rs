@@ -66,7 +66,7 @@ impl Storage {
                 .unwrap(),
             )
             .unwrap();
-        correct_emulator(&front_door, &account);
+        correct_emulator(&front_door, &account, crate::env::REALM);
         let http = harness_http(&ca, &front_door.proxy_url()).unwrap();
         let storage = Storage {
             account,

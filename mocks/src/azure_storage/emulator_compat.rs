@@ -47,7 +47,9 @@ mod append_create;
 
 use hyper::http::request::Parts;
 
-use super::shared_key::{sign_headers, StorageAccount};
+#[cfg(test)]
+use super::shared_key::PUBLIC_REALM;
+use super::shared_key::{sign_headers, BlobEndpoint, StorageAccount};
 use crate::front_door::RequestRewrite;
 
 pub use append_create::AppendCreateOverBlockBlob;
@@ -63,11 +65,15 @@ fn names_a_blob(path: &str) -> bool {
 /// Re-signs Append Block requests for one account without `x-ms-blob-type`.
 pub struct AppendBlockBlobTypeHeader {
     account: StorageAccount,
+    host: String,
 }
 
 impl AppendBlockBlobTypeHeader {
-    pub fn new(account: StorageAccount) -> Self {
-        AppendBlockBlobTypeHeader { account }
+    pub fn new(endpoint: BlobEndpoint) -> Self {
+        AppendBlockBlobTypeHeader {
+            account: endpoint.account,
+            host: endpoint.host,
+        }
     }
 }
 
@@ -89,7 +95,7 @@ impl RequestRewrite for AppendBlockBlobTypeHeader {
             .is_some_and(|v| v.starts_with(&format!("SharedKey {}:", self.account.name)));
         if !is_append_block
             || !signed_shared_key
-            || host != self.account.host()
+            || host != self.host
             || !parts.headers.contains_key("x-ms-blob-type")
         {
             return false;
@@ -110,12 +116,14 @@ impl RequestRewrite for AppendBlockBlobTypeHeader {
 
 /// Forwards `GET <blob>?comp=metadata` under a SAS as HEAD.
 pub struct BlobMetadataReadAsHead {
-    account: StorageAccount,
+    host: String,
 }
 
 impl BlobMetadataReadAsHead {
-    pub fn new(account: StorageAccount) -> Self {
-        BlobMetadataReadAsHead { account }
+    pub fn new(endpoint: BlobEndpoint) -> Self {
+        BlobMetadataReadAsHead {
+            host: endpoint.host,
+        }
     }
 }
 
@@ -131,7 +139,7 @@ impl RequestRewrite for BlobMetadataReadAsHead {
         let is_blob = names_a_blob(parts.uri.path());
         let sas = query.split('&').any(|p| p.starts_with("sig="));
         if parts.method != hyper::Method::GET
-            || host != self.account.host()
+            || host != self.host
             || !has("comp=metadata")
             || has("restype=container")
             || !is_blob
@@ -172,7 +180,7 @@ mod tests {
 
     #[test]
     fn append_block_loses_the_blob_type_and_is_signed_again() {
-        let rewrite = AppendBlockBlobTypeHeader::new(account());
+        let rewrite = AppendBlockBlobTypeHeader::new(BlobEndpoint::new(account(), PUBLIC_REALM));
         let mut parts = request("comp=appendblock");
         assert!(rewrite.rewrite("acct.blob.core.windows.net", &mut parts));
         assert!(!parts.headers.contains_key("x-ms-blob-type"));
@@ -189,6 +197,18 @@ mod tests {
         assert_eq!(parts.headers["authorization"], expected.as_str());
     }
 
+    #[test]
+    fn a_correction_answers_for_the_account_in_its_own_cloud() {
+        let gov =
+            AppendBlockBlobTypeHeader::new(BlobEndpoint::new(account(), "core.usgovcloudapi.net"));
+        let mut there = request("comp=appendblock");
+        assert!(gov.rewrite("acct.blob.core.usgovcloudapi.net", &mut there));
+        assert!(!there.headers.contains_key("x-ms-blob-type"));
+        let mut public = request("comp=appendblock");
+        assert!(!gov.rewrite("acct.blob.core.windows.net", &mut public));
+        assert!(public.headers.contains_key("x-ms-blob-type"));
+    }
+
     fn get(uri: &str, authorization: Option<&str>) -> Parts {
         let mut builder = hyper::Request::get(uri);
         if let Some(value) = authorization {
@@ -199,7 +219,7 @@ mod tests {
 
     #[test]
     fn sas_blob_metadata_reads_go_as_head_and_nothing_else_does() {
-        let rewrite = BlobMetadataReadAsHead::new(account());
+        let rewrite = BlobMetadataReadAsHead::new(BlobEndpoint::new(account(), PUBLIC_REALM));
         let host = "acct.blob.core.windows.net";
         let mut validation = get("/c/docker/_uploads/u/data?se=x&sig=abc&comp=metadata", None);
         assert!(rewrite.rewrite(host, &mut validation));
@@ -220,7 +240,7 @@ mod tests {
 
     #[test]
     fn other_requests_and_other_accounts_are_untouched() {
-        let rewrite = AppendBlockBlobTypeHeader::new(account());
+        let rewrite = AppendBlockBlobTypeHeader::new(BlobEndpoint::new(account(), PUBLIC_REALM));
         let mut create = request("timeout=30");
         assert!(!rewrite.rewrite("acct.blob.core.windows.net", &mut create));
         assert!(create.headers.contains_key("x-ms-blob-type"));

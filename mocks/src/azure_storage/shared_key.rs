@@ -45,14 +45,42 @@ impl StorageAccount {
         }
     }
 
-    /// The production host name of the account's Blob endpoint.
+    /// The production host name of the account's Blob endpoint in the
+    /// public cloud.
     pub fn host(&self) -> String {
-        format!("{}.blob.core.windows.net", self.name)
+        self.host_in(PUBLIC_REALM)
+    }
+
+    /// The host name of the account's Blob endpoint in the cloud whose
+    /// storage suffix is `realm` (`core.windows.net`,
+    /// `core.usgovcloudapi.net`, `core.chinacloudapi.cn`).
+    pub fn host_in(&self, realm: &str) -> String {
+        format!("{}.blob.{realm}", self.name)
     }
 
     /// The `AZURITE_ACCOUNTS` entry for this account.
     pub fn azurite_accounts_entry(&self) -> String {
         format!("{}:{}", self.name, self.key_base64)
+    }
+}
+
+/// The public cloud's storage suffix, distribution's default `realm`.
+pub const PUBLIC_REALM: &str = "core.windows.net";
+
+/// One account's Blob endpoint in one cloud: what a front-door correction
+/// answers for (the account's requests to that host, and no other).
+#[derive(Debug, Clone)]
+pub struct BlobEndpoint {
+    pub account: StorageAccount,
+    pub host: String,
+}
+
+impl BlobEndpoint {
+    pub fn new(account: StorageAccount, realm: &str) -> Self {
+        BlobEndpoint {
+            host: account.host_in(realm),
+            account,
+        }
     }
 }
 

@@ -17,7 +17,9 @@ use hyper::header::{HeaderValue, AUTHORIZATION, HOST};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, StatusCode};
 
-use super::super::shared_key::{sign_headers, StorageAccount};
+#[cfg(test)]
+use super::super::shared_key::PUBLIC_REALM;
+use super::super::shared_key::{sign_headers, BlobEndpoint, StorageAccount};
 use super::names_a_blob;
 use crate::front_door::{AuthScheme, AzureError, PrecheckFuture, Probe, RequestPrecheck};
 
@@ -40,6 +42,7 @@ const CARRIED: [&str; 9] = [
 /// the blob exists and is not an append blob.
 pub struct AppendCreateOverBlockBlob {
     account: StorageAccount,
+    host: String,
 }
 
 /// How the HEAD is authorised, from the request's own credential.
@@ -54,17 +57,17 @@ enum Credential {
 }
 
 impl AppendCreateOverBlockBlob {
-    pub fn new(account: StorageAccount) -> Self {
-        AppendCreateOverBlockBlob { account }
+    pub fn new(endpoint: BlobEndpoint) -> Self {
+        AppendCreateOverBlockBlob {
+            account: endpoint.account,
+            host: endpoint.host,
+        }
     }
 
     /// The Get Blob Properties to send before `request`, or `None` when
     /// `request` is not an AppendBlob Create this check can judge.
     fn properties_request(&self, host: &str, request: &Parts) -> Option<Request<()>> {
-        if request.method != Method::PUT
-            || host != self.account.host()
-            || !is_append_blob_create(request)
-        {
+        if request.method != Method::PUT || host != self.host || !is_append_blob_create(request) {
             return None;
         }
         let credential = self.credential(request)?;
@@ -188,7 +191,7 @@ mod tests {
 
     #[test]
     fn a_shared_key_create_is_read_first_with_a_head_signed_anew() {
-        let check = AppendCreateOverBlockBlob::new(account());
+        let check = AppendCreateOverBlockBlob::new(BlobEndpoint::new(account(), PUBLIC_REALM));
         let request = create("/c/docker/x/link?timeout=30", Some("SharedKey acct:sig"));
         let head = check.properties_request(HOST_NAME, &request).unwrap();
         assert_eq!(head.method(), Method::HEAD);
@@ -214,7 +217,7 @@ mod tests {
 
     #[test]
     fn bearer_and_sas_creates_lend_the_head_their_own_credential() {
-        let check = AppendCreateOverBlockBlob::new(account());
+        let check = AppendCreateOverBlockBlob::new(BlobEndpoint::new(account(), PUBLIC_REALM));
         let bearer = create("/c/blob", Some("Bearer token"));
         let head = check.properties_request(HOST_NAME, &bearer).unwrap();
         assert_eq!(head.headers()["authorization"], "Bearer token");
@@ -227,7 +230,7 @@ mod tests {
 
     #[test]
     fn requests_it_cannot_judge_are_left_alone() {
-        let check = AppendCreateOverBlockBlob::new(account());
+        let check = AppendCreateOverBlockBlob::new(BlobEndpoint::new(account(), PUBLIC_REALM));
         let signed = Some("SharedKey acct:sig");
         for (host, uri, authorization) in [
             (HOST_NAME, "/c/blob?comp=appendblock", signed),
