@@ -649,7 +649,14 @@ fn upgrade_cells_are_a_grid_of_their_own() {
 #[test]
 fn chromium_opens_a_path_cell_and_filters_to_its_path() {
     let report = common::with_upgrade_cells(committed_report());
-    let rollback = report.paths.last().unwrap().to_string();
+    // The last rollback (same-version pairs, replicas, may follow it).
+    let rollback = report
+        .paths
+        .iter()
+        .rev()
+        .find(|p| report.is_rollback(p))
+        .unwrap()
+        .to_string();
     let cell = report.cell("upgrade/in-place", &rollback).unwrap();
     let (dir, url) = page_on_disk(&report);
     let dom = dump_dom(

@@ -234,7 +234,14 @@ fn merge_and_diff_key_upgrade_cells_by_their_path() {
     let report = read(&out.join("matrix.json"));
     assert_eq!(report.paths, full.paths);
     assert_eq!(report.cells.len(), full.cells.len());
-    let rollback = full.paths.last().unwrap().to_string();
+    // The last rollback (same-version pairs, replicas, may follow it).
+    let rollback = full
+        .paths
+        .iter()
+        .rev()
+        .find(|p| full.is_rollback(p))
+        .unwrap()
+        .to_string();
     assert_eq!(
         report
             .cell("upgrade/in-place", &rollback)

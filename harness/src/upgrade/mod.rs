@@ -287,7 +287,7 @@ pub fn plan(
     check_names(&file, &names)?;
     let mode = credentials_mode(&azure);
     let spec = ScenarioFile {
-        id: "upgrade-check/your-config".into(),
+        id: verdict::YOUR_CONFIG.into(),
         title: format!("Your config ({file}): push, pull and manifests"),
         description: String::new(),
         repository: "regmatrix/upgrade-check".into(),

@@ -39,20 +39,35 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// 1 when anything gets worse on the target or the target has a
-    /// `security` outcome; else 0.
+    /// 1 when anything gets worse on the target, the target has a
+    /// `security` outcome, or the user's own config does not work on the
+    /// target (also when it did not on the version they run); else 0.
     pub fn exit_code(&self) -> i32 {
         i32::from(
             self.rows
                 .iter()
                 .any(|r| r.change() == Change::Regression || r.after.outcome.is_alarm())
+                || self.broken_on_both().is_some()
                 || self
                     .in_place
                     .as_ref()
                     .is_some_and(|c| c.outcome != Outcome::Pass),
         )
     }
+
+    /// The user's own config's row when it fails on both versions: no
+    /// regression, and still not a deployment that works.
+    fn broken_on_both(&self) -> Option<&Row> {
+        self.rows.iter().find(|r| {
+            r.scenario == YOUR_CONFIG
+                && r.before.outcome != Outcome::Pass
+                && r.after.outcome != Outcome::Pass
+        })
+    }
 }
+
+/// The scenario that runs the user's own config.
+pub const YOUR_CONFIG: &str = "upgrade-check/your-config";
 
 /// The verdict on moving `config` from `from` to `to`, from the run of the
 /// plan's scenarios: a row for each scenario with a cell on both versions,
@@ -213,6 +228,16 @@ pub fn render(verdict: &Verdict) -> String {
     if let Some(cell) = &verdict.in_place {
         render_in_place(&mut out, verdict, cell);
     }
+    if let Some(row) = verdict.broken_on_both() {
+        let _ = writeln!(
+            out,
+            "\nYour config does not work on either version:\n- on {}: {}\n- on {}: {}",
+            verdict.from,
+            crate::registry_log::condense(&row.before.evidence, 400),
+            verdict.to,
+            crate::registry_log::condense(&row.after.evidence, 400)
+        );
+    }
     let verdict_line = match verdict.exit_code() {
         0 => format!(
             "\nVerdict: nothing gets worse moving from {} to {}.",
@@ -220,8 +245,13 @@ pub fn render(verdict: &Verdict) -> String {
         ),
         _ => {
             format!(
-            "\nVerdict: {} regression(s){} moving from {} to {} (see evidence and fixes above).",
+            "\nVerdict: {} regression(s){}{} moving from {} to {} (see evidence and fixes above).",
             verdict.rows.iter().filter(|r| r.change() == Change::Regression).count(),
+            if verdict.broken_on_both().is_some() {
+                ", your config fails on both versions"
+            } else {
+                ""
+            },
             if verdict.in_place.as_ref().is_some_and(|c| c.outcome != Outcome::Pass) {
                 " and the in-place run failed"
             } else {
@@ -298,5 +328,33 @@ mod tests {
             "a refused attack needs no evidence: {text}"
         );
         assert_eq!(verdict.exit_code(), 1);
+    }
+
+    #[test]
+    fn a_config_failing_on_both_versions_fails_and_names_both_causes() {
+        let mut before = cell(YOUR_CONFIG, "v3.1.1", Outcome::Fail);
+        before.evidence = "registry exited at start-up: panic: invalid credentials type".into();
+        let mut after = cell(YOUR_CONFIG, "v3.1.2", Outcome::Fail);
+        after.evidence = "step 1 push-blob: 403 AuthenticationFailed".into();
+        let verdict = Verdict {
+            from: "v3.1.1".into(),
+            to: "v3.1.2".into(),
+            config: "config.yml".into(),
+            redacted_azure: String::new(),
+            findings: Vec::new(),
+            in_place: None,
+            rollback: false,
+            rows: vec![row(YOUR_CONFIG, before, after)],
+        };
+        assert_eq!(verdict.exit_code(), 1);
+        let text = render(&verdict);
+        for line in [
+            "| `upgrade-check/your-config` | fail | fail | unchanged |",
+            "- on v3.1.1: registry exited at start-up: panic: invalid credentials type\n",
+            "- on v3.1.2: step 1 push-blob: 403 AuthenticationFailed\n",
+            "Verdict: 0 regression(s), your config fails on both versions moving from v3.1.1 to v3.1.2",
+        ] {
+            assert!(text.contains(line), "no {line:?} in\n{text}");
+        }
     }
 }
