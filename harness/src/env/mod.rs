@@ -47,9 +47,10 @@ use crate::storage::{BlobStorageClient, StorageAccount};
 use azurite::{AzuriteService, AzuriteTls};
 pub use registry::ToolRun;
 use registry::{RegistryLaunch, RegistryService};
-use regmatrix_mocks::azure_storage::shared_key::BlobEndpoint;
+use regmatrix_mocks::azure_storage::shared_key::{BlobEndpoint, PUBLIC_REALM};
 
-pub const REALM: &str = "core.windows.net";
+/// The storage suffix scenarios run under: the public cloud's.
+pub const REALM: &str = PUBLIC_REALM;
 pub const CONTAINER: &str = "registry";
 
 /// A client for the harness's own calls to the mock cloud: the CA as its only

@@ -54,7 +54,8 @@ pub struct ScenarioRun {
     pub registry_log: Vec<String>,
     pub storage_traffic: Vec<TrafficRecord>,
     /// What the scenario's storage inspections found after the failure
-    /// (`step N kind: summary or error`); they never change the outcome.
+    /// (`step N kind: summary or error`), when they do not change the
+    /// outcome (a broken `check-storage` invariant does: see `inspect_after`).
     pub post_mortem: Vec<String>,
 }
 

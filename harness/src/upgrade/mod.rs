@@ -112,18 +112,18 @@ const SECRET_KEYS: [&str; 3] = ["accountkey", "secret", "connectionstring"];
 /// the user's secrets are never used or printed.
 fn placeholders(azure: &Mapping) -> Mapping {
     let mut out = azure.clone();
-    if out.get("accountkey").is_some() {
-        out.insert("accountkey".into(), "{{accountkey}}".into());
-    }
-    if let Some(Value::Mapping(credentials)) = out.get_mut("credentials") {
-        for (key, placeholder) in [
-            ("clientid", "{{clientid}}"),
-            ("tenantid", "{{tenantid}}"),
-            ("secret", "{{secret}}"),
-        ] {
-            if credentials.contains_key(key) {
-                credentials.insert(key.into(), placeholder.into());
-            }
+    for (path, placeholder) in inputs::SECRET_PLACEHOLDERS {
+        let Some((key, parents)) = path.split_last() else {
+            continue;
+        };
+        let mut section = Some(&mut out);
+        for parent in parents {
+            section = section
+                .and_then(|m| m.get_mut(*parent))
+                .and_then(Value::as_mapping_mut);
+        }
+        if let Some(section) = section.filter(|m| m.contains_key(*key)) {
+            section.insert((*key).into(), (*placeholder).into());
         }
     }
     out

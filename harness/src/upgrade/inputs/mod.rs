@@ -259,20 +259,26 @@ const PASSED: [&str; 8] = [
     "REGISTRY_STORAGE_TAG_",
 ];
 
-/// Variables whose values are secrets: passed as the mock cloud's, never
-/// printed.
-const SECRETS: [(&str, &str); 4] = [
-    ("REGISTRY_STORAGE_AZURE_ACCOUNTKEY", "{{accountkey}}"),
-    (
-        "REGISTRY_STORAGE_AZURE_CREDENTIALS_CLIENTID",
-        "{{clientid}}",
-    ),
-    (
-        "REGISTRY_STORAGE_AZURE_CREDENTIALS_TENANTID",
-        "{{tenantid}}",
-    ),
-    ("REGISTRY_STORAGE_AZURE_CREDENTIALS_SECRET", "{{secret}}"),
+/// Where `storage.azure` keeps a secret, and the placeholder the
+/// environment fills with the mock cloud's value: one table for the config
+/// file and for the variables that override it.
+pub(super) const SECRET_PLACEHOLDERS: [(&[&str], &str); 4] = [
+    (&["accountkey"], "{{accountkey}}"),
+    (&["credentials", "clientid"], "{{clientid}}"),
+    (&["credentials", "tenantid"], "{{tenantid}}"),
+    (&["credentials", "secret"], "{{secret}}"),
 ];
+
+/// The placeholder for a variable that overrides a secret of
+/// `storage.azure`, if it does.
+fn secret_placeholder(name: &str) -> Option<&'static str> {
+    let path = config_path(name)?;
+    let key = path.strip_prefix(&["storage".to_string(), "azure".to_string()])?;
+    SECRET_PLACEHOLDERS
+        .iter()
+        .find(|(at, _)| at.iter().eq(key.iter()))
+        .map(|(_, placeholder)| *placeholder)
+}
 
 /// What becomes of one variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,7 +305,7 @@ pub fn env_fates(vars: &[EnvVar]) -> Vec<(EnvVar, EnvFate)> {
 
 fn fate(var: &EnvVar) -> EnvFate {
     let name = var.name.as_str();
-    if let Some((_, placeholder)) = SECRETS.iter().find(|(n, _)| *n == name) {
+    if let Some(placeholder) = secret_placeholder(name) {
         return EnvFate::Passed {
             value: placeholder.to_string(),
             secret: true,

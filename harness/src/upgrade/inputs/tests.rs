@@ -133,7 +133,7 @@ fn secrets_pass_as_placeholders_and_endpoints_elsewhere_do_not_pass() {
     let fates = env_fates(&[
         var("REGISTRY_STORAGE_AZURE_ACCOUNTKEY", "real-key"),
         var("REGISTRY_STORAGE_AZURE_CONTAINER", "registry"),
-        var("REGISTRY_REDIS_ADDR", "10.0.0.5:6379"),
+        var("REGISTRY_REDIS_ADDR", "redis.prod.example:6379"),
         var("REGISTRY_HTTP_ADDR", ":5000"),
         var("AZURE_CLIENT_ID", "x"),
         var("REGISTRY_STORAGE_AZURE_CONTAINER", "images"),
@@ -184,7 +184,7 @@ fn overrides_make_an_env_only_deployment_an_azure_one() {
         var("REGISTRY_STORAGE_AZURE_ACCOUNTNAME", "prod"),
         var("REGISTRY_STORAGE_AZURE_ACCOUNTKEY", "real-key"),
         var("REGISTRY_STORAGE_AZURE_CONTAINER", "registry"),
-        var("REGISTRY_REDIS_ADDR", "10.0.0.5:6379"),
+        var("REGISTRY_REDIS_ADDR", "redis.prod.example:6379"),
     ]);
     let merged = with_overrides(&image_default, &fates);
     let storage = &merged["storage"];
