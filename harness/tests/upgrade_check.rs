@@ -310,3 +310,132 @@ async fn user_variables_reach_the_registry_process_with_secrets_filled() {
     let text = std::fs::read_to_string(log).unwrap();
     assert!(text.contains("level=debug"), "{text}");
 }
+
+/// A 2.8-era config in the docs' shape, whole: redis cache, a notification
+/// endpoint, a CDN middleware, compatibility and validation. 2.8.3 uses the
+/// real redis-server and posts events; 3.1.2 (with the credentials fix)
+/// does not read 2.8's `redis.addr` and refuses to start. The CI files
+/// follow the verdict, and no secret of the config reaches any output.
+#[test]
+fn a_whole_2_8_config_names_the_redis_break_and_writes_ci_files() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out_path = out_dir.path().to_str().unwrap();
+    let (code, out, err) = check(&[
+        "--config",
+        "scenarios/examples/docs-whole-config.yml",
+        "--env",
+        "REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key",
+        "--from",
+        "v2.8.3",
+        "--to",
+        "v3.1.2",
+        "--no-rollback",
+        "--out",
+        out_path,
+    ]);
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    for line in [
+        "| `upgrade-check/your-config` | pass | fail | regression |",
+        "panic: redis configuration required to use for layerinfo cache",
+        "fix: 3.x reads redis.addrs (a list), not 2.8's redis.addr",
+        "[v3.1.2] redis.addr: not a key of v3.1.2, which reads redis.addrs",
+        "middleware.storage: NOT EXERCISED: cloudfront",
+        "redis: against a loopback service",
+        "compatibility: as written",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+    let json_text = std::fs::read_to_string(out_dir.path().join("upgrade-check.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&json_text).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            common::repo_root().join("reports/schema/upgrade-check.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(doc["exit_code"], 1);
+    let own = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scenario"] == "upgrade-check/your-config")
+        .unwrap();
+    assert_eq!(own["fails_gate"], true);
+    let before = own["before"]["evidence"].as_str().unwrap();
+    assert!(
+        before.contains("notification endpoint audit got"),
+        "{before}"
+    );
+    assert!(before.contains("redis-server processed"), "{before}");
+    assert!(doc["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["key"] == "proxy"
+            || s["key"] == "middleware.storage" && s["fate"] == "not-exercised"));
+    let junit = std::fs::read_to_string(out_dir.path().join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("name=\"upgrade-check/your-config from v2.8.3 to v3.1.2\">")
+            && junit.contains("<failure message=\"pass -&gt; fail (regression)\">"),
+        "{junit}"
+    );
+    assert!(out_dir.path().join("upgrade-check.md").is_file());
+    assert!(out_dir.path().join("matrix/matrix.json").is_file());
+    for secret in [
+        "not-a-real-token",
+        "not-a-real-redis-password",
+        "asecretforlocaldevelopment",
+    ] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "{secret} printed"
+        );
+        for file in [
+            "upgrade-check.json",
+            "upgrade-check.md",
+            "junit.xml",
+            "matrix/matrix.json",
+        ] {
+            let text = std::fs::read_to_string(out_dir.path().join(file)).unwrap();
+            assert!(!text.contains(secret), "{secret} in {file}");
+        }
+    }
+}
+
+/// The same config with both suggested fixes through the environment
+/// (`REGISTRY_REDIS_ADDRS` names 3.x's key; the harness's redis-server
+/// replaces its address) works on 3.1.1 and 3.1.2 and in place: exit 0.
+#[test]
+fn the_whole_config_with_the_fixes_applied_passes() {
+    let (code, out, err) = check(&[
+        "--config",
+        "scenarios/examples/docs-whole-config.yml",
+        "--env",
+        "REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key",
+        "--env",
+        "REGISTRY_REDIS_ADDRS=redis.contoso.internal:6379",
+        "--from",
+        "v3.1.1",
+        "--to",
+        "v3.1.2",
+        "--no-rollback",
+    ]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("| `upgrade-check/your-config` | pass | pass | unchanged |"),
+        "{out}"
+    );
+    assert!(
+        err.contains(
+            "REGISTRY_REDIS_ADDRS (--env): read, and replaced by the harness's redis-server"
+        ),
+        "{err}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod azure_storage;
 pub mod front_door;
 pub mod identity;
 pub mod jose;
+pub mod notifications;
 pub mod pki;
 pub mod seed;
 mod service_http;

@@ -57,6 +57,15 @@ pub struct UpgradeCheckArgs {
     /// Directory of scenario files (default: ./scenarios).
     #[arg(long)]
     scenario_dir: Option<PathBuf>,
+    /// Also write the verdict for a CI gate: upgrade-check.json (schema:
+    /// reports/schema/upgrade-check.schema.json), upgrade-check.md,
+    /// junit.xml, and the cells behind it under matrix/.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Keep each run's directory (rendered configs, registry, Azurite and
+    /// redis logs) in the temp dir, and print where.
+    #[arg(long)]
+    keep: bool,
 }
 
 fn parse_workload(text: &str) -> Result<Workload, String> {
@@ -121,12 +130,20 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
         &columns,
         &path,
         &scenarios,
-        &RunOptions::default(),
+        &RunOptions {
+            keep_run_dirs: args.keep,
+            ..RunOptions::default()
+        },
         progress,
     )
     .await;
     let verdict = upgrade::verdict_from(&report, &plan, &from, &to, &args.config);
     print!("{}", upgrade::render(&verdict));
+    if let Some(dir) = &args.out {
+        for path in upgrade::outputs::write(&verdict, &report, dir)? {
+            eprintln!("wrote {}", path.display());
+        }
+    }
     print_harness_errors(&report);
     if report.exit_code() == 2 {
         return Ok(2);

@@ -82,6 +82,10 @@ pub enum EnvError {
     AcrNoRefreshToken { response: String },
     #[error("Azurite did not start: {detail}; last log line: {last_line}")]
     AzuriteNotReady { detail: String, last_line: String },
+    #[error("your config has a redis section and redis-server is not on PATH: install Debian's redis-server package (ci/test does)")]
+    RedisMissing,
+    #[error("redis-server did not start: {detail}; last log line: {last_line}")]
+    RedisNotReady { detail: String, last_line: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]

@@ -9,6 +9,7 @@ mod fleet;
 pub mod identity;
 pub mod ports;
 mod readiness;
+mod redis;
 mod registry;
 mod run_dir;
 mod spec;
@@ -24,8 +25,10 @@ use regmatrix_mocks::azure_storage::emulator_compat::{
     AppendBlockBlobTypeHeader, AppendCreateOverBlockBlob, BlobMetadataReadAsHead,
 };
 use regmatrix_mocks::front_door::{FrontDoor, FrontDoorConfig, Route, Target};
+use regmatrix_mocks::notifications::{NotificationRecorder, NOTIFICATIONS_HOST};
 use regmatrix_mocks::pki::CertificateAuthority;
 
+use crate::registry_config::LocalServices;
 pub use crate::registry_config::{
     AzureStorage, ConfigDialect, CredentialsMode, RegistryConfig, ServicePrincipal,
     StorageCredentials, StorageDriver, Unsupported,
@@ -139,6 +142,9 @@ pub struct Environment {
     pub container: String,
     pub identity: IdentityCloud,
     pub token_auth: Option<TokenAuth>,
+    /// Records what the registry posts to the config's notification endpoints.
+    pub notifications: Option<NotificationRecorder>,
+    redis: Option<redis::RedisService>,
     // Behind locks so a scenario step can crash and restart them.
     azurite: tokio::sync::Mutex<AzuriteService>,
     registries: tokio::sync::Mutex<Fleet>,
@@ -196,6 +202,7 @@ impl Environment {
             azure_as_written: spec.azure_as_written.as_ref().map(|azure| {
                 crate::registry_config::fill_placeholders(azure, &account, &principal)
             }),
+            user_sections: None,
             driver: match spec.backend {
                 StorageBackend::Azure => StorageDriver::Azure,
                 StorageBackend::Filesystem => StorageDriver::Filesystem {
@@ -203,6 +210,28 @@ impl Environment {
                 },
             },
         };
+        // The user's redis and notification endpoints point at services
+        // started below; their addresses are fixed now, for the render.
+        let redis_port = match &spec.user_sections {
+            Some(user) if user.redis => Some(ports::free_port()?),
+            _ => None,
+        };
+        let redis_password = spec
+            .user_sections
+            .as_ref()
+            .filter(|u| u.redis_password())
+            .map(|_| hex::encode(spec.seed.derive("redis-password").bytes::<16>()));
+        let wants_notifications = spec
+            .user_sections
+            .as_ref()
+            .is_some_and(|u| !u.notification_endpoints.is_empty());
+        config.user_sections = spec.user_sections.as_ref().map(|user| {
+            user.filled(&LocalServices {
+                redis_addr: redis_port.map(|p| ports::loopback(p).to_string()),
+                redis_password: redis_password.clone(),
+                notifications_url: wants_notifications.then(NotificationRecorder::base_url),
+            })
+        });
         // Render before starting processes: a version that cannot express the
         // configuration is answered without spending a second on them. (Token
         // auth files are written later; their paths are known now.)
@@ -218,6 +247,24 @@ impl Environment {
             .map_err(|source| EnvError::FrontDoorStart { source })?;
         let identity =
             IdentityCloud::start(&spec.identity, principal, &front_door, &dir, spec.seed)?;
+        let notifications = if wants_notifications {
+            let recorder = NotificationRecorder::new();
+            Route::to(NOTIFICATIONS_HOST, Target::service(recorder.clone()))
+                .and_then(|route| front_door.add_route(route))
+                .map_err(|source| EnvError::FrontDoorRoute {
+                    pattern: NOTIFICATIONS_HOST.into(),
+                    source,
+                })?;
+            Some(recorder)
+        } else {
+            None
+        };
+        let redis = match redis_port {
+            Some(port) => {
+                Some(redis::RedisService::start(&dir, port, redis_password.as_deref()).await?)
+            }
+            None => None,
+        };
         let mut token_auth = match &spec.auth {
             Some(setup) => Some(TokenAuth::start(
                 setup,
@@ -369,10 +416,17 @@ impl Environment {
             container: names.container.clone(),
             identity,
             token_auth,
+            notifications,
+            redis,
             azurite: tokio::sync::Mutex::new(azurite),
             registries: tokio::sync::Mutex::new(Fleet { from, to }),
             run_dir,
         })
+    }
+
+    /// Commands the config's redis-server processed, when it has one.
+    pub async fn redis_commands(&self) -> Option<u64> {
+        self.redis.as_ref()?.commands_processed().await
     }
 
     /// The seed this environment's keys and names came from.

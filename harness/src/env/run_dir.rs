@@ -33,7 +33,10 @@ impl RunDir {
 
 impl Drop for RunDir {
     fn drop(&mut self) {
-        if !self.keep {
+        if self.keep {
+            // Asked for with --keep: the operator needs to know where it is.
+            eprintln!("kept run directory {}", self.path.display());
+        } else {
             let _ = std::fs::remove_dir_all(&self.path);
             cleanup::forget_directory(&self.path);
         }

@@ -43,6 +43,8 @@ pub struct UserDeployment {
     pub names: StorageNames,
     pub azure: serde_yaml::Mapping,
     pub env: Vec<(String, String)>,
+    /// The config's other sections, rendered too.
+    pub sections: crate::registry_config::UserSections,
 }
 
 /// Where the registry stores blobs.
@@ -86,6 +88,10 @@ pub struct EnvironmentSpec {
     /// The user's `REGISTRY_*` variables for every registry process, with
     /// secret placeholders; the harness's own variables win over them.
     pub registry_env: Vec<(String, String)>,
+    /// The user's other sections (upgrade-check): rendered into the config,
+    /// with a redis-server and a notification recorder started when they
+    /// name one.
+    pub user_sections: Option<crate::registry_config::UserSections>,
     /// Azure (the default) or, for benchmarks, the filesystem driver in
     /// the run directory.
     pub backend: StorageBackend,
@@ -128,6 +134,7 @@ impl EnvironmentSpec {
             storage_names: StorageNames::default(),
             azure_as_written: None,
             registry_env: Vec::new(),
+            user_sections: None,
             backend: StorageBackend::default(),
             registry_port: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,

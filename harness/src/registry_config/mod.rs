@@ -7,11 +7,15 @@ mod credentials;
 mod dialect;
 mod model;
 mod sections;
+mod user_sections;
 
 pub use credentials::{CredentialsMode, ServicePrincipal, StorageCredentials};
 pub use dialect::{credentials_mode, ConfigDialect};
 pub use model::{fill_placeholders, fill_secret, AzureStorage, RegistryConfig, StorageDriver};
 pub use sections::{TokenAuthConfig, Unsupported};
+pub use user_sections::{
+    merge_into, LocalServices, UserSections, NOTIFICATIONS_URL, REDIS_ADDR, REDIS_PASSWORD,
+};
 
 #[cfg(test)]
 mod tests;

@@ -35,6 +35,8 @@ pub struct RegistryConfig {
     /// A user's `storage.azure` section, rendered as is instead of from
     /// `storage` (which then only names the account for the environment).
     pub azure_as_written: Option<Mapping>,
+    /// The user's other sections, placeholders filled (upgrade-check).
+    pub user_sections: Option<Mapping>,
     pub driver: StorageDriver,
 }
 
@@ -108,6 +110,9 @@ impl RegistryConfig {
                 "auth".into(),
                 map([("token", Value::Mapping(dialect.token_auth(auth)?))]),
             );
+        }
+        if let (Some(user), Value::Mapping(root)) = (&self.user_sections, &mut root) {
+            super::merge_into(root, user);
         }
         Ok(serde_yaml::to_string(&root).unwrap_or_default())
     }

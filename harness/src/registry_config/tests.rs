@@ -20,6 +20,7 @@ fn config() -> RegistryConfig {
         http_secret: "s".into(),
         token_auth: None,
         azure_as_written: None,
+        user_sections: None,
         driver: StorageDriver::Azure,
     }
 }

@@ -170,3 +170,43 @@ pub(super) fn traffic_note(t: &TrafficSummary) -> String {
         rewrites.concat()
     )
 }
+
+/// What the config's loopback services saw: the events each notification
+/// endpoint got, per action, and the commands redis processed. `None` when
+/// the config names neither.
+pub(super) fn local_services_note(
+    notifications: Option<
+        &std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+    >,
+    endpoints: &[String],
+    redis_commands: Option<u64>,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(seen) = notifications {
+        for endpoint in endpoints {
+            let actions = seen.get(endpoint);
+            let total: usize = actions.map(|a| a.values().sum()).unwrap_or(0);
+            let detail: Vec<String> = actions
+                .into_iter()
+                .flatten()
+                .map(|(action, n)| format!("{action} x{n}"))
+                .collect();
+            parts.push(if total == 0 {
+                format!("notification endpoint {endpoint} got no event")
+            } else {
+                format!(
+                    "notification endpoint {endpoint} got {total} event{} ({})",
+                    if total == 1 { "" } else { "s" },
+                    detail.join(", ")
+                )
+            });
+        }
+    }
+    if let Some(n) = redis_commands {
+        parts.push(format!(
+            "redis-server processed {n} command{}",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}

@@ -34,7 +34,9 @@ use lane::{harness_error_cell, report_paths};
 pub use lane::{shard_pairs, Lane, MatrixLanes};
 use repeat::combine_runs;
 
-use evidence::{ack_lost_note, identity_note, token_server_note, traffic_note};
+use evidence::{
+    ack_lost_note, identity_note, local_services_note, token_server_note, traffic_note,
+};
 pub use evidence::{summarize, summarize_identity};
 
 #[derive(Debug, Clone)]
@@ -205,6 +207,10 @@ pub async fn run_cell(
             .as_ref()
             .map(|u| u.env.clone())
             .unwrap_or_default(),
+        user_sections: scenario
+            .user_deployment
+            .as_ref()
+            .map(|u| u.sections.clone()),
         registry_port: options.registry_port,
         ready_timeout: options.ready_timeout,
         keep_run_dir: options.keep_run_dirs,
@@ -339,6 +345,22 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         }
         None => traffic_note(&cell.storage_traffic),
     };
+    let endpoints = scenario
+        .user_deployment
+        .as_ref()
+        .map(|u| u.sections.notification_endpoints.clone())
+        .unwrap_or_default();
+    if let Some(services) = local_services_note(
+        environment
+            .notifications
+            .as_ref()
+            .map(|n| n.summary())
+            .as_ref(),
+        &endpoints,
+        environment.redis_commands().await,
+    ) {
+        traffic_note = format!("{services}; {traffic_note}");
+    }
     // Identity outages are faults too; scenario-injected rules are the rest.
     cell.faults = environment
         .front_door

@@ -6,6 +6,8 @@
 mod in_place;
 mod inputs;
 mod keys;
+pub mod outputs;
+pub mod sections;
 mod verdict;
 
 use std::path::Path;
@@ -88,6 +90,8 @@ pub struct Plan {
     pub redacted: String,
     /// Each variable the user gave and what became of it.
     pub env: Vec<(EnvVar, EnvFate)>,
+    /// Each section of the config and how it runs.
+    pub sections: Vec<sections::Section>,
 }
 
 /// What the operator runs: the config and the environment variables.
@@ -275,6 +279,7 @@ pub fn plan(
         .cloned()
         .ok_or_else(|| UpgradeError::NotAzure { file: file.clone() })?;
     let token = doc["auth"]["token"].as_mapping().cloned();
+    let (config_sections, pass_through) = sections::classify(&doc);
     let missing = |key| UpgradeError::Missing {
         file: file.clone(),
         key,
@@ -345,9 +350,10 @@ pub fn plan(
             .iter()
             .filter_map(|(var, fate)| match fate {
                 EnvFate::Passed { value, .. } => Some((var.name.clone(), value.clone())),
-                EnvFate::NotExercised(_) => None,
+                EnvFate::Replaced(_) | EnvFate::NotExercised(_) => None,
             })
             .collect(),
+        sections: pass_through,
     };
     let mut user = scenario::from_spec(Path::new(&file), spec)?;
     user.user_deployment = Some(user_deployment.clone());
@@ -362,6 +368,7 @@ pub fn plan(
         azure,
         token,
         env,
+        sections: config_sections,
     })
 }
 
@@ -375,7 +382,7 @@ pub fn env_notes(env: &[(EnvVar, EnvFate)]) -> Vec<String> {
                 Some(format!("{} (secret: the mock cloud's)", var.name))
             }
             EnvFate::Passed { .. } => Some(var.name.clone()),
-            EnvFate::NotExercised(_) => None,
+            EnvFate::Replaced(_) | EnvFate::NotExercised(_) => None,
         })
         .collect();
     let mut lines = Vec::new();
@@ -388,6 +395,10 @@ pub fn env_notes(env: &[(EnvVar, EnvFate)]) -> Vec<String> {
     lines.extend(env.iter().filter_map(|(var, fate)| match fate {
         EnvFate::NotExercised(why) => Some(format!(
             "{} ({}): not exercised, not passed to the registry: {why}",
+            var.name, var.origin
+        )),
+        EnvFate::Replaced(by) => Some(format!(
+            "{} ({}): read, and replaced by {by}",
             var.name, var.origin
         )),
         EnvFate::Passed { .. } => None,

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 
 use std::path::Path;
 
-use super::{findings, verdict_row, KeyFinding, Plan};
+use super::sections::Section;
+use super::{findings, verdict_row, EnvFate, EnvVar, KeyFinding, Plan};
 use crate::report::diff::Change;
 use crate::report::{Cell, MatrixReport, Outcome, Tone};
 use crate::versions::RegistryVersion;
@@ -20,7 +21,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn change(&self) -> Change {
+    pub fn change(&self) -> Change {
         Change::between(self.before.outcome, self.after.outcome)
     }
 }
@@ -36,6 +37,10 @@ pub struct Verdict {
     pub in_place: Option<Cell>,
     /// The in-place run ends with the rollback (`--from` again).
     pub rollback: bool,
+    /// Each variable the user gave and what became of it.
+    pub env: Vec<(EnvVar, EnvFate)>,
+    /// Each section of the config and how it ran.
+    pub sections: Vec<Section>,
 }
 
 impl Verdict {
@@ -44,10 +49,7 @@ impl Verdict {
     /// target (also when it did not on the version they run); else 0.
     pub fn exit_code(&self) -> i32 {
         i32::from(
-            self.rows
-                .iter()
-                .any(|r| r.change() == Change::Regression || r.after.outcome.is_alarm())
-                || self.broken_on_both().is_some()
+            self.rows.iter().any(|r| self.row_fails_gate(r))
                 || self
                     .in_place
                     .as_ref()
@@ -55,14 +57,65 @@ impl Verdict {
         )
     }
 
+    /// A row that makes the exit code 1: it gets worse, the target has an
+    /// alarm, or it is the user's own config failing on both versions.
+    pub fn row_fails_gate(&self, row: &Row) -> bool {
+        row.change() == Change::Regression
+            || row.after.outcome.is_alarm()
+            || self.broken_on_both().is_some_and(|b| std::ptr::eq(b, row))
+    }
+
+    pub fn regressions(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.change() == Change::Regression)
+            .count()
+    }
+
     /// The user's own config's row when it fails on both versions: no
     /// regression, and still not a deployment that works.
-    fn broken_on_both(&self) -> Option<&Row> {
+    pub fn broken_on_both(&self) -> Option<&Row> {
         self.rows.iter().find(|r| {
             r.scenario == YOUR_CONFIG
                 && r.before.outcome != Outcome::Pass
                 && r.after.outcome != Outcome::Pass
         })
+    }
+
+    /// The phase the in-place run failed in, in the operator's words.
+    pub fn in_place_failed_phase(&self, cell: &Cell) -> Option<String> {
+        if cell.outcome == Outcome::Pass {
+            return None;
+        }
+        let failed = cell.steps.iter().find(|s| !s.ok)?;
+        let phase = failed.phase.as_deref().unwrap_or("1");
+        Some(super::in_place_phase_meaning(phase, &self.from, &self.to))
+    }
+
+    /// The verdict's last line.
+    pub fn summary(&self) -> String {
+        match self.exit_code() {
+            0 => format!(
+                "Verdict: nothing gets worse moving from {} to {}.",
+                self.from, self.to
+            ),
+            _ => format!(
+                "Verdict: {} regression(s){}{} moving from {} to {} (see evidence and fixes above).",
+                self.regressions(),
+                if self.broken_on_both().is_some() {
+                    ", your config fails on both versions"
+                } else {
+                    ""
+                },
+                if self.in_place.as_ref().is_some_and(|c| c.outcome != Outcome::Pass) {
+                    " and the in-place run failed"
+                } else {
+                    ""
+                },
+                self.from,
+                self.to
+            ),
+        }
     }
 }
 
@@ -89,6 +142,15 @@ pub fn verdict_from(
         .collect();
     let mut key_findings = findings(from, &plan.azure, plan.token.as_ref());
     key_findings.extend(findings(to, &plan.azure, plan.token.as_ref()));
+    let redis = plan
+        .user
+        .user_deployment
+        .as_ref()
+        .and_then(|u| u.sections.config.get("redis"))
+        .and_then(serde_yaml::Value::as_mapping);
+    for version in [from, to] {
+        key_findings.extend(super::keys::redis_findings(version, redis));
+    }
     let in_place = report
         .cell(
             plan.in_place.id(),
@@ -108,11 +170,13 @@ pub fn verdict_from(
         redacted_azure: plan.redacted.clone(),
         findings: key_findings,
         rows,
+        env: plan.env.clone(),
+        sections: plan.sections.clone(),
     }
 }
 
 /// The fix the harness knows for a cell's evidence, if any.
-fn known_fix(cell: &Cell) -> Option<&'static str> {
+pub(super) fn known_fix(cell: &Cell) -> Option<&'static str> {
     let e = cell.evidence.as_str();
     if e.contains("untrusted key with ID") {
         Some("3.x no longer trusts libtrust key IDs from rootcertbundle: `regmatrix jwks from-cert <rootcertbundle.pem> --kid libtrust --out jwks.json`, then set auth.token.jwks (keep rootcertbundle for x5c tokens)")
@@ -125,6 +189,8 @@ fn known_fix(cell: &Cell) -> Option<&'static str> {
         Some("v3.0.0 uses shared key for default_credentials (distribution/distribution#4618): move to v3.1.x, or use credentials.type client_secret")
     } else if e.contains("InvalidBlobType") {
         Some("v3.0.0 to v3.1.1 cannot overwrite the block blobs v3.0.0-alpha.1 and v3.1.2 write (distribution/distribution#4871): move to v3.1.2, whose driver converts them")
+    } else if e.contains("redis configuration required") {
+        Some("3.x reads redis.addrs (a list), not 2.8's redis.addr: write `redis: {addrs: [host:6379]}` (through the environment: REGISTRY_REDIS_ADDRS); password, db and timeouts keep their names")
     } else if e.contains("no accountkey parameter provided") {
         Some("2.8 authenticates with accountkey only")
     } else {
@@ -150,13 +216,8 @@ fn render_in_place(out: &mut String, verdict: &Verdict, cell: &Cell) {
     if cell.outcome == Outcome::Pass {
         return;
     }
-    if let Some(failed) = cell.steps.iter().find(|s| !s.ok) {
-        let phase = failed.phase.as_deref().unwrap_or("1");
-        let _ = writeln!(
-            out,
-            "  failed in {}",
-            super::in_place_phase_meaning(phase, &verdict.from, &verdict.to)
-        );
+    if let Some(phase) = verdict.in_place_failed_phase(cell) {
+        let _ = writeln!(out, "  failed in {phase}");
     }
     let _ = writeln!(out, "  evidence: {}", cell.evidence);
     if let Some(fix) = known_fix(cell) {
@@ -179,6 +240,12 @@ pub fn render(verdict: &Verdict) -> String {
         let _ = writeln!(out, "\nConfig keys the versions read differently:");
         for f in &verdict.findings {
             let _ = writeln!(out, "  [{}] {}: {}", f.version, f.key, f.note);
+        }
+    }
+    if !verdict.sections.is_empty() {
+        let _ = writeln!(out, "\nConfig sections:");
+        for section in &verdict.sections {
+            let _ = writeln!(out, "  {}", section.line());
         }
     }
     let _ = writeln!(
@@ -238,30 +305,7 @@ pub fn render(verdict: &Verdict) -> String {
             crate::registry_log::condense(&row.after.evidence, 400)
         );
     }
-    let verdict_line = match verdict.exit_code() {
-        0 => format!(
-            "\nVerdict: nothing gets worse moving from {} to {}.",
-            verdict.from, verdict.to
-        ),
-        _ => {
-            format!(
-            "\nVerdict: {} regression(s){}{} moving from {} to {} (see evidence and fixes above).",
-            verdict.rows.iter().filter(|r| r.change() == Change::Regression).count(),
-            if verdict.broken_on_both().is_some() {
-                ", your config fails on both versions"
-            } else {
-                ""
-            },
-            if verdict.in_place.as_ref().is_some_and(|c| c.outcome != Outcome::Pass) {
-                " and the in-place run failed"
-            } else {
-                ""
-            },
-            verdict.from,
-            verdict.to
-        )
-        }
-    };
+    let verdict_line = format!("\n{}", verdict.summary());
     out.push_str(&verdict_line);
     out.push('\n');
     out
@@ -302,6 +346,8 @@ mod tests {
             findings: Vec::new(),
             in_place: None,
             rollback: true,
+            env: Vec::new(),
+            sections: Vec::new(),
             rows: vec![
                 row("auth/attack-alg-none", refused.clone(), accepted),
                 row(
@@ -344,6 +390,8 @@ mod tests {
             findings: Vec::new(),
             in_place: None,
             rollback: false,
+            env: Vec::new(),
+            sections: Vec::new(),
             rows: vec![row(YOUR_CONFIG, before, after)],
         };
         assert_eq!(verdict.exit_code(), 1);

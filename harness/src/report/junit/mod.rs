@@ -349,13 +349,13 @@ fn xml_char(c: char) -> bool {
 
 /// Element content: `&`, `<` and `>` escaped (`>` so `]]>` cannot appear);
 /// a carriage return as a reference, so parsers do not turn it into `\n`.
-fn text(raw: &str) -> String {
+pub(crate) fn text(raw: &str) -> String {
     escape(raw, false)
 }
 
 /// Attribute values (always double-quoted): as [`text`], plus quotes, and
 /// tab and newlines as references, which attribute normalization keeps.
-fn attr(raw: &str) -> String {
+pub(crate) fn attr(raw: &str) -> String {
     escape(raw, true)
 }
 

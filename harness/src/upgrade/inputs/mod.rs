@@ -248,15 +248,32 @@ fn config_path(name: &str) -> Option<Vec<String>> {
 /// The sections the harness exercises, by variable prefix; a variable
 /// outside them does not reach the registry (its endpoint could be anywhere,
 /// and nothing here would answer it), and is reported as not exercised.
-const PASSED: [&str; 8] = [
+const PASSED: [&str; 16] = [
     "REGISTRY_STORAGE_AZURE_",
     "REGISTRY_STORAGE_DELETE_",
     "REGISTRY_STORAGE_REDIRECT_",
     "REGISTRY_STORAGE_MAINTENANCE_",
-    "REGISTRY_LOG_",
+    "REGISTRY_STORAGE_CACHE_",
+    "REGISTRY_LOG_FIELDS_",
     "REGISTRY_COMPATIBILITY_",
     "REGISTRY_VALIDATION_",
     "REGISTRY_STORAGE_TAG_",
+    "REGISTRY_CATALOG_",
+    "REGISTRY_HEALTH_STORAGEDRIVER_",
+    "REGISTRY_REDIS_",
+    "REGISTRY_HTTP_HEADERS_",
+    "REGISTRY_HTTP_RELATIVEURLS",
+    "REGISTRY_HTTP_DRAINTIMEOUT",
+    "REGISTRY_HTTP_HTTP2_",
+];
+
+/// Variables that name where a local service is: the plan reads them (a
+/// redis section set only through the environment still starts a
+/// redis-server), and the harness's own address replaces them.
+const REPLACED: [&str; 3] = [
+    "REGISTRY_REDIS_ADDR",
+    "REGISTRY_REDIS_ADDRS",
+    "REGISTRY_REDIS_PASSWORD",
 ];
 
 /// Where `storage.azure` keeps a secret, and the placeholder the
@@ -286,6 +303,8 @@ pub enum EnvFate {
     /// The registry process gets it (a secret as a placeholder the
     /// environment fills with the mock cloud's value).
     Passed { value: String, secret: bool },
+    /// The plan reads it, and the harness's loopback service replaces it.
+    Replaced(String),
     /// It does not reach the registry, and why.
     NotExercised(String),
 }
@@ -324,6 +343,12 @@ fn fate(var: &EnvVar) -> EnvFate {
             ))
         };
     }
+    if REPLACED.contains(&name) {
+        return EnvFate::Replaced("the harness's redis-server on loopback".into());
+    }
+    if name.starts_with("REGISTRY_REDIS_TLS") {
+        return EnvFate::NotExercised("redis runs plain TCP on loopback".into());
+    }
     if PASSED.iter().any(|prefix| name.starts_with(prefix)) || name == "REGISTRY_LOGLEVEL" {
         return EnvFate::Passed {
             value: var.value.clone(),
@@ -337,15 +362,20 @@ fn fate(var: &EnvVar) -> EnvFate {
         n if n.starts_with("REGISTRY_HTTP_") => {
             "the harness sets the listen addresses, TLS and http.secret"
         }
+        n if n.starts_with("REGISTRY_LOG_") => {
+            "the harness logs at info in text with the access log: the evidence is read from the log"
+        }
         n if n.starts_with("REGISTRY_AUTH_") => {
             "auth runs against the mock token server, from the config's auth.token"
         }
-        n if n.starts_with("REGISTRY_REDIS_") || n.starts_with("REGISTRY_STORAGE_CACHE_") => {
-            "redis and the blob descriptor cache are not exercised yet"
+        n if n.starts_with("REGISTRY_NOTIFICATIONS_") => {
+            "set notifications in the config file: only its endpoints are pointed at the recorder"
         }
-        n if n.starts_with("REGISTRY_NOTIFICATIONS_") => "notifications are not exercised yet",
-        n if n.starts_with("REGISTRY_MIDDLEWARE_") || n.starts_with("REGISTRY_PROXY_") => {
-            "middleware and proxy sections are not exercised yet"
+        n if n.starts_with("REGISTRY_MIDDLEWARE_") => {
+            "middleware rewrites URLs to your CDN or host, which is not reachable from here"
+        }
+        n if n.starts_with("REGISTRY_PROXY_") => {
+            "a pull-through cache needs its upstream registry; nothing outside loopback is reachable here"
         }
         _ => "a section upgrade-check does not exercise",
     };
@@ -362,9 +392,9 @@ pub fn with_overrides(document: &Value, fates: &[(EnvVar, EnvFate)]) -> Value {
         _ => Mapping::new(),
     };
     for (var, fate) in fates {
-        let EnvFate::Passed { .. } = fate else {
+        if let EnvFate::NotExercised(_) = fate {
             continue;
-        };
+        }
         let Some(path) = config_path(&var.name) else {
             continue;
         };
