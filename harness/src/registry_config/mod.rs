@@ -14,7 +14,8 @@ pub use dialect::{credentials_mode, ConfigDialect};
 pub use model::{fill_placeholders, fill_secret, AzureStorage, RegistryConfig, StorageDriver};
 pub use sections::{TokenAuthConfig, Unsupported};
 pub use user_sections::{
-    merge_into, LocalServices, UserSections, NOTIFICATIONS_URL, REDIS_ADDR, REDIS_PASSWORD,
+    endpoint_name, merge_into, LocalServices, UserSections, NOTIFICATIONS_URL, REDIS_ADDR,
+    REDIS_PASSWORD,
 };
 
 #[cfg(test)]

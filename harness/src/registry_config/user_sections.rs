@@ -50,11 +50,7 @@ impl UserSections {
         if let Some(Value::Mapping(notifications)) = config.get_mut("notifications") {
             if let Some(Value::Sequence(endpoints)) = notifications.get_mut("endpoints") {
                 for endpoint in endpoints.iter_mut().filter_map(Value::as_mapping_mut) {
-                    let name = endpoint
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .unwrap_or("endpoint")
-                        .to_string();
+                    let name = endpoint_name(endpoint);
                     if let Some(base) = &services.notifications_url {
                         endpoint.insert("url".into(), format!("{base}/{name}").into());
                     }
@@ -68,6 +64,16 @@ impl UserSections {
         });
         config
     }
+}
+
+/// A notification endpoint's name (`endpoint` when it has none): the
+/// recorder files its events under it.
+pub fn endpoint_name(endpoint: &Mapping) -> String {
+    endpoint
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("endpoint")
+        .to_string()
 }
 
 fn fill_strings(mapping: &mut Mapping, fill: &dyn Fn(&str) -> Option<String>) {

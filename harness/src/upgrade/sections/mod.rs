@@ -6,7 +6,9 @@
 
 use serde_yaml::{Mapping, Value};
 
-use crate::registry_config::{UserSections, NOTIFICATIONS_URL, REDIS_ADDR, REDIS_PASSWORD};
+use crate::registry_config::{
+    endpoint_name, UserSections, NOTIFICATIONS_URL, REDIS_ADDR, REDIS_PASSWORD,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SectionFate {
@@ -168,11 +170,7 @@ pub fn classify(doc: &Value) -> (Vec<Section>, UserSections) {
                 let mut names = Vec::new();
                 if let Some(Value::Sequence(endpoints)) = notifications.get_mut("endpoints") {
                     for endpoint in endpoints.iter_mut().filter_map(Value::as_mapping_mut) {
-                        let name = endpoint
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("endpoint")
-                            .to_string();
+                        let name = endpoint_name(endpoint);
                         endpoint.insert("url".into(), NOTIFICATIONS_URL.into());
                         // Header values are credentials more often than not
                         // (Authorization); the registry logs them.
