@@ -439,3 +439,71 @@ fn the_whole_config_with_the_fixes_applied_passes() {
         "{err}"
     );
 }
+
+/// Seed incident 2 with both suggested fixes applied (a credentials type and
+/// a JWKS next to the bundle): the related scenario is the JWKS one, nothing
+/// suggests the JWKS again, and the verdict is exit 0.
+#[test]
+fn a_token_config_with_the_fixes_applied_passes() {
+    let (code, out, err) = check(&[
+        "--config",
+        "scenarios/examples/token-server-migrated.yml",
+        "--from",
+        "v3.0.0",
+        "--to",
+        "v3.1.1",
+        "--token-kid",
+        "libtrust",
+        "--no-rollback",
+    ]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("| `auth/jwks-libtrust-kid` | pass | pass | unchanged |"),
+        "{out}"
+    );
+    assert!(!out.contains("auth/libtrust-kid-rootcert"), "{out}");
+    assert!(!out.contains("jwks from-cert"), "{out}");
+}
+
+/// ES256 tokens with a thumbprint kid, trusted through the bundle: v3.0.0
+/// refuses them (its P-256 thumbprints are wrong), which the config's own
+/// run shows only when the test token is EC too; the fix is phrased for
+/// thumbprints, not libtrust key IDs.
+#[test]
+fn an_es256_token_s_break_on_3_0_0_is_found_with_its_own_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yml");
+    let migrated = std::fs::read_to_string(
+        common::repo_root().join("scenarios/examples/token-server-migrated.yml"),
+    )
+    .unwrap();
+    let bundle_only: String = migrated
+        .lines()
+        .filter(|l| !l.contains("jwks"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&config, bundle_only).unwrap();
+    let (code, out, err) = check(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--from",
+        "v3.0.0",
+        "--to",
+        "v3.1.1",
+        "--token-kid",
+        "thumbprint",
+        "--token-key",
+        "ec",
+        "--no-rollback",
+    ]);
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    for line in [
+        "| `upgrade-check/your-config` | fail | pass | fixed |",
+        "| `auth/thumbprint-kid-rootcert-ec` | fail | pass | fixed |",
+        "failed in phase 1: v3.0.0 writing with your config",
+        "fix: v3.0.0 files every P-256 key of rootcertbundle under one wrong thumbprint",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+    assert!(err.contains("the key type (ec)"), "{err}");
+}

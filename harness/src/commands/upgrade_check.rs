@@ -7,13 +7,14 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
+use regmatrix::env::auth::KeyType;
 use regmatrix::env::Workload;
 use regmatrix::inspect;
 use regmatrix::install::{self, Installer};
 use regmatrix::progress::Progress;
 use regmatrix::runner::{self, RunOptions};
 use regmatrix::scenario::Scenario;
-use regmatrix::upgrade::{self, TokenKid};
+use regmatrix::upgrade::{self, TokenKid, TokenProfile};
 use regmatrix::versions::RegistryVersion;
 
 use super::shared::print_harness_errors;
@@ -47,7 +48,11 @@ pub struct UpgradeCheckArgs {
     // would change the error line and the help text.
     #[arg(long, default_value = "libtrust")]
     token_kid: String,
-    /// A token your server issued: its kid form replaces --token-kid.
+    /// The key type your token server signs with: rsa, ec (ES256) or ed25519.
+    #[arg(long, default_value = "rsa", value_parser = parse_key)]
+    token_key: KeyType,
+    /// A token your server issued: its kid form and algorithm replace
+    /// --token-kid and --token-key.
     #[arg(long)]
     token: Option<PathBuf>,
     /// Skip the rollback: after --to has read and written your data in
@@ -68,6 +73,10 @@ pub struct UpgradeCheckArgs {
     keep: bool,
 }
 
+fn parse_key(text: &str) -> Result<KeyType, String> {
+    serde_yaml::from_str(text).map_err(|_| format!("{text:?}: use rsa, ec or ed25519"))
+}
+
 fn parse_workload(text: &str) -> Result<Workload, String> {
     serde_yaml::from_str(text).map_err(|_| {
         format!("{text:?}: use none, workload-identity, managed-identity-imds, managed-identity-app-service or environment-secret")
@@ -83,13 +92,16 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
             args.token_kid
         );
     };
-    let token_kid = match &args.token {
+    let token_profile = match &args.token {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            TokenKid::of(&inspect::inspect(text.trim())?)
+            TokenProfile::of(&inspect::inspect(text.trim())?)
         }
-        None => token_kid,
+        None => TokenProfile {
+            kid: token_kid,
+            key: args.token_key,
+        },
     };
     let dir = args
         .scenario_dir
@@ -108,12 +120,19 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
         config: upgrade::read_config(&args.config)?,
         env,
     };
-    let plan = upgrade::plan(&input, args.workload, token_kid, &dir, !args.no_rollback)?;
+    let plan = upgrade::plan(
+        &input,
+        args.workload,
+        token_profile,
+        &dir,
+        !args.no_rollback,
+    )?;
     if let Some(token) = &plan.token {
         eprintln!(
-            "note: auth.token runs against the mock token server (its realm, service, issuer and keys); the trust ({}) and the kid form ({}) follow your config",
+            "note: auth.token runs against the mock token server (its realm, service, issuer and keys); the trust ({}), the key type ({}) and the kid form ({}) follow your config and tokens",
             if token.contains_key("jwks") { "with jwks" } else { "rootcertbundle" },
-            token_kid.word()
+            token_profile.key_word(),
+            token_profile.kid.word()
         );
     }
     for line in upgrade::env_notes(&plan.env) {

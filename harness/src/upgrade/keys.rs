@@ -74,10 +74,20 @@ pub fn findings(
                 "v3.0.0 maps default_credentials to the shared-key client (distribution/distribution#4618): without an accountkey every storage request fails".into(),
             ),
             "default_credentials" => {}
-            other => note(
-                "storage.azure.credentials.type",
-                format!("{other:?} is refused at start-up by 3.0.0+ (`invalid credentials type`): set client_secret, shared_key or default_credentials"),
-            ),
+            other => {
+                // The type that keeps what the config already authenticates with.
+                let fits = if has_key {
+                    "shared_key (your accountkey)"
+                } else if credentials.is_some_and(|c| c.contains_key("secret")) {
+                    "client_secret (your service principal)"
+                } else {
+                    "default_credentials (workload or managed identity, or AZURE_* variables)"
+                };
+                note(
+                    "storage.azure.credentials.type",
+                    format!("{other:?} is refused at start-up by 3.0.0+ (`invalid credentials type`): set {fits}"),
+                )
+            }
         },
     }
     if kind == "default_credentials" {

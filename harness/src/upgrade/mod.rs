@@ -20,7 +20,7 @@ pub use inputs::{
     parse_env_arg, read_config, read_env_file, ConfigInput, EnvFate, EnvVar, InputError,
 };
 pub use keys::{findings, KeyFinding};
-pub use verdict::{render, verdict_from, Row, Verdict};
+pub use verdict::{render, verdict_from, FixContext, Row, Verdict};
 
 /// A verdict row for `scenario` from its cells on the two versions.
 pub fn verdict_row(
@@ -92,6 +92,8 @@ pub struct Plan {
     pub env: Vec<(EnvVar, EnvFate)>,
     /// Each section of the config and how it runs.
     pub sections: Vec<sections::Section>,
+    /// The shape of the user's tokens.
+    pub token_profile: TokenProfile,
 }
 
 /// What the operator runs: the config and the environment variables.
@@ -205,28 +207,117 @@ impl std::str::FromStr for TokenKid {
     }
 }
 
-/// The `[auth]` section that reproduces the config's trust, with the kid
-/// form of the user's tokens (`kid`), libtrust by default: the 2.8-era shape.
-fn auth_section(token: &Mapping, kid: TokenKid) -> AuthSetup {
-    let trust = match (
+/// The whole shape of the user's tokens that decides whether a version
+/// trusts them: how the key is named and what kind of key signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenProfile {
+    pub kid: TokenKid,
+    pub key: KeyType,
+}
+
+impl Default for TokenProfile {
+    /// The 2.8-era token server: RSA, libtrust key IDs.
+    fn default() -> Self {
+        TokenProfile {
+            kid: TokenKid::Kid(KidForm::Libtrust),
+            key: KeyType::Rsa,
+        }
+    }
+}
+
+impl TokenProfile {
+    /// The profile of a token the user's server issued: its kid form and
+    /// the key type its `alg` names (`ES256`: P-256, `EdDSA`: Ed25519,
+    /// anything else RSA).
+    pub fn of(shape: &crate::inspect::TokenShape) -> Self {
+        TokenProfile {
+            kid: TokenKid::of(shape),
+            key: match shape.alg.as_str() {
+                "ES256" => KeyType::Ec,
+                "EdDSA" => KeyType::Ed25519,
+                _ => KeyType::Rsa,
+            },
+        }
+    }
+
+    pub fn key_word(self) -> &'static str {
+        match self.key {
+            KeyType::Rsa => "rsa",
+            KeyType::Ec => "ec",
+            KeyType::Ed25519 => "ed25519",
+        }
+    }
+}
+
+/// What the config's `auth.token` trusts.
+fn trust_of(token: &Mapping) -> Trust {
+    match (
         token.contains_key("rootcertbundle"),
         token.contains_key("jwks"),
     ) {
         (true, true) => Trust::Both,
         (false, true) => Trust::Jwks,
         _ => Trust::Rootcertbundle,
-    };
-    let (kid, x5c) = match kid {
+    }
+}
+
+/// The `[auth]` section that reproduces the config's trust, with the shape
+/// of the user's tokens (RSA and libtrust key IDs by default: the 2.8-era
+/// shape).
+fn auth_section(token: &Mapping, profile: TokenProfile) -> AuthSetup {
+    let (kid, x5c) = match profile.kid {
         TokenKid::Kid(form) => (form, false),
         TokenKid::X5c => (KidForm::None, true),
     };
+    // A restriction of the algorithms a version accepts is the user's, and
+    // runs as written.
+    let signing_algorithms = token
+        .get("signingalgorithms")
+        .and_then(Value::as_sequence)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        });
     AuthSetup {
-        key: KeyType::Rsa,
+        key: profile.key,
         kid,
         x5c,
-        trust,
+        trust: trust_of(token),
+        signing_algorithms,
         ..AuthSetup::default()
     }
+}
+
+/// The committed auth scenarios about the tokens and trust the deployment
+/// has: a config that already trusts a JWKS is checked with the JWKS
+/// scenarios, not told again about the bundle-only ones.
+fn token_scenarios(token: &Mapping, profile: TokenProfile) -> Vec<&'static str> {
+    let trust = trust_of(token);
+    let jwks = trust != Trust::Rootcertbundle;
+    let mut ids = match (profile.kid, profile.key) {
+        (_, KeyType::Ed25519) => vec!["auth/ed25519-jwks"],
+        (TokenKid::X5c, _) => vec!["auth/x5c-chain"],
+        // With the bundle alone, the bundle scenario and the JWKS one
+        // that proves the suggested fix.
+        (TokenKid::Kid(KidForm::Libtrust), _) if jwks => vec!["auth/jwks-libtrust-kid"],
+        (TokenKid::Kid(KidForm::Libtrust), _) => {
+            vec!["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"]
+        }
+        (TokenKid::Kid(KidForm::Thumbprint), _) if jwks => vec!["auth/jwks-kid"],
+        (TokenKid::Kid(KidForm::Thumbprint), KeyType::Ec) => {
+            vec!["auth/thumbprint-kid-rootcert-ec", "auth/jwks-kid"]
+        }
+        (TokenKid::Kid(KidForm::Thumbprint), _) => {
+            vec!["auth/thumbprint-kid-rootcert-rsa", "auth/jwks-kid"]
+        }
+        (TokenKid::Kid(KidForm::Arbitrary | KidForm::None), _) => vec!["auth/jwks-kid"],
+    };
+    if token.contains_key("signingalgorithms") {
+        ids.push("auth/signing-algorithms-restricted");
+    }
+    ids
 }
 
 /// The steps every upgrade-check runs on the user's config: a small
@@ -262,12 +353,12 @@ fn your_config_steps() -> Vec<Step> {
 
 const MIB: u64 = 1 << 20;
 
-/// Reads the deployment and picks what to run. `token_kid` is how the
-/// user's token server names its key.
+/// Reads the deployment and picks what to run. `token` is the shape of the
+/// user's token server's tokens.
 pub fn plan(
     input: &DeploymentInput,
     workload: Workload,
-    token_kid: TokenKid,
+    token_profile: TokenProfile,
     scenario_dir: &Path,
     rollback: bool,
 ) -> Result<Plan, UpgradeError> {
@@ -305,7 +396,7 @@ pub fn plan(
             workload,
             ..IdentitySection::default()
         },
-        auth: token.as_ref().map(|t| auth_section(t, token_kid)),
+        auth: token.as_ref().map(|t| auth_section(t, token_profile)),
         upgrade: None,
         steps: your_config_steps().into_iter().map(unspanned).collect(),
         phases: Vec::new(),
@@ -359,7 +450,7 @@ pub fn plan(
     user.user_deployment = Some(user_deployment.clone());
     let mut in_place = scenario::from_spec(Path::new(&file), in_place_spec)?;
     in_place.user_deployment = Some(user_deployment);
-    let related = related_scenarios(scenario_dir, mode, workload, token.as_ref(), token_kid)?;
+    let related = related_scenarios(scenario_dir, mode, workload, token.as_ref(), token_profile)?;
     Ok(Plan {
         user,
         in_place,
@@ -369,6 +460,7 @@ pub fn plan(
         token,
         env,
         sections: config_sections,
+        token_profile,
     })
 }
 
@@ -448,26 +540,19 @@ fn check_names(file: &str, names: &StorageNames) -> Result<(), UpgradeError> {
 }
 
 /// Committed scenarios about the same credentials and workload, and for a
-/// token section those about the same kid form and trust.
+/// token section those about the same token shape and trust.
 fn related_scenarios(
     dir: &Path,
     mode: &str,
     workload: Workload,
     token: Option<&Mapping>,
-    token_kid: TokenKid,
+    profile: TokenProfile,
 ) -> Result<Vec<Scenario>, UpgradeError> {
     let all = scenario::discover(dir, "storage/*,auth/*")?;
     let mode_value: crate::env::CredentialsMode = serde_yaml::from_str(mode).unwrap_or_default();
-    let kid_scenarios: &[&str] = match token_kid {
-        TokenKid::Kid(KidForm::Libtrust) => {
-            &["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"]
-        }
-        TokenKid::Kid(KidForm::Thumbprint) => {
-            &["auth/thumbprint-kid-rootcert-rsa", "auth/jwks-kid"]
-        }
-        TokenKid::X5c => &["auth/x5c-chain"],
-        TokenKid::Kid(KidForm::Arbitrary | KidForm::None) => &["auth/jwks-kid"],
-    };
+    let auth_ids = token
+        .map(|t| token_scenarios(t, profile))
+        .unwrap_or_default();
     Ok(all
         .into_iter()
         .filter(|s| {
@@ -475,8 +560,7 @@ fn related_scenarios(
                 && s.spec.registry.credentials == mode_value
                 && s.spec.identity.workload == workload
                 && s.spec.identity.federated_token == crate::env::FederatedToken::Valid;
-            let auth_match = token.is_some() && kid_scenarios.contains(&s.id());
-            storage_match || auth_match
+            storage_match || auth_ids.contains(&s.id())
         })
         .collect())
 }

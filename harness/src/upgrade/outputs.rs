@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::verdict::{known_fix, render, Verdict};
+use super::verdict::{known_fix, render, FixContext, Verdict};
 use super::EnvFate;
 use crate::report::junit::{attr, text};
 use crate::report::{Cell, MatrixReport, Outcome, WriteError};
@@ -76,14 +76,14 @@ pub struct CellDoc<'a> {
 }
 
 impl<'a> CellDoc<'a> {
-    fn of(cell: &'a Cell) -> Self {
+    fn of(cell: &'a Cell, context: FixContext) -> Self {
         CellDoc {
             outcome: cell.outcome,
             label: cell.reading().label,
             evidence: &cell.evidence,
             because: cell.expected_because.as_deref(),
             reference: cell.expected_reference.as_deref(),
-            fix: known_fix(cell),
+            fix: known_fix(cell, context),
         }
     }
 }
@@ -173,13 +173,13 @@ pub fn doc(verdict: &Verdict) -> VerdictDoc<'_> {
                 title: &row.title,
                 change: row.change().as_str(),
                 fails_gate: verdict.row_fails_gate(row),
-                before: CellDoc::of(&row.before),
-                after: CellDoc::of(&row.after),
+                before: CellDoc::of(&row.before, verdict.fix_context),
+                after: CellDoc::of(&row.after, verdict.fix_context),
             })
             .collect(),
         in_place: verdict.in_place.as_ref().map(|cell| InPlaceDoc {
             rollback: verdict.rollback,
-            cell: CellDoc::of(cell),
+            cell: CellDoc::of(cell, verdict.fix_context),
             failed_in: verdict.in_place_failed_phase(cell),
         }),
     }
@@ -222,7 +222,7 @@ pub fn junit(verdict: &Verdict) -> String {
                 verdict.to,
                 row.after.evidence
             );
-            if let Some(fix) = known_fix(&row.after) {
+            if let Some(fix) = known_fix(&row.after, verdict.fix_context) {
                 body.push_str(&format!("\nfix: {fix}"));
             }
             (
@@ -246,7 +246,7 @@ pub fn junit(verdict: &Verdict) -> String {
             if let Some(phase) = verdict.in_place_failed_phase(cell) {
                 body = format!("failed in {phase}\n{body}");
             }
-            if let Some(fix) = known_fix(cell) {
+            if let Some(fix) = known_fix(cell, verdict.fix_context) {
                 body.push_str(&format!("\nfix: {fix}"));
             }
             (cell.outcome.to_string(), body)

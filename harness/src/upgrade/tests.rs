@@ -59,7 +59,11 @@ fn the_user_scenario_is_built_as_the_text_form_was() {
         config: read_config(&config).unwrap(),
         env: Vec::new(),
     };
-    let plan = plan(&input, Workload::None, TokenKid::X5c, &scenarios, true).unwrap();
+    let profile = TokenProfile {
+        kid: TokenKid::X5c,
+        key: KeyType::Rsa,
+    };
+    let plan = plan(&input, Workload::None, profile, &scenarios, true).unwrap();
     let user = &plan.user;
     assert_eq!(user.id(), "upgrade-check/your-config");
     assert_eq!(
@@ -74,4 +78,82 @@ fn the_user_scenario_is_built_as_the_text_form_was() {
         (auth.kid, auth.x5c, auth.trust),
         (KidForm::None, true, Trust::Rootcertbundle)
     );
+}
+
+fn token(yaml: &str) -> Mapping {
+    serde_yaml::from_str(yaml).unwrap()
+}
+
+#[test]
+fn auth_scenarios_follow_the_trust_the_config_has_and_the_whole_token_shape() {
+    let bundle = token("realm: r\nrootcertbundle: /b.pem\n");
+    let migrated = token("realm: r\nrootcertbundle: /b.pem\njwks: /j.json\n");
+    let libtrust = TokenProfile::default();
+    assert_eq!(
+        token_scenarios(&bundle, libtrust),
+        ["auth/libtrust-kid-rootcert", "auth/jwks-libtrust-kid"]
+    );
+    // Told to add a JWKS and done so: the JWKS scenario, not the bundle one.
+    assert_eq!(
+        token_scenarios(&migrated, libtrust),
+        ["auth/jwks-libtrust-kid"]
+    );
+    let ec = TokenProfile {
+        kid: TokenKid::Kid(KidForm::Thumbprint),
+        key: KeyType::Ec,
+    };
+    assert_eq!(
+        token_scenarios(&bundle, ec),
+        ["auth/thumbprint-kid-rootcert-ec", "auth/jwks-kid"]
+    );
+    let rsa = TokenProfile {
+        key: KeyType::Rsa,
+        ..ec
+    };
+    assert_eq!(
+        token_scenarios(&bundle, rsa),
+        ["auth/thumbprint-kid-rootcert-rsa", "auth/jwks-kid"]
+    );
+    let restricted = token("realm: r\njwks: /j.json\nsigningalgorithms: [ES256]\n");
+    assert_eq!(
+        token_scenarios(&restricted, ec),
+        ["auth/jwks-kid", "auth/signing-algorithms-restricted"]
+    );
+    let ed = TokenProfile {
+        kid: TokenKid::Kid(KidForm::Arbitrary),
+        key: KeyType::Ed25519,
+    };
+    assert_eq!(token_scenarios(&migrated, ed), ["auth/ed25519-jwks"]);
+    // Every id names a committed scenario.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    for id in [
+        "auth/libtrust-kid-rootcert",
+        "auth/jwks-libtrust-kid",
+        "auth/thumbprint-kid-rootcert-ec",
+        "auth/thumbprint-kid-rootcert-rsa",
+        "auth/jwks-kid",
+        "auth/signing-algorithms-restricted",
+        "auth/ed25519-jwks",
+        "auth/x5c-chain",
+    ] {
+        assert!(dir.join(format!("{id}.toml")).is_file(), "{id}");
+    }
+}
+
+#[test]
+fn a_token_s_algorithm_names_its_key_type() {
+    let shape = |alg: &str| crate::inspect::TokenShape {
+        alg: alg.into(),
+        kid: Some("k".into()),
+        kid_shape: KidForm::Arbitrary,
+        x5c_certificates: 0,
+        embedded_jwk: false,
+        audience_is_list: false,
+        issuer: None,
+        audiences: Vec::new(),
+        expires_in: None,
+    };
+    assert_eq!(TokenProfile::of(&shape("ES256")).key, KeyType::Ec);
+    assert_eq!(TokenProfile::of(&shape("EdDSA")).key, KeyType::Ed25519);
+    assert_eq!(TokenProfile::of(&shape("RS256")).key, KeyType::Rsa);
 }

@@ -41,6 +41,16 @@ pub struct Verdict {
     pub env: Vec<(EnvVar, EnvFate)>,
     /// Each section of the config and how it ran.
     pub sections: Vec<Section>,
+    /// What the fixes are phrased for.
+    pub fix_context: FixContext,
+}
+
+/// How the deployment authenticates, for phrasing a fix it can apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FixContext {
+    pub workload: crate::env::Workload,
+    /// The token shape, when the config has token auth.
+    pub token: Option<super::TokenProfile>,
 }
 
 impl Verdict {
@@ -172,13 +182,27 @@ pub fn verdict_from(
         rows,
         env: plan.env.clone(),
         sections: plan.sections.clone(),
+        fix_context: FixContext {
+            workload: plan.user.spec.identity.workload,
+            token: plan.token.is_some().then_some(plan.token_profile),
+        },
     }
 }
 
-/// The fix the harness knows for a cell's evidence, if any.
-pub(super) fn known_fix(cell: &Cell) -> Option<&'static str> {
+/// The fix the harness knows for a cell's evidence, if any, phrased for
+/// how the deployment authenticates (`context`).
+pub(super) fn known_fix(cell: &Cell, context: FixContext) -> Option<&'static str> {
+    use crate::env::auth::KeyType;
+    use crate::env::Workload;
+    use crate::kid::KidForm;
+    let workload = context.workload;
     let e = cell.evidence.as_str();
-    if e.contains("untrusted key with ID") {
+    let ec_thumbprint = context.token.is_some_and(|t| {
+        t.kid == super::TokenKid::Kid(KidForm::Thumbprint) && t.key == KeyType::Ec
+    });
+    if e.contains("untrusted key with ID") && ec_thumbprint {
+        Some("v3.0.0 files every P-256 key of rootcertbundle under one wrong thumbprint (registry/auth/token/util.go at v3.0.0; 3.1.x hashes the key's own coordinates): move to v3.1.x, or trust a JWKS: `regmatrix jwks from-cert <rootcertbundle.pem> --kid thumbprint --out jwks.json`, then set auth.token.jwks")
+    } else if e.contains("untrusted key with ID") {
         Some("3.x no longer trusts libtrust key IDs from rootcertbundle: `regmatrix jwks from-cert <rootcertbundle.pem> --kid libtrust --out jwks.json`, then set auth.token.jwks (keep rootcertbundle for x5c tokens)")
     } else if e.contains("invalid credentials type") {
         Some("3.0.0+ needs storage.azure.credentials.type: add `credentials: {type: shared_key}` next to accountkey (through the environment: REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key)")
@@ -186,7 +210,10 @@ pub(super) fn known_fix(cell: &Cell) -> Option<&'static str> {
         && e.contains("shared_key")
         && e.contains("identity: no call")
     {
-        Some("v3.0.0 uses shared key for default_credentials (distribution/distribution#4618): move to v3.1.x, or use credentials.type client_secret")
+        Some(match workload {
+            Workload::None | Workload::EnvironmentSecret => "v3.0.0 uses shared key for default_credentials (distribution/distribution#4618): move to v3.1.x, or use credentials.type client_secret with the same service principal's clientid, tenantid and secret",
+            _ => "v3.0.0 uses shared key for default_credentials (distribution/distribution#4618), and workload or managed identity has no other credentials type: move to v3.1.x",
+        })
     } else if e.contains("InvalidBlobType") {
         Some("v3.0.0 to v3.1.1 cannot overwrite the block blobs v3.0.0-alpha.1 and v3.1.2 write (distribution/distribution#4871): move to v3.1.2, whose driver converts them")
     } else if e.contains("redis configuration required") {
@@ -220,7 +247,7 @@ fn render_in_place(out: &mut String, verdict: &Verdict, cell: &Cell) {
         let _ = writeln!(out, "  failed in {phase}");
     }
     let _ = writeln!(out, "  evidence: {}", cell.evidence);
-    if let Some(fix) = known_fix(cell) {
+    if let Some(fix) = known_fix(cell, verdict.fix_context) {
         let _ = writeln!(out, "  fix: {fix}");
     }
 }
@@ -287,7 +314,7 @@ pub fn render(verdict: &Verdict) -> String {
             if let Some(reference) = &row.after.expected_reference {
                 let _ = writeln!(out, "  reference: {reference}");
             }
-            if let Some(fix) = known_fix(&row.after) {
+            if let Some(fix) = known_fix(&row.after, verdict.fix_context) {
                 let _ = writeln!(out, "  fix: {fix}");
             }
         }
@@ -348,6 +375,7 @@ mod tests {
             rollback: true,
             env: Vec::new(),
             sections: Vec::new(),
+            fix_context: FixContext::default(),
             rows: vec![
                 row("auth/attack-alg-none", refused.clone(), accepted),
                 row(
@@ -392,6 +420,7 @@ mod tests {
             rollback: false,
             env: Vec::new(),
             sections: Vec::new(),
+            fix_context: FixContext::default(),
             rows: vec![row(YOUR_CONFIG, before, after)],
         };
         assert_eq!(verdict.exit_code(), 1);
@@ -404,5 +433,46 @@ mod tests {
         ] {
             assert!(text.contains(line), "no {line:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn fixes_are_phrased_for_the_deployment_s_identity_and_tokens() {
+        use crate::env::Workload;
+        let mut shared = cell(YOUR_CONFIG, "v3.0.0", Outcome::Fail);
+        shared.evidence = "step 1: 403 AuthenticationFailed; identity: no call; Blob storage saw 3 requests (auth: shared_key 3)".into();
+        let principal = known_fix(&shared, FixContext::default()).unwrap();
+        assert!(principal.contains("client_secret"), "{principal}");
+        let workload = FixContext {
+            workload: Workload::WorkloadIdentity,
+            token: None,
+        };
+        let federated = known_fix(&shared, workload).unwrap();
+        assert!(
+            !federated.contains("client_secret") && federated.contains("move to v3.1.x"),
+            "{federated}"
+        );
+
+        let mut untrusted = cell("auth/thumbprint-kid-rootcert-ec", "v3.0.0", Outcome::Fail);
+        untrusted.evidence =
+            "failed to verify token: token signed by untrusted key with ID: \"GXQ\"".into();
+        let ec = FixContext {
+            workload: Workload::None,
+            token: Some(super::super::TokenProfile {
+                kid: super::super::TokenKid::Kid(crate::kid::KidForm::Thumbprint),
+                key: crate::env::auth::KeyType::Ec,
+            }),
+        };
+        let fix = known_fix(&untrusted, ec).unwrap();
+        assert!(
+            fix.contains("P-256") && fix.contains("--kid thumbprint"),
+            "{fix}"
+        );
+        let libtrust = FixContext {
+            token: Some(super::super::TokenProfile::default()),
+            ..ec
+        };
+        assert!(known_fix(&untrusted, libtrust)
+            .unwrap()
+            .contains("--kid libtrust"));
     }
 }
