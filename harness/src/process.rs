@@ -134,10 +134,28 @@ impl Drop for ManagedProcess {
 }
 
 /// The line that says why a process stopped: a Go `panic:` or `fatal`
-/// line when there is one (the stack trace after it says less), else the
-/// last non-empty line.
+/// line when there is one (the stack trace after it says less), or the
+/// registry's `configuration error:` with its indented continuation lines
+/// (the usage text printed after it says nothing), else the last non-empty
+/// line.
 pub fn last_meaningful_line<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> Option<String> {
     let lines: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).collect();
+    if let Some(at) = lines
+        .iter()
+        .rposition(|l| l.starts_with("configuration error:"))
+    {
+        let continued: Vec<&str> = lines[at + 1..]
+            .iter()
+            .take_while(|l| l.starts_with(' ') || l.starts_with('\t'))
+            .map(|l| l.trim())
+            .collect();
+        return Some(
+            std::iter::once(lines[at].trim())
+                .chain(continued)
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
     lines
         .iter()
         .rev()
@@ -153,4 +171,23 @@ pub fn read_tail(path: &Path, n: usize) -> Vec<String> {
         .iter()
         .map(|l| l.to_string())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_meaningful_line;
+
+    #[test]
+    fn a_configuration_error_is_told_with_its_detail_not_the_usage_after_it() {
+        let log = "configuration error: parsing environment variable REGISTRY_REDIS_ADDRS: yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str `r:6379` into []string\n\nUsage:\n  registry serve <config> [flags]\nFlags:\n  -h, --help   help for serve\n";
+        assert_eq!(
+            last_meaningful_line(log.lines()).as_deref(),
+            Some("configuration error: parsing environment variable REGISTRY_REDIS_ADDRS: yaml: unmarshal errors: line 1: cannot unmarshal !!str `r:6379` into []string")
+        );
+        let panic = "starting\npanic: invalid credentials type: \"\"\n\ngoroutine 1 [running]:\nmain.main()\n";
+        assert_eq!(
+            last_meaningful_line(panic.lines()).as_deref(),
+            Some("panic: invalid credentials type: \"\"")
+        );
+    }
 }

@@ -338,7 +338,7 @@ fn a_whole_2_8_config_names_the_redis_break_and_writes_ci_files() {
         "| `upgrade-check/your-config` | pass | fail | regression |",
         "panic: redis configuration required to use for layerinfo cache",
         "fix: 3.x reads redis.addrs (a list), not 2.8's redis.addr",
-        "[v3.1.2] redis.addr: not a key of v3.1.2, which reads redis.addrs",
+        "[v3.1.2] redis.addr: not a key of v3.1.2's configuration",
         "middleware.storage: NOT EXERCISED: cloudfront",
         "redis: against a loopback service",
         "compatibility: as written",
@@ -410,8 +410,9 @@ fn a_whole_2_8_config_names_the_redis_break_and_writes_ci_files() {
 }
 
 /// The same config with both suggested fixes through the environment
-/// (`REGISTRY_REDIS_ADDRS` names 3.x's key; the harness's redis-server
-/// replaces its address) works on 3.1.1 and 3.1.2 and in place: exit 0.
+/// (`REGISTRY_REDIS_ADDRS` names 3.x's key, as the YAML list its parser
+/// takes; the harness's redis-server replaces the address) works on 3.1.1
+/// and 3.1.2 and in place: exit 0.
 #[test]
 fn the_whole_config_with_the_fixes_applied_passes() {
     let (code, out, err) = check(&[
@@ -420,7 +421,7 @@ fn the_whole_config_with_the_fixes_applied_passes() {
         "--env",
         "REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key",
         "--env",
-        "REGISTRY_REDIS_ADDRS=redis.contoso.internal:6379",
+        "REGISTRY_REDIS_ADDRS=[redis.contoso.internal:6379]",
         "--from",
         "v3.1.1",
         "--to",
@@ -506,4 +507,35 @@ fn an_es256_token_s_break_on_3_0_0_is_found_with_its_own_fix() {
         assert!(out.contains(line), "no {line:?} in\n{out}");
     }
     assert!(err.contains("the key type (ec)"), "{err}");
+}
+
+/// `REGISTRY_REDIS_ADDRS=host:6379`, a bare address, is rejected by 3.x's
+/// own parser (it unmarshals the value into a list): the probe says so
+/// before the run, and the run, which passes the variable in the form
+/// written, fails the same way.
+#[test]
+fn a_bare_redis_addrs_variable_is_rejected_by_the_3_x_parser() {
+    let (code, out, err) = check(&[
+        "--config",
+        "scenarios/examples/docs-whole-config.yml",
+        "--env",
+        "REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key",
+        "--env",
+        "REGISTRY_REDIS_ADDRS=redis.contoso.internal:6379",
+        "--from",
+        "v3.1.1",
+        "--to",
+        "v3.1.2",
+        "--no-rollback",
+    ]);
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("[v3.1.2] config: rejected by v3.1.2's configuration parser: parsing environment variable REGISTRY_REDIS_ADDRS"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| `upgrade-check/your-config` | fail | fail | unchanged |"),
+        "{out}"
+    );
+    assert!(out.contains("cannot unmarshal"), "{out}");
 }

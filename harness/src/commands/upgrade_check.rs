@@ -73,6 +73,40 @@ pub struct UpgradeCheckArgs {
     keep: bool,
 }
 
+/// What each version's own configuration parser makes of the deployment.
+/// A probe that cannot be built or run is a note, not the end of the check:
+/// the run itself still answers whether the config works.
+async fn probe_parsers(
+    installer: &Installer,
+    input: &upgrade::DeploymentInput,
+    versions: [&RegistryVersion; 2],
+) -> Vec<upgrade::KeyFinding> {
+    let (config, env) = upgrade::parser_input(input);
+    let mut found = Vec::new();
+    for version in versions {
+        let answer = match installer.config_probe(version).await {
+            Ok(probe) => tempfile::tempdir()
+                .map_err(|e| e.to_string())
+                .and_then(|dir| {
+                    upgrade::parser::probe(&probe.binary, &config, &env, dir.path())
+                        .map_err(|e| e.to_string())
+                }),
+            Err(e) => Err(e.to_string()),
+        };
+        match answer {
+            Ok(reading) => found.extend(upgrade::parser::findings(
+                version.tag(),
+                &input.config.document,
+                &reading,
+            )),
+            Err(e) => eprintln!(
+                "note: {version}'s configuration parser could not be asked which keys it reads: {e}"
+            ),
+        }
+    }
+    found
+}
+
 fn parse_key(text: &str) -> Result<KeyType, String> {
     serde_yaml::from_str(text).map_err(|_| format!("{text:?}: use rsa, ec or ed25519"))
 }
@@ -156,7 +190,8 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
         progress,
     )
     .await;
-    let verdict = upgrade::verdict_from(&report, &plan, &from, &to, &args.config);
+    let parser_findings = probe_parsers(&installer, &input, [&from, &to]).await;
+    let verdict = upgrade::verdict_from(&report, &plan, &from, &to, &args.config, parser_findings);
     print!("{}", upgrade::render(&verdict));
     if let Some(dir) = &args.out {
         for path in upgrade::outputs::write(&verdict, &report, dir)? {

@@ -225,13 +225,15 @@ impl Environment {
             .user_sections
             .as_ref()
             .is_some_and(|u| !u.notification_endpoints.is_empty());
-        config.user_sections = spec.user_sections.as_ref().map(|user| {
-            user.filled(&LocalServices {
-                redis_addr: redis_port.map(|p| ports::loopback(p).to_string()),
-                redis_password: redis_password.clone(),
-                notifications_url: wants_notifications.then(NotificationRecorder::base_url),
-            })
-        });
+        let services = LocalServices {
+            redis_addr: redis_port.map(|p| ports::loopback(p).to_string()),
+            redis_password: redis_password.clone(),
+            notifications_url: wants_notifications.then(NotificationRecorder::base_url),
+        };
+        config.user_sections = spec
+            .user_sections
+            .as_ref()
+            .map(|user| user.filled(&services));
         // Render before starting processes: a version that cannot express the
         // configuration is answered without spending a second on them. (Token
         // auth files are written later; their paths are known now.)
@@ -343,7 +345,7 @@ impl Environment {
             .map(|(name, value)| {
                 let value =
                     crate::registry_config::fill_secret(value, &account, &identity.principal);
-                (name.clone(), value)
+                (name.clone(), services.fill_text(&value))
             })
             .collect();
         platform_env.extend(identity.registry_env());

@@ -6,7 +6,7 @@ use std::process::Command;
 use super::{tool_run, InstallError};
 use crate::versions::RegistryVersion;
 
-const MODULE: &str = "github.com/distribution/distribution/v3";
+pub(super) const MODULE: &str = "github.com/distribution/distribution/v3";
 
 pub fn build(
     go: &Path,

@@ -5,6 +5,7 @@
 
 mod azurite;
 mod columns;
+mod config_probe;
 mod go_module;
 mod peer_tool;
 mod tool_run;
@@ -21,6 +22,7 @@ use crate::versions::{BuildRecipe, RegistryVersion};
 
 pub use azurite::{InstalledAzurite, AZURITE_VERSION};
 pub use columns::{prepare, Column};
+pub use config_probe::InstalledProbe;
 pub use peer_tool::{InstalledPeer, PeerTool, UnknownPeer};
 pub use vendor_conf::{go_mod_from_vendor_conf, VendorConfError};
 
@@ -102,6 +104,16 @@ impl Installer {
         let cache = self.cache.clone();
         let progress = progress.clone();
         join_blocking(move || peer_tool::install(&cache, tool, &progress)).await
+    }
+
+    /// Builds the config parser probe of `version` unless it is there.
+    pub async fn config_probe(
+        &self,
+        version: &RegistryVersion,
+    ) -> Result<InstalledProbe, InstallError> {
+        let cache = self.cache.clone();
+        let version = version.clone();
+        join_blocking(move || config_probe::install(&cache, &version)).await
     }
 
     pub async fn azurite(&self, progress: &ProgressBar) -> Result<InstalledAzurite, InstallError> {

@@ -8,7 +8,7 @@ use std::process::Command;
 use super::{tool_run, InstallError};
 use crate::versions::RegistryVersion;
 
-const MODULE: &str = "github.com/docker/distribution";
+pub(super) const MODULE: &str = "github.com/docker/distribution";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VendorConfError {
@@ -114,6 +114,94 @@ pub fn go_mod_from_vendor_conf(pins: &[VendorPin]) -> Result<String, VendorConfE
 /// and with >= 1.17 modules the build does not import are never downloaded.
 const GO_DIRECTIVE: &str = "go 1.20";
 
+/// The 2.8 module's source as a writable tree with a go.mod pinned from its
+/// vendor.conf (and the recorded go.sum); returns the tree and that go.mod.
+pub(super) fn source_tree(
+    go: &Path,
+    version: &RegistryVersion,
+    scratch: &Path,
+    log_path: &Path,
+) -> Result<(PathBuf, String), InstallError> {
+    let build_error = |last_line: String| InstallError::Build {
+        tag: version.tag().to_string(),
+        last_line,
+        log: log_path.to_path_buf(),
+    };
+    // 1. The module source, from the proxy (it has no go.mod, hence +incompatible).
+    let module_dir = download_module(
+        go,
+        &format!("{MODULE}@{}+incompatible", version.tag()),
+        version,
+        log_path,
+    )?;
+    // 2. A writable copy with a generated go.mod.
+    let src = scratch.join("src");
+    copy_tree(&module_dir, &src).map_err(|e| build_error(format!("copying the source: {e}")))?;
+    let vendor_conf = src.join("vendor.conf");
+    let text = std::fs::read_to_string(&vendor_conf)
+        .map_err(|e| build_error(format!("reading vendor.conf: {e}")))?;
+    let go_mod = go_mod_from_vendor_conf(&parse_vendor_conf(&vendor_conf, &text)?)?;
+    std::fs::write(src.join("go.mod"), &go_mod)
+        .map_err(|e| build_error(format!("writing go.mod: {e}")))?;
+    if let Some(sum) = recorded_go_sum(version.tag()) {
+        std::fs::write(src.join("go.sum"), sum)
+            .map_err(|e| build_error(format!("writing go.sum: {e}")))?;
+    }
+    Ok((src, go_mod))
+}
+
+/// `go mod download` of `module_at` (`path@version`): its read-only source directory.
+pub(super) fn download_module(
+    go: &Path,
+    module_at: &str,
+    version: &RegistryVersion,
+    log_path: &Path,
+) -> Result<PathBuf, InstallError> {
+    let build_error = |last_line: String| InstallError::Build {
+        tag: version.tag().to_string(),
+        last_line,
+        log: log_path.to_path_buf(),
+    };
+    let download = Command::new(go)
+        .args(["mod", "download", "-json"])
+        .arg(module_at)
+        .env("GOFLAGS", "-mod=mod")
+        .output()
+        .map_err(|e| build_error(format!("go mod download: {e}")))?;
+    let info: serde_json::Value = serde_json::from_slice(&download.stdout).unwrap_or_default();
+    if let Some(error) = info.get("Error").and_then(|e| e.as_str()) {
+        return Err(InstallError::UnknownVersion {
+            tag: version.tag().to_string(),
+            detail: error.to_string(),
+        });
+    }
+    match info.get("Dir").and_then(|d| d.as_str()) {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Err(build_error(format!(
+            "go mod download gave no source directory: {}",
+            String::from_utf8_lossy(&download.stderr).trim()
+        ))),
+    }
+}
+
+/// With -mod=mod a missing pin silently becomes "latest": refuse that.
+pub(super) fn check_pinned(
+    src: &Path,
+    go_mod: &str,
+    version: &RegistryVersion,
+    log_path: &Path,
+) -> Result<(), InstallError> {
+    let after = std::fs::read_to_string(src.join("go.mod")).unwrap_or_default();
+    if after != go_mod {
+        return Err(InstallError::Build {
+            tag: version.tag().to_string(),
+            last_line: "the go command changed the generated go.mod (a dependency was not pinned); refusing an unpinned build".into(),
+            log: log_path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
 pub fn build(
     go: &Path,
     version: &RegistryVersion,
@@ -125,40 +213,7 @@ pub fn build(
         last_line,
         log: log_path.to_path_buf(),
     };
-    // 1. The module source, from the proxy (it has no go.mod, hence +incompatible).
-    let download = Command::new(go)
-        .args(["mod", "download", "-json"])
-        .arg(format!("{MODULE}@{}+incompatible", version.tag()))
-        .env("GOFLAGS", "-mod=mod")
-        .output()
-        .map_err(|e| build_error(format!("go mod download: {e}")))?;
-    let info: serde_json::Value = serde_json::from_slice(&download.stdout).unwrap_or_default();
-    if let Some(error) = info.get("Error").and_then(|e| e.as_str()) {
-        return Err(InstallError::UnknownVersion {
-            tag: version.tag().to_string(),
-            detail: error.to_string(),
-        });
-    }
-    let Some(module_dir) = info.get("Dir").and_then(|d| d.as_str()) else {
-        return Err(build_error(format!(
-            "go mod download gave no source directory: {}",
-            String::from_utf8_lossy(&download.stderr).trim()
-        )));
-    };
-    // 2. A writable copy with a generated go.mod.
-    let src = scratch.join("src");
-    copy_tree(Path::new(module_dir), &src)
-        .map_err(|e| build_error(format!("copying the source: {e}")))?;
-    let vendor_conf = src.join("vendor.conf");
-    let text = std::fs::read_to_string(&vendor_conf)
-        .map_err(|e| build_error(format!("reading vendor.conf: {e}")))?;
-    let go_mod = go_mod_from_vendor_conf(&parse_vendor_conf(&vendor_conf, &text)?)?;
-    std::fs::write(src.join("go.mod"), &go_mod)
-        .map_err(|e| build_error(format!("writing go.mod: {e}")))?;
-    if let Some(sum) = recorded_go_sum(version.tag()) {
-        std::fs::write(src.join("go.sum"), sum)
-            .map_err(|e| build_error(format!("writing go.sum: {e}")))?;
-    }
+    let (src, go_mod) = source_tree(go, version, scratch, log_path)?;
     // 3. Build, with the version stamped as upstream's Makefile does.
     let binary = scratch.join("bin").join("registry");
     let mut command = Command::new(go);
@@ -179,18 +234,12 @@ pub fn build(
     if !outcome.status.success() {
         return Err(build_error(outcome.last_line()));
     }
-    // 4. With -mod=mod a missing pin silently becomes "latest": refuse that.
-    let after = std::fs::read_to_string(src.join("go.mod")).unwrap_or_default();
-    if after != go_mod {
-        return Err(build_error(
-            "the go command changed the generated go.mod (a dependency was not pinned); refusing an unpinned build".into(),
-        ));
-    }
+    check_pinned(&src, &go_mod, version, log_path)?;
     Ok(binary)
 }
 
 /// Copies a read-only module directory into a writable tree.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(super) fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {

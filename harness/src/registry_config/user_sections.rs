@@ -34,6 +34,23 @@ pub struct LocalServices {
     pub notifications_url: Option<String>,
 }
 
+impl LocalServices {
+    /// `text` with each service placeholder in it replaced (a variable's
+    /// value: `[{{redis.addr}}]` keeps its list form).
+    pub fn fill_text(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (placeholder, value) in [
+            (REDIS_ADDR, &self.redis_addr),
+            (REDIS_PASSWORD, &self.redis_password),
+        ] {
+            if let Some(value) = value {
+                out = out.replace(placeholder, value);
+            }
+        }
+        out
+    }
+}
+
 impl UserSections {
     /// The config's redis section names a password (its placeholder).
     pub fn redis_password(&self) -> bool {

@@ -116,31 +116,6 @@ pub fn findings(
     out
 }
 
-/// What `version` makes of the shape of a `redis` section: 2.8 reads one
-/// `addr`, 3.x a list `addrs` (go-redis's universal options), and neither
-/// reads the other's key.
-pub fn redis_findings(version: &RegistryVersion, redis: Option<&Mapping>) -> Vec<KeyFinding> {
-    let Some(redis) = redis else {
-        return Vec::new();
-    };
-    let tag = version.tag().to_string();
-    let v2 = ConfigDialect::of(version) == ConfigDialect::V2;
-    let (unread, read) = if v2 {
-        ("addrs", "addr")
-    } else {
-        ("addr", "addrs")
-    };
-    if redis.contains_key(unread) && !redis.contains_key(read) {
-        vec![KeyFinding {
-            version: tag.clone(),
-            key: format!("redis.{unread}"),
-            note: format!("not a key of {tag}, which reads redis.{read}: ignored, so {tag} has no redis address"),
-        }]
-    } else {
-        Vec::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,21 +158,5 @@ mod tests {
                 .any(|f| f.note.contains("invalid credentials type")),
             "{found:?}"
         );
-    }
-
-    #[test]
-    fn each_version_reads_its_own_redis_address_key() {
-        let v28: RegistryVersion = "v2.8.3".parse().unwrap();
-        let v312: RegistryVersion = "v3.1.2".parse().unwrap();
-        let old = mapping("addr: r:6379\ndb: 0\n");
-        let new = mapping("addrs: [r:6379]\n");
-        assert!(redis_findings(&v28, Some(&old)).is_empty());
-        let found = redis_findings(&v312, Some(&old));
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].key, "redis.addr");
-        assert!(found[0].note.contains("reads redis.addrs"), "{found:?}");
-        assert_eq!(redis_findings(&v28, Some(&new))[0].key, "redis.addrs");
-        assert!(redis_findings(&v312, Some(&new)).is_empty());
-        assert!(redis_findings(&v312, None).is_empty());
     }
 }

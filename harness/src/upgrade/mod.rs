@@ -7,6 +7,7 @@ mod in_place;
 mod inputs;
 mod keys;
 pub mod outputs;
+pub mod parser;
 pub mod sections;
 mod verdict;
 
@@ -440,8 +441,10 @@ pub fn plan(
         env: env
             .iter()
             .filter_map(|(var, fate)| match fate {
-                EnvFate::Passed { value, .. } => Some((var.name.clone(), value.clone())),
-                EnvFate::Replaced(_) | EnvFate::NotExercised(_) => None,
+                EnvFate::Passed { value, .. } | EnvFate::Replaced { value, .. } => {
+                    Some((var.name.clone(), value.clone()))
+                }
+                EnvFate::NotExercised(_) => None,
             })
             .collect(),
         sections: pass_through,
@@ -464,6 +467,31 @@ pub fn plan(
     })
 }
 
+/// The config and variables a version's parser probe reads: the user's
+/// document and `REGISTRY_*` variables as given, secrets as placeholders.
+pub fn parser_input(input: &DeploymentInput) -> (String, Vec<(String, String)>) {
+    let mut document = input.config.document.clone();
+    if let Some(azure) = document
+        .get_mut("storage")
+        .and_then(|s| s.get_mut("azure"))
+        .and_then(Value::as_mapping_mut)
+    {
+        *azure = placeholders(azure);
+    }
+    let env = inputs::env_fates(&input.env)
+        .into_iter()
+        .filter(|(var, _)| var.name.starts_with("REGISTRY_"))
+        .map(|(var, fate)| match fate {
+            EnvFate::Passed {
+                value,
+                secret: true,
+            } => (var.name, value),
+            _ => (var.name, var.value),
+        })
+        .collect();
+    (serde_yaml::to_string(&document).unwrap_or_default(), env)
+}
+
 /// What became of the user's variables, one line per fate: names only,
 /// never a value.
 pub fn env_notes(env: &[(EnvVar, EnvFate)]) -> Vec<String> {
@@ -474,7 +502,7 @@ pub fn env_notes(env: &[(EnvVar, EnvFate)]) -> Vec<String> {
                 Some(format!("{} (secret: the mock cloud's)", var.name))
             }
             EnvFate::Passed { .. } => Some(var.name.clone()),
-            EnvFate::Replaced(_) | EnvFate::NotExercised(_) => None,
+            EnvFate::Replaced { .. } | EnvFate::NotExercised(_) => None,
         })
         .collect();
     let mut lines = Vec::new();
@@ -489,8 +517,8 @@ pub fn env_notes(env: &[(EnvVar, EnvFate)]) -> Vec<String> {
             "{} ({}): not exercised, not passed to the registry: {why}",
             var.name, var.origin
         )),
-        EnvFate::Replaced(by) => Some(format!(
-            "{} ({}): read, and replaced by {by}",
+        EnvFate::Replaced { by, .. } => Some(format!(
+            "{} ({}): passed in the form you wrote, its address replaced by {by}",
             var.name, var.origin
         )),
         EnvFate::Passed { .. } => None,

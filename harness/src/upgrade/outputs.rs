@@ -140,7 +140,7 @@ pub fn doc(verdict: &Verdict) -> VerdictDoc<'_> {
                     secret: *secret,
                     why: None,
                 },
-                EnvFate::Replaced(why) => EnvDoc {
+                EnvFate::Replaced { by: why, .. } => EnvDoc {
                     name: &var.name,
                     origin: &var.origin,
                     fate: "replaced",

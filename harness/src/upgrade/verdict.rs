@@ -141,6 +141,7 @@ pub fn verdict_from(
     from: &RegistryVersion,
     to: &RegistryVersion,
     config: &Path,
+    parser_findings: Vec<KeyFinding>,
 ) -> Verdict {
     let rows = plan
         .scenarios()
@@ -152,15 +153,7 @@ pub fn verdict_from(
         .collect();
     let mut key_findings = findings(from, &plan.azure, plan.token.as_ref());
     key_findings.extend(findings(to, &plan.azure, plan.token.as_ref()));
-    let redis = plan
-        .user
-        .user_deployment
-        .as_ref()
-        .and_then(|u| u.sections.config.get("redis"))
-        .and_then(serde_yaml::Value::as_mapping);
-    for version in [from, to] {
-        key_findings.extend(super::keys::redis_findings(version, redis));
-    }
+    key_findings.extend(parser_findings);
     let in_place = report
         .cell(
             plan.in_place.id(),
@@ -217,7 +210,7 @@ pub(super) fn known_fix(cell: &Cell, context: FixContext) -> Option<&'static str
     } else if e.contains("InvalidBlobType") {
         Some("v3.0.0 to v3.1.1 cannot overwrite the block blobs v3.0.0-alpha.1 and v3.1.2 write (distribution/distribution#4871): move to v3.1.2, whose driver converts them")
     } else if e.contains("redis configuration required") {
-        Some("3.x reads redis.addrs (a list), not 2.8's redis.addr: write `redis: {addrs: [host:6379]}` (through the environment: REGISTRY_REDIS_ADDRS); password, db and timeouts keep their names")
+        Some("3.x reads redis.addrs (a list), not 2.8's redis.addr: write `redis: {addrs: [host:6379]}` (through the environment a YAML list: REGISTRY_REDIS_ADDRS='[host:6379]'; a bare host:port is rejected by 3.x's parser); password and db keep their names")
     } else if e.contains("no accountkey parameter provided") {
         Some("2.8 authenticates with accountkey only")
     } else {

@@ -303,8 +303,11 @@ pub enum EnvFate {
     /// The registry process gets it (a secret as a placeholder the
     /// environment fills with the mock cloud's value).
     Passed { value: String, secret: bool },
-    /// The plan reads it, and the harness's loopback service replaces it.
-    Replaced(String),
+    /// The registry process gets it with the harness's loopback service in
+    /// place of the address (or password) it names, in the form the user
+    /// wrote (a scalar stays a scalar, a list a list), so each version's
+    /// parser meets the same shape.
+    Replaced { value: String, by: String },
     /// It does not reach the registry, and why.
     NotExercised(String),
 }
@@ -344,7 +347,16 @@ fn fate(var: &EnvVar) -> EnvFate {
         };
     }
     if REPLACED.contains(&name) {
-        return EnvFate::Replaced("the harness's redis-server on loopback".into());
+        let by = "the harness's redis-server on loopback".to_string();
+        let value = if name == "REGISTRY_REDIS_PASSWORD" {
+            crate::registry_config::REDIS_PASSWORD.to_string()
+        } else {
+            match serde_yaml::from_str::<Value>(&var.value) {
+                Ok(Value::Sequence(_)) => format!("[{}]", crate::registry_config::REDIS_ADDR),
+                _ => crate::registry_config::REDIS_ADDR.to_string(),
+            }
+        };
+        return EnvFate::Replaced { value, by };
     }
     if name.starts_with("REGISTRY_REDIS_TLS") {
         return EnvFate::NotExercised("redis runs plain TCP on loopback".into());

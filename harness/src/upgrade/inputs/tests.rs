@@ -162,7 +162,7 @@ fn secrets_pass_as_placeholders_and_endpoints_elsewhere_do_not_pass() {
     assert_eq!(fates.len(), 5);
     // Planning reads where redis is; the harness's own server replaces it.
     assert!(
-        matches!(find("REGISTRY_REDIS_ADDR"), Some(EnvFate::Replaced(_))),
+        matches!(find("REGISTRY_REDIS_ADDR"), Some(EnvFate::Replaced { ref value, .. }) if value == "{{redis.addr}}"),
         "{:?}",
         find("REGISTRY_REDIS_ADDR")
     );
