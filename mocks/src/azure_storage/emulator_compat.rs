@@ -207,6 +207,13 @@ mod tests {
         let mut public = request("comp=appendblock");
         assert!(!gov.rewrite("acct.blob.core.windows.net", &mut public));
         assert!(public.headers.contains_key("x-ms-blob-type"));
+        let china =
+            AppendBlockBlobTypeHeader::new(BlobEndpoint::new(account(), "core.chinacloudapi.cn"));
+        let mut there = request("comp=appendblock");
+        assert!(china.rewrite("acct.blob.core.chinacloudapi.cn", &mut there));
+        assert!(!there.headers.contains_key("x-ms-blob-type"));
+        let mut gov_request = request("comp=appendblock");
+        assert!(!china.rewrite("acct.blob.core.usgovcloudapi.net", &mut gov_request));
     }
 
     fn get(uri: &str, authorization: Option<&str>) -> Parts {
