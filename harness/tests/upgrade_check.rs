@@ -311,6 +311,32 @@ async fn user_variables_reach_the_registry_process_with_secrets_filled() {
     assert!(text.contains("level=debug"), "{text}");
 }
 
+/// `docs-whole-config.yml` with the credentials type set through the
+/// environment (3.x needs it), plus `redis` (another variable), from
+/// `from` to v3.1.2 without the rollback.
+fn check_whole_config(
+    redis: Option<&str>,
+    from: &str,
+    extra: &[&str],
+) -> (Option<i32>, String, String) {
+    let mut args = vec![
+        "--config",
+        "scenarios/examples/docs-whole-config.yml",
+        "--env",
+        "REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key",
+        "--from",
+        from,
+        "--to",
+        "v3.1.2",
+        "--no-rollback",
+    ];
+    if let Some(redis) = redis {
+        args.extend(["--env", redis]);
+    }
+    args.extend(extra);
+    check(&args)
+}
+
 /// A 2.8-era config in the docs' shape, whole: redis cache, a notification
 /// endpoint, a CDN middleware, compatibility and validation. 2.8.3 uses the
 /// real redis-server and posts events; 3.1.2 (with the credentials fix)
@@ -320,19 +346,7 @@ async fn user_variables_reach_the_registry_process_with_secrets_filled() {
 fn a_whole_2_8_config_names_the_redis_break_and_writes_ci_files() {
     let out_dir = tempfile::tempdir().unwrap();
     let out_path = out_dir.path().to_str().unwrap();
-    let (code, out, err) = check(&[
-        "--config",
-        "scenarios/examples/docs-whole-config.yml",
-        "--env",
-        "REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key",
-        "--from",
-        "v2.8.3",
-        "--to",
-        "v3.1.2",
-        "--no-rollback",
-        "--out",
-        out_path,
-    ]);
+    let (code, out, err) = check_whole_config(None, "v2.8.3", &["--out", out_path]);
     assert_eq!(code, Some(1), "{out}\n{err}");
     for line in [
         "| `upgrade-check/your-config` | pass | fail | regression |",
@@ -415,19 +429,11 @@ fn a_whole_2_8_config_names_the_redis_break_and_writes_ci_files() {
 /// and 3.1.2 and in place: exit 0.
 #[test]
 fn the_whole_config_with_the_fixes_applied_passes() {
-    let (code, out, err) = check(&[
-        "--config",
-        "scenarios/examples/docs-whole-config.yml",
-        "--env",
-        "REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key",
-        "--env",
-        "REGISTRY_REDIS_ADDRS=[redis.contoso.internal:6379]",
-        "--from",
+    let (code, out, err) = check_whole_config(
+        Some("REGISTRY_REDIS_ADDRS=[redis.contoso.internal:6379]"),
         "v3.1.1",
-        "--to",
-        "v3.1.2",
-        "--no-rollback",
-    ]);
+        &[],
+    );
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(
         out.contains("| `upgrade-check/your-config` | pass | pass | unchanged |"),
@@ -520,19 +526,11 @@ fn an_es256_token_s_break_on_3_0_0_is_found_with_its_own_fix() {
 /// written, fails the same way.
 #[test]
 fn a_bare_redis_addrs_variable_is_rejected_by_the_3_x_parser() {
-    let (code, out, err) = check(&[
-        "--config",
-        "scenarios/examples/docs-whole-config.yml",
-        "--env",
-        "REGISTRY_STORAGE_AZURE_CREDENTIALS_TYPE=shared_key",
-        "--env",
-        "REGISTRY_REDIS_ADDRS=redis.contoso.internal:6379",
-        "--from",
+    let (code, out, err) = check_whole_config(
+        Some("REGISTRY_REDIS_ADDRS=redis.contoso.internal:6379"),
         "v3.1.1",
-        "--to",
-        "v3.1.2",
-        "--no-rollback",
-    ]);
+        &[],
+    );
     assert_eq!(code, Some(1), "{out}\n{err}");
     assert!(
         out.contains("[v3.1.2] config: rejected by v3.1.2's configuration parser: parsing environment variable REGISTRY_REDIS_ADDRS"),

@@ -45,11 +45,7 @@ pub fn install(cache: &Cache, version: &RegistryVersion) -> Result<InstalledProb
     let scratch = cache.scratch_dir(&format!("build-{label}"))?;
     let go = crate::toolchain::require("go", &format!("to build the config probe of {version}"))?;
     let log_path = cache.log_path(&format!("build-{label}"))?;
-    let build_error = |last_line: String| InstallError::Build {
-        tag: version.tag().to_string(),
-        last_line,
-        log: log_path.clone(),
-    };
+    let build_error = vendor_conf::build_error(version, &log_path);
     let (src, module, pinned) = match version.recipe() {
         BuildRecipe::GoModule => {
             let module_dir = vendor_conf::download_module(

@@ -122,11 +122,7 @@ pub(super) fn source_tree(
     scratch: &Path,
     log_path: &Path,
 ) -> Result<(PathBuf, String), InstallError> {
-    let build_error = |last_line: String| InstallError::Build {
-        tag: version.tag().to_string(),
-        last_line,
-        log: log_path.to_path_buf(),
-    };
+    let build_error = build_error(version, log_path);
     // 1. The module source, from the proxy (it has no go.mod, hence +incompatible).
     let module_dir = download_module(
         go,
@@ -150,6 +146,18 @@ pub(super) fn source_tree(
     Ok((src, go_mod))
 }
 
+/// A failed build of `version`, its last line and where its log is.
+pub(super) fn build_error<'a>(
+    version: &'a RegistryVersion,
+    log_path: &'a Path,
+) -> impl Fn(String) -> InstallError + 'a {
+    move |last_line| InstallError::Build {
+        tag: version.tag().to_string(),
+        last_line,
+        log: log_path.to_path_buf(),
+    }
+}
+
 /// `go mod download` of `module_at` (`path@version`): its read-only source directory.
 pub(super) fn download_module(
     go: &Path,
@@ -157,11 +165,7 @@ pub(super) fn download_module(
     version: &RegistryVersion,
     log_path: &Path,
 ) -> Result<PathBuf, InstallError> {
-    let build_error = |last_line: String| InstallError::Build {
-        tag: version.tag().to_string(),
-        last_line,
-        log: log_path.to_path_buf(),
-    };
+    let build_error = build_error(version, log_path);
     let download = Command::new(go)
         .args(["mod", "download", "-json"])
         .arg(module_at)
@@ -193,11 +197,9 @@ pub(super) fn check_pinned(
 ) -> Result<(), InstallError> {
     let after = std::fs::read_to_string(src.join("go.mod")).unwrap_or_default();
     if after != go_mod {
-        return Err(InstallError::Build {
-            tag: version.tag().to_string(),
-            last_line: "the go command changed the generated go.mod (a dependency was not pinned); refusing an unpinned build".into(),
-            log: log_path.to_path_buf(),
-        });
+        return Err(build_error(version, log_path)(
+            "the go command changed the generated go.mod (a dependency was not pinned); refusing an unpinned build".into(),
+        ));
     }
     Ok(())
 }
@@ -208,11 +210,7 @@ pub fn build(
     scratch: &Path,
     log_path: &Path,
 ) -> Result<PathBuf, InstallError> {
-    let build_error = |last_line: String| InstallError::Build {
-        tag: version.tag().to_string(),
-        last_line,
-        log: log_path.to_path_buf(),
-    };
+    let build_error = build_error(version, log_path);
     let (src, go_mod) = source_tree(go, version, scratch, log_path)?;
     // 3. Build, with the version stamped as upstream's Makefile does.
     let binary = scratch.join("bin").join("registry");
