@@ -208,7 +208,7 @@ pub(super) fn known_fix(cell: &Cell, context: FixContext) -> Option<&'static str
             _ => "v3.0.0 uses shared key for default_credentials (distribution/distribution#4618), and workload or managed identity has no other credentials type: move to v3.1.x",
         })
     } else if e.contains("InvalidBlobType") {
-        Some("v3.0.0 to v3.1.1 cannot overwrite the block blobs v3.0.0-alpha.1 and v3.1.2 write (distribution/distribution#4871): move to v3.1.2, whose driver converts them")
+        Some("v3.0.0 to v3.1.1 cannot overwrite the block blobs v3.0.0-alpha.1 and v3.1.2 write (distribution/distribution#4871): move to v3.1.2, whose driver converts them; once v3.1.2 (or v3.0.0-alpha.1) has written, a rollback to v3.0.0-v3.1.1 fails the same way: roll forward")
     } else if e.contains("redis configuration required") {
         Some("3.x reads redis.addrs (a list), not 2.8's redis.addr: write `redis: {addrs: [host:6379]}` (through the environment a YAML list: REGISTRY_REDIS_ADDRS='[host:6379]'; a bare host:port is rejected by 3.x's parser); password and db keep their names")
     } else if e.contains("no accountkey parameter provided") {
