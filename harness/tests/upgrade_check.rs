@@ -542,3 +542,54 @@ fn a_bare_redis_addrs_variable_is_rejected_by_the_3_x_parser() {
     );
     assert!(out.contains("cannot unmarshal"), "{out}");
 }
+
+/// Harbor's shape: the config in a ConfigMap, the account key, HTTP secret
+/// and redis password in the environment. 2.8.3's parser takes it all (a
+/// secret reaches the parser probe as a plain word, never as a placeholder
+/// it would read as a mapping); 3.1.2 needs a credentials type. No secret
+/// of the env file is printed.
+#[test]
+fn harbor_s_registry_deployment_needs_a_credentials_type_on_3_x() {
+    let (code, out, err) = check(&[
+        "--config",
+        "scenarios/examples/harbor/configmap.yaml",
+        "--env-file",
+        "scenarios/examples/harbor/registry.env",
+        "--from",
+        "v2.8.3",
+        "--to",
+        "v3.1.2",
+        "--no-rollback",
+    ]);
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    for line in [
+        "| `upgrade-check/your-config` | pass | fail | regression |",
+        "panic: invalid credentials type",
+        "set shared_key (your accountkey)",
+        "auth.htpasswd: NOT EXERCISED",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+    assert!(!out.contains("rejected by"), "{out}");
+    let before = out
+        .lines()
+        .find(|l| l.starts_with("| `upgrade-check/your-config`"))
+        .unwrap_or_default();
+    assert!(before.contains("pass"), "{out}");
+    assert!(
+        err.contains(
+            "REGISTRY_HTTP_SECRET (scenarios/examples/harbor/registry.env:4): not exercised"
+        ),
+        "{err}"
+    );
+    for secret in [
+        "bm90LWEtcmVhbC1oYXJib3Ita2V5LW5vdC1hLXJlYWwta2V5",
+        "not-a-real-harbor-http-secret",
+        "not-a-real-harbor-redis-password",
+    ] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "{secret} printed"
+        );
+    }
+}

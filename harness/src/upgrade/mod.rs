@@ -468,7 +468,7 @@ pub fn plan(
 }
 
 /// The config and variables a version's parser probe reads: the user's
-/// document and `REGISTRY_*` variables as given, secrets as placeholders.
+/// document and `REGISTRY_*` variables as given, secrets replaced.
 pub fn parser_input(input: &DeploymentInput) -> (String, Vec<(String, String)>) {
     let mut document = input.config.document.clone();
     if let Some(azure) = document
@@ -481,11 +481,10 @@ pub fn parser_input(input: &DeploymentInput) -> (String, Vec<(String, String)>) 
     let env = inputs::env_fates(&input.env)
         .into_iter()
         .filter(|(var, _)| var.name.starts_with("REGISTRY_"))
+        // The parser reads a variable's value as YAML: a secret becomes a
+        // plain word (a `{{...}}` placeholder would read as a mapping).
         .map(|(var, fate)| match fate {
-            EnvFate::Passed {
-                value,
-                secret: true,
-            } => (var.name, value),
+            EnvFate::Passed { secret: true, .. } => (var.name, "redacted-by-regmatrix".into()),
             _ => (var.name, var.value),
         })
         .collect();

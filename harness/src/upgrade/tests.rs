@@ -157,3 +157,39 @@ fn a_token_s_algorithm_names_its_key_type() {
     assert_eq!(TokenProfile::of(&shape("EdDSA")).key, KeyType::Ed25519);
     assert_eq!(TokenProfile::of(&shape("RS256")).key, KeyType::Rsa);
 }
+
+#[test]
+fn the_parser_probe_never_sees_a_secret_and_reads_plain_words_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        "storage:\n  azure:\n    accountname: acct\n    accountkey: c2VjcmV0\n    container: c\n",
+    )
+    .unwrap();
+    let var = |name: &str, value: &str| EnvVar {
+        name: name.into(),
+        value: value.into(),
+        origin: "--env".into(),
+    };
+    let input = DeploymentInput {
+        config: read_config(&config).unwrap(),
+        env: vec![
+            var("REGISTRY_STORAGE_AZURE_ACCOUNTKEY", "c2VjcmV0"),
+            var("REGISTRY_REDIS_ADDRS", "[r:6379]"),
+            var("AZURE_CLIENT_ID", "x"),
+        ],
+    };
+    let (yaml, env) = parser_input(&input);
+    assert!(!yaml.contains("c2VjcmV0"), "{yaml}");
+    assert_eq!(
+        env,
+        [
+            (
+                "REGISTRY_STORAGE_AZURE_ACCOUNTKEY".to_string(),
+                "redacted-by-regmatrix".to_string()
+            ),
+            ("REGISTRY_REDIS_ADDRS".to_string(), "[r:6379]".to_string()),
+        ]
+    );
+}

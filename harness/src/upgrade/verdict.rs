@@ -209,6 +209,13 @@ pub(super) fn known_fix(cell: &Cell, context: FixContext) -> Option<&'static str
         })
     } else if e.contains("InvalidBlobType") {
         Some("v3.0.0 to v3.1.1 cannot overwrite the block blobs v3.0.0-alpha.1 and v3.1.2 write (distribution/distribution#4871): move to v3.1.2, whose driver converts them; once v3.1.2 (or v3.0.0-alpha.1) has written, a rollback to v3.0.0-v3.1.1 fails the same way: roll forward")
+    } else if e.contains("unknown tag=")
+        && cell
+            .path
+            .as_ref()
+            .is_some_and(|p| (p.from == "v2.8.3") != (p.to == "v2.8.3"))
+    {
+        Some("v2.8.3 names every blob with a leading slash (`/docker/registry/v2/...`) and 3.x without one (see upgrade/in-place in the matrix), so neither sees what the other wrote: copy the images from the 2.8.3 registry into the 3.x one (crane copy, regctl image copy) instead of starting 3.x on the same container; a rename of the blobs is not verified here")
     } else if e.contains("redis configuration required") {
         Some("3.x reads redis.addrs (a list), not 2.8's redis.addr: write `redis: {addrs: [host:6379]}` (through the environment a YAML list: REGISTRY_REDIS_ADDRS='[host:6379]'; a bare host:port is rejected by 3.x's parser); password and db keep their names")
     } else if e.contains("no accountkey parameter provided") {
@@ -467,5 +474,23 @@ mod tests {
         assert!(known_fix(&untrusted, libtrust)
             .unwrap()
             .contains("--kid libtrust"));
+    }
+
+    #[test]
+    fn an_in_place_run_from_2_8_that_sees_nothing_names_the_leading_slash() {
+        let mut in_place = cell("upgrade-check/in-place", "v2.8.3", Outcome::Fail);
+        in_place.version = None;
+        in_place.path = Some(crate::report::UpgradePath {
+            from: "v2.8.3".into(),
+            to: "v3.1.2".into(),
+        });
+        in_place.evidence = "step 5 pull-manifest (phase 2, v3.1.2): 404 MANIFEST_UNKNOWN; registry log: unknown tag=before: manifest unknown".into();
+        let fix = known_fix(&in_place, FixContext::default()).unwrap();
+        assert!(fix.contains("leading slash"), "{fix}");
+        in_place.path = Some(crate::report::UpgradePath {
+            from: "v3.1.1".into(),
+            to: "v3.1.2".into(),
+        });
+        assert_eq!(known_fix(&in_place, FixContext::default()), None);
     }
 }
