@@ -106,10 +106,11 @@ impl RedisService {
         let line = text
             .lines()
             .find_map(|l| l.strip_prefix("total_commands_processed:"))?;
-        // The AUTH and INFO of this request are counted too.
+        // This request's AUTH is counted; its INFO is counted only after
+        // the reply.
         line.trim()
             .parse::<u64>()
             .ok()
-            .map(|n| n.saturating_sub(1 + u64::from(self.password.is_some())))
+            .map(|n| n.saturating_sub(u64::from(self.password.is_some())))
     }
 }

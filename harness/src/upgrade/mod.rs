@@ -470,6 +470,7 @@ pub fn plan(
 /// The config and variables a version's parser probe reads: the user's
 /// document and `REGISTRY_*` variables as given, secrets replaced.
 pub fn parser_input(input: &DeploymentInput) -> (String, Vec<(String, String)>) {
+    const REDACTED: &str = "redacted-by-regmatrix";
     let mut document = input.config.document.clone();
     if let Some(azure) = document
         .get_mut("storage")
@@ -478,13 +479,40 @@ pub fn parser_input(input: &DeploymentInput) -> (String, Vec<(String, String)>) 
     {
         *azure = placeholders(azure);
     }
+    // A parser's error quotes values: every other secret becomes a plain word.
+    let mut redact = |section: &str, keys: &[&str]| {
+        if let Some(map) = document.get_mut(section).and_then(Value::as_mapping_mut) {
+            for key in keys {
+                if let Some(value) = map.get_mut(*key) {
+                    *value = REDACTED.into();
+                }
+            }
+        }
+    };
+    redact("redis", &["password", "sentinelpassword"]);
+    redact("http", &["secret"]);
+    if let Some(Value::Sequence(endpoints)) = document
+        .get_mut("notifications")
+        .and_then(|n| n.get_mut("endpoints"))
+    {
+        for headers in endpoints
+            .iter_mut()
+            .filter_map(|e| e.get_mut("headers"))
+            .filter_map(Value::as_mapping_mut)
+        {
+            for (_, value) in headers.iter_mut() {
+                *value = Value::Sequence(vec![REDACTED.into()]);
+            }
+        }
+    }
     let env = inputs::env_fates(&input.env)
         .into_iter()
         .filter(|(var, _)| var.name.starts_with("REGISTRY_"))
         // The parser reads a variable's value as YAML: a secret becomes a
         // plain word (a `{{...}}` placeholder would read as a mapping).
         .map(|(var, fate)| match fate {
-            EnvFate::Passed { secret: true, .. } => (var.name, "redacted-by-regmatrix".into()),
+            EnvFate::Passed { secret: true, .. } => (var.name, REDACTED.into()),
+            _ if inputs::is_secret_name(&var.name) => (var.name, REDACTED.into()),
             _ => (var.name, var.value),
         })
         .collect();

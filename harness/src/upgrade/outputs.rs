@@ -25,7 +25,8 @@ pub struct VerdictDoc<'a> {
     pub from: &'a str,
     pub to: &'a str,
     pub config: &'a str,
-    /// What the command exits with: 0 works on `to` and nothing regresses.
+    /// What the command exits with: 0 works on `to` and nothing regresses,
+    /// 2 the harness could not run a scenario.
     pub exit_code: i32,
     /// The last line of the text output.
     pub summary: String,
@@ -109,14 +110,15 @@ pub struct InPlaceDoc<'a> {
     pub failed_in: Option<String>,
 }
 
-/// The verdict as the JSON document.
-pub fn doc(verdict: &Verdict) -> VerdictDoc<'_> {
+/// The verdict as the JSON document; `exit_code` is the command's (2 when
+/// the harness could not run a scenario, whatever the verdict says).
+pub fn doc(verdict: &Verdict, exit_code: i32) -> VerdictDoc<'_> {
     VerdictDoc {
         schema_version: VERDICT_SCHEMA_VERSION,
         from: &verdict.from,
         to: &verdict.to,
         config: &verdict.config,
-        exit_code: verdict.exit_code(),
+        exit_code,
         summary: verdict.summary(),
         regressions: verdict.regressions(),
         broken_on_both: verdict.broken_on_both().is_some(),
@@ -280,7 +282,12 @@ pub fn write(
         move |source| WriteError { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let json = serde_json::to_string_pretty(&doc(verdict)).unwrap_or_default() + "\n";
+    let exit_code = if report.exit_code() == 2 {
+        2
+    } else {
+        verdict.exit_code()
+    };
+    let json = serde_json::to_string_pretty(&doc(verdict, exit_code)).unwrap_or_default() + "\n";
     let mut written = Vec::new();
     for (name, content) in [
         ("upgrade-check.json", json),

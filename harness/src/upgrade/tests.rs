@@ -164,7 +164,9 @@ fn the_parser_probe_never_sees_a_secret_and_reads_plain_words_for_them() {
     let config = dir.path().join("config.yml");
     std::fs::write(
         &config,
-        "storage:\n  azure:\n    accountname: acct\n    accountkey: c2VjcmV0\n    container: c\n",
+        "storage:\n  azure:\n    accountname: acct\n    accountkey: c2VjcmV0\n    container: c\n\
+         redis:\n  password: '*redisPw1'\nhttp:\n  secret: httpS3cret\n\
+         notifications:\n  endpoints:\n    - name: a\n      headers: {X-Api-Key: k3y-1234}\n",
     )
     .unwrap();
     let var = |name: &str, value: &str| EnvVar {
@@ -177,11 +179,15 @@ fn the_parser_probe_never_sees_a_secret_and_reads_plain_words_for_them() {
         env: vec![
             var("REGISTRY_STORAGE_AZURE_ACCOUNTKEY", "c2VjcmV0"),
             var("REGISTRY_REDIS_ADDRS", "[r:6379]"),
+            var("REGISTRY_REDIS_PASSWORD", "*envPw"),
             var("AZURE_CLIENT_ID", "x"),
         ],
     };
     let (yaml, env) = parser_input(&input);
-    assert!(!yaml.contains("c2VjcmV0"), "{yaml}");
+    for secret in ["c2VjcmV0", "redisPw1", "httpS3cret", "k3y-1234", "envPw"] {
+        assert!(!yaml.contains(secret), "{secret} in {yaml}");
+        assert!(!format!("{env:?}").contains(secret), "{secret} in {env:?}");
+    }
     assert_eq!(
         env,
         [
@@ -190,6 +196,10 @@ fn the_parser_probe_never_sees_a_secret_and_reads_plain_words_for_them() {
                 "redacted-by-regmatrix".to_string()
             ),
             ("REGISTRY_REDIS_ADDRS".to_string(), "[r:6379]".to_string()),
+            (
+                "REGISTRY_REDIS_PASSWORD".to_string(),
+                "redacted-by-regmatrix".to_string()
+            ),
         ]
     );
 }

@@ -213,9 +213,9 @@ pub(super) fn known_fix(cell: &Cell, context: FixContext) -> Option<&'static str
         && cell
             .path
             .as_ref()
-            .is_some_and(|p| (p.from == "v2.8.3") != (p.to == "v2.8.3"))
+            .is_some_and(|p| p.from.starts_with("v2.") != p.to.starts_with("v2."))
     {
-        Some("v2.8.3 names every blob with a leading slash (`/docker/registry/v2/...`) and 3.x without one (see upgrade/in-place in the matrix), so neither sees what the other wrote: copy the images from the 2.8.3 registry into the 3.x one (crane copy, regctl image copy) instead of starting 3.x on the same container; a rename of the blobs is not verified here")
+        Some("2.8 names every blob with a leading slash (`/docker/registry/v2/...`) and 3.x without one (see upgrade/in-place in the matrix), so neither sees what the other wrote: copy the images from the 2.8 registry into the 3.x one (crane copy, regctl image copy) instead of starting 3.x on the same container; a rename of the blobs is not verified here")
     } else if e.contains("redis configuration required") {
         Some("3.x reads redis.addrs (a list), not 2.8's redis.addr: write `redis: {addrs: [host:6379]}` (through the environment a YAML list: REGISTRY_REDIS_ADDRS='[host:6379]'; a bare host:port is rejected by 3.x's parser); password and db keep their names")
     } else if e.contains("no accountkey parameter provided") {

@@ -297,6 +297,24 @@ fn secret_placeholder(name: &str) -> Option<&'static str> {
         .map(|(_, placeholder)| *placeholder)
 }
 
+/// A variable whose value is a secret outside storage.azure (which
+/// [`SECRET_PLACEHOLDERS`] covers): never shown to anything that may quote it.
+pub(crate) fn is_secret_name(name: &str) -> bool {
+    matches!(
+        name,
+        "REGISTRY_REDIS_PASSWORD" | "REGISTRY_REDIS_SENTINELPASSWORD" | "REGISTRY_HTTP_SECRET"
+    ) || name.starts_with("REGISTRY_NOTIFICATIONS_") && name.contains("_HEADERS_")
+}
+
+/// Redis keys naming users or a Sentinel set the loopback redis-server
+/// does not have.
+const REDIS_NOT_EXERCISED: [&str; 4] = [
+    "REGISTRY_REDIS_USERNAME",
+    "REGISTRY_REDIS_MASTERNAME",
+    "REGISTRY_REDIS_SENTINELUSERNAME",
+    "REGISTRY_REDIS_SENTINELPASSWORD",
+];
+
 /// What becomes of one variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvFate {
@@ -358,6 +376,12 @@ fn fate(var: &EnvVar) -> EnvFate {
         };
         return EnvFate::Replaced { value, by };
     }
+    if REDIS_NOT_EXERCISED.contains(&name) {
+        return EnvFate::NotExercised(
+            "the loopback redis-server is one server with one password: no users, no Sentinel"
+                .into(),
+        );
+    }
     if name.starts_with("REGISTRY_REDIS_TLS") {
         return EnvFate::NotExercised("redis runs plain TCP on loopback".into());
     }
@@ -418,7 +442,9 @@ pub fn with_overrides(document: &Value, fates: &[(EnvVar, EnvFate)]) -> Value {
         // keep theirs here and are swapped when the process starts.
         let value = serde_yaml::from_str::<Value>(&var.value)
             .ok()
-            .filter(|v| !v.is_mapping() && !v.is_sequence())
+            // A list stays a list (`[a:6379]`): flattened to a string it
+            // would be rendered as one, which both versions reject.
+            .filter(|v| !v.is_mapping())
             .unwrap_or_else(|| Value::from(var.value.clone()));
         set_path(&mut merged, &path, value);
     }

@@ -59,7 +59,9 @@ pub fn probe(
         .map_err(|_| ProbeError::Answer(stdout.trim().to_string()))?;
     let read = match (answer.get("read"), answer.get("error")) {
         (Some(serde_json::Value::String(yaml)), _) => {
-            Ok(serde_yaml::from_str(yaml).map_err(|_| ProbeError::Answer(yaml.clone()))?)
+            // Not echoed: what the parser read holds the config's values.
+            Ok(serde_yaml::from_str(yaml)
+                .map_err(|_| ProbeError::Answer("a `read` that is not YAML".into()))?)
         }
         (_, Some(serde_json::Value::String(error))) => Err(error.clone()),
         _ => return Err(ProbeError::Answer(stdout.trim().to_string())),
@@ -105,7 +107,8 @@ fn leaves(value: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
                         .trim()
                         .to_string(),
                 };
-                leaves(v, &join(&key.to_ascii_lowercase()), out);
+                // yaml.v2 matches struct keys exactly: `Timeout` is not `timeout`.
+                leaves(v, &join(&key), out);
             }
         }
         Value::Sequence(items) if !items.is_empty() && items.iter().any(Value::is_mapping) => {

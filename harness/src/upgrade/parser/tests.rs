@@ -55,3 +55,15 @@ fn unrecognized_variables_are_read_from_the_parser_s_warnings() {
     let log = "time=\"t\" level=warning msg=\"Ignoring unrecognized environment variable REGISTRY_REDIS_ADDRS\"\nother line\n";
     assert_eq!(unrecognized_variables(log), ["REGISTRY_REDIS_ADDRS"]);
 }
+
+#[test]
+fn keys_are_compared_as_written_since_the_parser_matches_them_exactly() {
+    let input = yaml("notifications:\n  endpoints:\n    - {name: a, Timeout: 5s}\n");
+    let read = reading(
+        "notifications:\n  endpoints:\n    - {name: a, timeout: 0s}\n",
+        &[],
+    );
+    let found = findings("v3.1.2", &input, &read);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].key, "notifications.endpoints[].Timeout");
+}

@@ -158,6 +158,18 @@ pub fn classify(doc: &Value) -> (Vec<Section>, UserSections) {
                     redis.insert("password".into(), REDIS_PASSWORD.into());
                 }
                 let tls = redis.remove("tls").is_some();
+                // One loopback server with one password: no users, no Sentinel.
+                let dropped: Vec<&str> = ["username", "mastername", "sentinelusername", "sentinelpassword"]
+                    .into_iter()
+                    .filter(|k| redis.remove(*k).is_some())
+                    .collect();
+                if !dropped.is_empty() {
+                    note(
+                        &format!("redis.{}", dropped.join(",")),
+                        SectionFate::NotExercised,
+                        "the loopback redis-server is one server with one password: no users, no Sentinel".into(),
+                    );
+                }
                 pass.redis = true;
                 pass.config.insert("redis".into(), Value::Mapping(redis));
                 note(key, SectionFate::LocalService, format!(

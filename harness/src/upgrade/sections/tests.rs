@@ -132,3 +132,18 @@ fn notification_urls_name_their_endpoint_at_the_recorder() {
         "http://notifications.regmatrix.test/audit"
     );
 }
+
+#[test]
+fn redis_users_and_sentinels_are_not_rendered() {
+    let (sections, user) = classify_yaml(
+        "redis: {addrs: [r:6379], mastername: m, sentinelpassword: S3nt, username: u}\n",
+    );
+    let rendered = serde_yaml::to_string(&user.config).unwrap();
+    for absent in ["mastername", "S3nt", "username"] {
+        assert!(!rendered.contains(absent), "{absent} in {rendered}");
+    }
+    assert_eq!(
+        fate_of(&sections, "redis.username,mastername,sentinelpassword"),
+        SectionFate::NotExercised
+    );
+}
