@@ -2,7 +2,7 @@
 //! `redis` section: loopback only, a free port, no persistence, a password
 //! when the config names one, its own directory in the run directory.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use tokio::process::Command;
@@ -21,15 +21,6 @@ pub struct RedisService {
     password: Option<String>,
 }
 
-/// redis-server on PATH (Debian puts it in /usr/bin).
-fn redis_server() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin")])
-        .map(|dir| dir.join("redis-server"))
-        .find(|candidate| candidate.is_file())
-}
-
 impl RedisService {
     /// Starts redis-server on `port` (chosen before the registry's config
     /// was rendered), requiring `password` when given.
@@ -38,7 +29,8 @@ impl RedisService {
         port: u16,
         password: Option<&str>,
     ) -> Result<Self, EnvError> {
-        let binary = redis_server().ok_or(EnvError::RedisMissing)?;
+        let binary = crate::toolchain::require("redis-server", "for the config's redis section")
+            .map_err(|_| EnvError::RedisMissing)?;
         let dir = run_dir.join("redis");
         std::fs::create_dir_all(&dir).map_err(|e| EnvError::io("create redis's dir", e))?;
         let mut command = Command::new(binary);

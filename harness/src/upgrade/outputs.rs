@@ -134,28 +134,19 @@ pub fn doc(verdict: &Verdict, exit_code: i32) -> VerdictDoc<'_> {
         env: verdict
             .env
             .iter()
-            .map(|(var, fate)| match fate {
-                EnvFate::Passed { secret, .. } => EnvDoc {
+            .map(|(var, fate)| {
+                let (fate, secret, why) = match fate {
+                    EnvFate::Passed { secret, .. } => ("passed", *secret, None),
+                    EnvFate::Replaced { by, .. } => ("replaced", false, Some(by.as_str())),
+                    EnvFate::NotExercised(why) => ("not-exercised", false, Some(why.as_str())),
+                };
+                EnvDoc {
                     name: &var.name,
                     origin: &var.origin,
-                    fate: "passed",
-                    secret: *secret,
-                    why: None,
-                },
-                EnvFate::Replaced { by: why, .. } => EnvDoc {
-                    name: &var.name,
-                    origin: &var.origin,
-                    fate: "replaced",
-                    secret: false,
-                    why: Some(why),
-                },
-                EnvFate::NotExercised(why) => EnvDoc {
-                    name: &var.name,
-                    origin: &var.origin,
-                    fate: "not-exercised",
-                    secret: false,
-                    why: Some(why),
-                },
+                    fate,
+                    secret,
+                    why,
+                }
             })
             .collect(),
         sections: verdict
