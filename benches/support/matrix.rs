@@ -87,6 +87,7 @@ pub fn report() -> MatrixReport {
             .map(|(tag, line)| VersionInfo {
                 tag: tag.to_string(),
                 version_line: line.to_string(),
+                image: None,
             })
             .collect(),
         paths: Vec::new(),

@@ -18,6 +18,9 @@ use nix::unistd::Pid;
 struct Live {
     process_groups: BTreeSet<i32>,
     directories: BTreeSet<PathBuf>,
+    /// Teardowns of what is neither a process group nor a directory
+    /// (containers), run first; each must work without an async runtime.
+    teardown_hooks: Vec<fn()>,
 }
 
 fn live() -> &'static Mutex<Live> {
@@ -41,6 +44,15 @@ pub fn forget_process_group(pgid: i32) {
     with_live(|l| l.process_groups.remove(&pgid));
 }
 
+/// Adds a teardown `terminate_all` runs (once registered, for the process's life).
+pub fn register_teardown(hook: fn()) {
+    with_live(|l| {
+        if !l.teardown_hooks.contains(&hook) {
+            l.teardown_hooks.push(hook);
+        }
+    });
+}
+
 pub fn register_directory(path: &Path) {
     with_live(|l| l.directories.insert(path.to_path_buf()));
 }
@@ -49,8 +61,14 @@ pub fn forget_directory(path: &Path) {
     with_live(|l| l.directories.remove(path));
 }
 
-/// Kills every registered process group and removes every registered directory.
+/// Removes the containers this process started (by their owner label),
+/// kills every registered process group and removes every registered
+/// directory.
 pub fn terminate_all() {
+    let hooks = with_live(|l| l.teardown_hooks.clone());
+    for hook in hooks {
+        hook();
+    }
     let (groups, dirs) = with_live(|l| {
         (
             std::mem::take(&mut l.process_groups),

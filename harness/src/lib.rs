@@ -11,6 +11,7 @@ pub mod cache;
 pub mod cleanup;
 pub mod client;
 pub mod digest;
+pub mod docker;
 pub mod env;
 pub mod inspect;
 pub mod install;

@@ -49,6 +49,17 @@ enum Command {
     Token(token::TokenArgs),
 }
 
+impl Command {
+    fn wants_docker(&self) -> bool {
+        match self {
+            Command::Matrix(args) => args.backend.wants_docker(),
+            Command::UpgradeCheck(args) => args.backend.wants_docker(),
+            Command::Install(args) => args.wants_docker(),
+            _ => false,
+        }
+    }
+}
+
 /// Help and version go to stdout as clap writes them; any other parse error
 /// is bad input: one line, exit 2, like every other error.
 fn usage_error(error: clap::Error) -> ExitCode {
@@ -89,6 +100,15 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    // Before the runtime's threads exist: opening the engine points
+    // testcontainers at the version adapter through DOCKER_HOST.
+    if cli.command.wants_docker() {
+        if let Err(e) = regmatrix::docker::Engine::open() {
+            eprintln!("regmatrix: error: {e}");
+            regmatrix::cleanup::terminate_all();
+            return ExitCode::from(2);
+        }
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -2,7 +2,53 @@
 //! the message and the error detail a reader needs, without the request
 //! ids, timings and dashed separators the Azure SDK writes into errors.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long a log delivered later must stay unchanged to count as caught up.
+const QUIET: Duration = Duration::from_millis(100);
+/// The longest a reader waits for such a log.
+const SETTLE_LIMIT: Duration = Duration::from_millis(1500);
+
+fn delivered_later_logs() -> &'static Mutex<BTreeSet<PathBuf>> {
+    static LOGS: OnceLock<Mutex<BTreeSet<PathBuf>>> = OnceLock::new();
+    LOGS.get_or_init(Default::default)
+}
+
+/// Marks a log that reaches its file after the registry wrote it (a
+/// container's, copied from the engine's log stream): readers `settle` it
+/// first, or the line that explains a refusal may still be on its way.
+pub fn delivered_later(path: &Path) {
+    let mut logs = delivered_later_logs()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    logs.insert(path.to_path_buf());
+}
+
+/// Waits until a log marked `delivered_later` has stopped growing for a
+/// moment (bounded); returns at once for a log a process writes itself.
+pub async fn settle(path: &Path) {
+    let later = delivered_later_logs()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(path);
+    if !later {
+        return;
+    }
+    let started = Instant::now();
+    let mut last = (file_len(path), Instant::now());
+    while started.elapsed() < SETTLE_LIMIT {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let len = file_len(path);
+        if len != last.0 {
+            last = (len, Instant::now());
+        } else if last.1.elapsed() >= QUIET {
+            return;
+        }
+    }
+}
 
 /// The most telling part of one log line, on one line, at most `max` chars.
 pub fn condense(line: &str, max: usize) -> String {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Top-level library modules and their layer (higher imports lower).
-const LAYERS: [(&str, u8); 24] = [
+const LAYERS: [(&str, u8); 25] = [
     ("runner", 7),
     ("upgrade", 7),
     ("soak", 7),
@@ -20,6 +20,7 @@ const LAYERS: [(&str, u8); 24] = [
     ("storage", 4),
     ("install", 4),
     ("process", 4),
+    ("docker", 4),
     ("registry_log", 4),
     ("payload", 4),
     ("migrate", 4),

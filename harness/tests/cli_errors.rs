@@ -121,13 +121,7 @@ fn interrupted_run_leaves_no_process_or_directory() {
         "Azurite runs with its data in the run dir"
     );
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "128 + SIGINT");
+    common::interrupt(&mut child);
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         !common::process_alive(registry_pid),

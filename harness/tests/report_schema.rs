@@ -256,6 +256,8 @@ fn synthetic_report() -> MatrixReport {
         versions: vec![VersionInfo {
             tag: "v3.0.0".into(),
             version_line: "github.com/distribution/distribution/v3 v3.0.0".into(),
+            // Every optional field is set: the schema test compares keys.
+            image: Some("registry:3.0.0".into()),
         }],
         paths: vec![regmatrix::report::UpgradePath {
             from: "v3.0.0".into(),

@@ -61,6 +61,10 @@ pub struct VersionInfo {
     pub tag: String,
     /// What the binary's own `--version` printed (minus argv[0]).
     pub version_line: String,
+    /// The image the version ran as (`--backend container`); absent when
+    /// the built binary ran as a process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -292,6 +296,7 @@ mod tests {
                 .map(|t| VersionInfo {
                     tag: t.to_string(),
                     version_line: String::new(),
+                    image: None,
                 })
                 .collect(),
             paths: Vec::new(),

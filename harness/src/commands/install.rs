@@ -1,8 +1,13 @@
 //! `regmatrix install`: builds the requested registries and installs
-//! Azurite into the cache, then says what is where. It must not start them.
+//! Azurite into the cache, then says what is where; with `--images`, also
+//! builds local images of those binaries in the official layout, for
+//! `--backend container` on a machine that reaches no image registry. It
+//! must not start them.
 
 use anyhow::Result;
 
+use regmatrix::docker::image::ImageTemplate;
+use regmatrix::docker::Engine;
 use regmatrix::install::{self, Installer};
 use regmatrix::progress::Progress;
 
@@ -12,6 +17,19 @@ use super::shared::{resolve_versions, VersionArgs};
 pub struct InstallArgs {
     #[command(flatten)]
     versions: VersionArgs,
+    /// Also build an image `FROM scratch` of each binary on the Docker
+    /// engine, named by this template (`{version}`: 3.1.2, `{tag}`:
+    /// v3.1.2), in the official images' layout (binary /bin/registry,
+    /// config /etc/docker/registry/config.yml for 2.x and
+    /// /etc/distribution/config.yml for 3.x, filesystem storage built in).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub images: Option<ImageTemplate>,
+}
+
+impl InstallArgs {
+    pub fn wants_docker(&self) -> bool {
+        self.images.is_some()
+    }
 }
 
 pub async fn run(args: InstallArgs, progress: &Progress) -> Result<u8> {
@@ -24,13 +42,32 @@ pub async fn run(args: InstallArgs, progress: &Progress) -> Result<u8> {
         azurite.version,
         azurite.blob_script.display()
     );
-    for c in columns {
+    for c in &columns {
         println!(
             "{}: {} ({})",
             c.version,
             c.registry.version_line,
             c.registry.binary.display()
         );
+    }
+    if let Some(template) = &args.images {
+        let engine = Engine::open()?;
+        for c in &columns {
+            let tag = c.version.to_string();
+            let reference = template.reference(&tag);
+            let started = std::time::Instant::now();
+            progress.println(&format!(
+                "building image {reference} from {}",
+                c.registry.binary.display()
+            ));
+            regmatrix::docker::image::build_scratch(engine, &c.registry.binary, &tag, &reference)
+                .await?;
+            println!(
+                "{tag}: image {reference} (reads {}; built in {:.1} s)",
+                regmatrix::docker::image::official_config_path(&tag),
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     Ok(0)
 }

@@ -15,13 +15,15 @@ use regmatrix::scenario;
 use regmatrix::versions::{default_upgrade_paths, parse_upgrade_list, RegistryVersion};
 
 use super::shared::{
-    parse_shard, print_harness_errors, read_report, resolve_versions, VersionArgs,
+    parse_shard, print_harness_errors, read_report, resolve_versions, BackendArgs, VersionArgs,
 };
 
 #[derive(clap::Args)]
 pub struct MatrixArgs {
     #[command(flatten)]
     versions: VersionArgs,
+    #[command(flatten)]
+    pub backend: BackendArgs,
     /// Scenario ids to run: a glob, or several separated by commas (`storage/*,auth/jwks-*`).
     #[arg(long, default_value = "*")]
     scenarios: String,
@@ -112,6 +114,7 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         shard: args.shard,
         repeat: args.repeat,
         seed: regmatrix_mocks::seed::Seed::new(args.seed),
+        runtime: Default::default(),
     };
     if let Some(port) = args.registry_port {
         regmatrix::env::ports::requested_port(port)?;
@@ -126,6 +129,14 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
             }
         }
     }
+    // Before any build: a missing engine or image is one line, at once.
+    let options = RunOptions {
+        runtime: args
+            .backend
+            .runtime(&needed, args.versions.registry_bin.as_deref(), progress)
+            .await?,
+        ..options
+    };
     let (azurite, installed) = install::prepare(
         &installer,
         &needed,

@@ -1,11 +1,16 @@
 //! Arguments and helpers more than one subcommand uses: which registry
-//! versions to run, reading a matrix report, `--shard`, and the stderr line
-//! for cells the harness could not run. It must not run anything.
+//! versions to run, how the registry runs (`--backend`), reading a matrix
+//! report, `--shard`, and the stderr line for cells the harness could not
+//! run. It must not run anything.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use regmatrix::docker::image::{ImageTemplate, Provenance};
+use regmatrix::docker::Engine;
+use regmatrix::env::{ContainerRuntime, RegistryRuntime};
+use regmatrix::progress::Progress;
 use regmatrix::report::{MatrixReport, Outcome, ShardInfo};
 use regmatrix::versions::{parse_version_list, RegistryVersion, DEFAULT_VERSIONS};
 
@@ -80,5 +85,106 @@ pub fn print_harness_errors(report: &MatrixReport) {
             cell.column(),
             cell.evidence
         );
+    }
+}
+
+/// How the registry runs, for the commands that run one.
+#[derive(clap::Args, Clone)]
+pub struct BackendArgs {
+    /// `process`: the binary built from the version's Go module; `container`:
+    /// the version's image through testcontainers, on the Docker engine
+    /// DOCKER_HOST names (else /var/run/docker.sock), with host networking.
+    #[arg(long, value_enum, default_value_t = Backend::Process)]
+    pub backend: Backend,
+    /// The image of each version (--backend container): `{version}` is the
+    /// tag without its `v` (3.1.2), `{tag}` the tag (v3.1.2).
+    #[arg(long, default_value = regmatrix::docker::image::DEFAULT_TEMPLATE)]
+    pub image: ImageTemplate,
+    /// Where the image reads its config (default: the .yml argument of the
+    /// image's command, else /etc/docker/registry/config.yml for 2.x and
+    /// /etc/distribution/config.yml for 3.x, the official layout).
+    #[arg(long)]
+    pub image_config: Option<String>,
+    /// Where your deployment mounts the config in the container (default:
+    /// where each image reads it). A path an image does not read is a
+    /// finding: that registry runs the image's own config.
+    #[arg(long)]
+    pub mount_config: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Backend {
+    Process,
+    Container,
+}
+
+impl BackendArgs {
+    /// Whether the command needs a Docker engine (opened before the async
+    /// runtime starts: see `docker::Engine::open`).
+    pub fn wants_docker(&self) -> bool {
+        self.backend == Backend::Container
+    }
+
+    /// The runtime for `tags`: their images resolved on the engine (pulled
+    /// when missing), or the process runtime. Bad combinations are refused
+    /// before anything starts.
+    pub async fn runtime(
+        &self,
+        tags: &[RegistryVersion],
+        registry_bin: Option<&Path>,
+        progress: &Progress,
+    ) -> Result<RegistryRuntime> {
+        if self.backend == Backend::Process {
+            if self.image.as_str() != regmatrix::docker::image::DEFAULT_TEMPLATE
+                || self.image_config.is_some()
+                || self.mount_config.is_some()
+            {
+                bail!("--image, --image-config and --mount-config need --backend container");
+            }
+            return Ok(RegistryRuntime::Process);
+        }
+        if registry_bin.is_some() {
+            bail!("--registry-bin runs a binary; with --backend container, name its image with --image");
+        }
+        for (flag, path) in [
+            ("--image-config", &self.image_config),
+            ("--mount-config", &self.mount_config),
+        ] {
+            if let Some(path) = path {
+                if !path.starts_with('/') {
+                    bail!("{flag} {path:?}: a path in the container starts with /");
+                }
+            }
+        }
+        let engine = Engine::open()?;
+        let mut images = std::collections::BTreeMap::new();
+        for version in tags {
+            let tag = version.to_string();
+            let reference = self.image.reference(&tag);
+            progress.println(&format!(
+                "image {reference} for {tag}: looking it up on the engine (pulled if missing)"
+            ));
+            let (image, provenance) = regmatrix::docker::image::resolve(
+                engine,
+                &reference,
+                &tag,
+                self.image_config.as_deref(),
+            )
+            .await?;
+            let pulled = match provenance {
+                Provenance::Present => String::new(),
+                Provenance::Pulled { seconds } => format!("; pulled in {seconds:.1} s"),
+            };
+            progress.println(&format!(
+                "image {reference} for {tag}: reads {} ({}){pulled}",
+                image.config_path,
+                image.config_path_source.describe()
+            ));
+            images.insert(tag, image);
+        }
+        Ok(RegistryRuntime::Container(ContainerRuntime {
+            images,
+            mount_config_at: self.mount_config.clone(),
+        }))
     }
 }

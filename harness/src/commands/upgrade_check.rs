@@ -21,6 +21,8 @@ use super::shared::print_harness_errors;
 
 #[derive(clap::Args)]
 pub struct UpgradeCheckArgs {
+    #[command(flatten)]
+    pub backend: super::shared::BackendArgs,
     /// Your registry config.yml, or a Kubernetes ConfigMap or Secret
     /// manifest holding one (its storage.azure and auth.token sections are
     /// used; secrets are replaced by mock ones and never printed).
@@ -172,6 +174,11 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
     for line in upgrade::env_notes(&plan.env) {
         eprintln!("note: {line}");
     }
+    // Before any build: a missing engine or image is one line, at once.
+    let runtime = args
+        .backend
+        .runtime(&[from.clone(), to.clone()], None, progress)
+        .await?;
     let installer = Installer::from_env()?;
     let (azurite, columns) =
         install::prepare(&installer, &[from.clone(), to.clone()], None, progress).await?;
@@ -185,6 +192,7 @@ pub async fn run(args: UpgradeCheckArgs, progress: &Progress) -> Result<u8> {
         &scenarios,
         &RunOptions {
             keep_run_dirs: args.keep,
+            runtime,
             ..RunOptions::default()
         },
         progress,

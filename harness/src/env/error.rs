@@ -115,12 +115,43 @@ pub enum EnvError {
         status: String,
         log_tail: Vec<String>,
     },
+    /// A container answered, but not on the config the harness mounted.
+    #[error("{0}")]
+    RegistryIgnoredConfig(Box<IgnoredConfig>),
+    #[error("registry {tag} as a container: {detail}")]
+    Container { tag: String, detail: String },
+    #[error(transparent)]
+    Docker(#[from] crate::docker::DockerError),
     #[error("registry {tag} never turned healthy within {seconds}s (no 200 from /debug/health and /v2/): {}", last_of(log_tail))]
     RegistryNeverHealthy {
         tag: String,
         seconds: u64,
         log_tail: Vec<String>,
     },
+}
+
+/// A registry container that runs another config than the mounted one.
+#[derive(Debug)]
+pub struct IgnoredConfig {
+    pub tag: String,
+    pub image: String,
+    pub mounted_at: String,
+    /// Where the image reads its config, and how that was decided.
+    pub reads_at: String,
+    pub reads_from: &'static str,
+    /// What the registry answered that shows it.
+    pub answer: String,
+    pub log_tail: Vec<String>,
+}
+
+impl std::fmt::Display for IgnoredConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "registry {} (image {}) ignored the config mounted at {} and ran the image's own: {}; the image reads {} ({})",
+            self.tag, self.image, self.mounted_at, self.answer, self.reads_at, self.reads_from
+        )
+    }
 }
 
 pub(crate) fn last_of(lines: &[String]) -> String {

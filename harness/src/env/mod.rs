@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod azurite;
+mod container;
 mod error;
 mod fleet;
 pub mod identity;
@@ -42,8 +43,8 @@ pub use identity::{FederatedToken, IdentityCloud, IdentitySetup, Workload};
 pub use ports::PortError;
 pub use run_dir::RunDir;
 pub use spec::{
-    EnvironmentSpec, StorageBackend, StorageNames, UpgradeTo, UserDeployment,
-    DEFAULT_READY_TIMEOUT, DEFAULT_REPOSITORY,
+    ContainerRuntime, EnvironmentSpec, RegistryRuntime, StorageBackend, StorageNames, UpgradeTo,
+    UserDeployment, DEFAULT_READY_TIMEOUT, DEFAULT_REPOSITORY,
 };
 
 use crate::storage::{BlobStorageClient, StorageAccount};
@@ -376,6 +377,7 @@ impl Environment {
                     name: "registry-to",
                     ready_timeout: spec.ready_timeout,
                     extra_env: &env,
+                    runtime: &spec.runtime,
                 })?)
             }
             _ => None,
@@ -391,6 +393,7 @@ impl Environment {
             name: "registry",
             ready_timeout: spec.ready_timeout,
             extra_env: &platform_env,
+            runtime: &spec.runtime,
         })
         .await?;
 

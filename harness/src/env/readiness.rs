@@ -10,6 +10,24 @@ use std::time::{Duration, Instant};
 
 use crate::process::ManagedProcess;
 
+/// What readiness watches: a started service with a log, which may end.
+/// A process and a container are watched alike.
+pub trait Watched {
+    fn log_path(&self) -> &Path;
+    /// How it ended (`exit status: 2`), or `None` while it runs.
+    fn exit_status(&mut self) -> impl std::future::Future<Output = Option<String>> + Send;
+}
+
+impl Watched for ManagedProcess {
+    fn log_path(&self) -> &Path {
+        ManagedProcess::log_path(self)
+    }
+
+    async fn exit_status(&mut self) -> Option<String> {
+        self.exited().map(|status| status.to_string())
+    }
+}
+
 /// Between polls: quick enough that start-up time is measured, not padded.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Per readiness request: a service that accepts a connection but hangs
@@ -70,7 +88,7 @@ impl WaitFor {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadinessError {
     #[error("exited with {status}")]
-    Exited { status: std::process::ExitStatus },
+    Exited { status: String },
     #[error("not ready after {}s", timeout.as_secs())]
     TimedOut { timeout: Duration },
     #[error("cannot build the readiness client: {source}")]
@@ -86,7 +104,7 @@ pub enum ReadinessError {
 pub async fn wait_until_ready(
     conditions: &[WaitFor],
     timeout: Duration,
-    process: &mut ManagedProcess,
+    process: &mut impl Watched,
 ) -> Result<(), ReadinessError> {
     let http = if conditions.iter().any(|c| matches!(c, WaitFor::Http { .. })) {
         Some(
@@ -101,7 +119,7 @@ pub async fn wait_until_ready(
     };
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(status) = process.exited() {
+        if let Some(status) = process.exit_status().await {
             return Err(ReadinessError::Exited { status });
         }
         if all_met(conditions, process.log_path(), http.as_ref()).await {

@@ -10,6 +10,7 @@ use regmatrix_mocks::seed::Seed;
 use super::{
     AuthSetup, ConfigCarry, ConfigDialect, CredentialsMode, IdentitySetup, CONTAINER, REALM,
 };
+use crate::docker::image::RegistryImage;
 use crate::install::{InstalledAzurite, InstalledRegistry};
 
 /// The storage account, container and realm a user's own config names
@@ -55,6 +56,38 @@ pub enum StorageBackend {
     Filesystem,
 }
 
+/// How the registry runs.
+#[derive(Debug, Clone, Default)]
+pub enum RegistryRuntime {
+    /// The binary built from the version's Go module, as a child process.
+    #[default]
+    Process,
+    /// The version's image as a container (`--backend container`).
+    Container(ContainerRuntime),
+}
+
+/// The container backend's images and mount.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerRuntime {
+    /// The image of each version tag, resolved on the engine before the run.
+    pub images: std::collections::BTreeMap<String, RegistryImage>,
+    /// Where the deployment mounts the config; `None`: where each image
+    /// reads it.
+    pub mount_config_at: Option<String>,
+}
+
+impl ContainerRuntime {
+    pub fn image(&self, tag: &str) -> Result<RegistryImage, super::EnvError> {
+        self.images
+            .get(tag)
+            .cloned()
+            .ok_or_else(|| super::EnvError::Container {
+                tag: tag.to_string(),
+                detail: "no image was resolved for this version".into(),
+            })
+    }
+}
+
 /// The second version of an upgrade: it starts, when the scenario says,
 /// on the storage, identity plane and token server of the first.
 #[derive(Clone)]
@@ -95,6 +128,8 @@ pub struct EnvironmentSpec {
     /// Azure (the default) or, for benchmarks, the filesystem driver in
     /// the run directory.
     pub backend: StorageBackend,
+    /// The registry as a process (default) or a container.
+    pub runtime: RegistryRuntime,
     /// A fixed registry port (debugging); `None` picks a free one.
     pub registry_port: Option<u16>,
     pub ready_timeout: Duration,
@@ -136,6 +171,7 @@ impl EnvironmentSpec {
             registry_env: Vec::new(),
             user_sections: None,
             backend: StorageBackend::default(),
+            runtime: RegistryRuntime::default(),
             registry_port: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,
             keep_run_dir: false,

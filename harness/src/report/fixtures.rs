@@ -81,6 +81,7 @@ pub(crate) fn report(cells: Vec<Cell>) -> MatrixReport {
             .map(|tag| VersionInfo {
                 version_line: format!("registry {tag}"),
                 tag,
+                image: None,
             })
             .collect(),
         paths,

@@ -218,6 +218,7 @@ mod tests {
         r.versions.push(crate::report::VersionInfo {
             tag: "v3.1.1".into(),
             version_line: "registry v3.1.1".into(),
+            image: None,
         });
         let grids = grids(&r);
         assert_eq!(grids.len(), 2);

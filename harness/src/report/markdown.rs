@@ -40,7 +40,13 @@ pub fn render(report: &MatrixReport) -> String {
     ));
     out.push_str("\n## Versions\n\n");
     for v in &report.versions {
-        out.push_str(&format!("- `{}`: `{}`\n", v.tag, v.version_line));
+        match &v.image {
+            Some(image) => out.push_str(&format!(
+                "- `{}`: `{}`, as image `{image}`\n",
+                v.tag, v.version_line
+            )),
+            None => out.push_str(&format!("- `{}`: `{}`\n", v.tag, v.version_line)),
+        }
     }
     notes(report, &mut out);
     out
@@ -258,6 +264,7 @@ mod tests {
         r.versions.push(crate::report::VersionInfo {
             tag: "v3.1.1".into(),
             version_line: "registry v3.1.1".into(),
+            image: None,
         });
         let md = render(&r);
         assert!(

@@ -52,6 +52,8 @@ pub struct RunOptions {
     /// Every cell's seed: its keys, names and blobs derive from it, so a
     /// cell reruns the same with `--seed` set to the seed it records.
     pub seed: Seed,
+    /// The registry as a process (default) or a container.
+    pub runtime: crate::env::RegistryRuntime,
 }
 
 impl Default for RunOptions {
@@ -66,6 +68,7 @@ impl Default for RunOptions {
             shard: None,
             repeat: 1,
             seed: Seed::default(),
+            runtime: crate::env::RegistryRuntime::default(),
         }
     }
 }
@@ -150,6 +153,13 @@ pub async fn run_matrix(
             .map(|c| VersionInfo {
                 tag: c.version.tag().to_string(),
                 version_line: c.registry.version_line.clone(),
+                image: match &options.runtime {
+                    crate::env::RegistryRuntime::Container(containers) => containers
+                        .images
+                        .get(c.version.tag())
+                        .map(|i| i.reference.clone()),
+                    crate::env::RegistryRuntime::Process => None,
+                },
             })
             .collect(),
         paths: report_paths(scenarios, paths, columns),
@@ -215,6 +225,7 @@ pub async fn run_cell(
         ready_timeout: options.ready_timeout,
         keep_run_dir: options.keep_run_dirs,
         seed: options.seed,
+        runtime: options.runtime.clone(),
         upgrade: match lane {
             Lane::Version(_) => None,
             Lane::Path { to, .. } => Some(UpgradeTo {
@@ -261,6 +272,16 @@ pub async fn run_cell(
                 crate::env::last_of(&log_tail)
             );
             cell.registry_log = log_tail;
+        }
+        Err(EnvError::RegistryIgnoredConfig(ignored)) => {
+            // The deployment's mount, not the harness: the image ran its own config.
+            cell.outcome = Outcome::Fail;
+            let phase = match lane {
+                Lane::Version(_) => String::new(),
+                Lane::Path { from, .. } => format!("phase 1 (from): {} ", from.version),
+            };
+            cell.evidence = format!("{phase}{ignored}");
+            cell.registry_log = ignored.log_tail;
         }
         Err(other) => {
             cell.outcome = Outcome::Error;

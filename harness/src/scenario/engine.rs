@@ -136,6 +136,7 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
                         .unwrap_or_default();
                     let line = format!("step {} {}{through}: {}", index + 1, step.kind(), err);
                     failure = Some(StepFailure::of(&err, line));
+                    crate::registry_log::settle(served.registry_log).await;
                     registry_log =
                         crate::registry_log::lines_since(served.registry_log, log_offset);
                 }

@@ -218,6 +218,8 @@ pub(super) fn known_fix(cell: &Cell, context: FixContext) -> Option<&'static str
         Some("2.8 names every blob with a leading slash (`/docker/registry/v2/...`) and 3.x without one (see upgrade/in-place in the matrix), so neither sees what the other wrote: copy the images from the 2.8 registry into the 3.x one (crane copy, regctl image copy) instead of starting 3.x on the same container; a rename of the blobs is not verified here")
     } else if e.contains("redis configuration required") {
         Some("3.x reads redis.addrs (a list), not 2.8's redis.addr: write `redis: {addrs: [host:6379]}` (through the environment a YAML list: REGISTRY_REDIS_ADDRS='[host:6379]'; a bare host:port is rejected by 3.x's parser); password and db keep their names")
+    } else if e.contains("ignored the config mounted at") {
+        Some("the image reads its config elsewhere than your deployment mounts it (the official 3.x images read /etc/distribution/config.yml, 2.x images /etc/docker/registry/config.yml; distribution's v3.0.0-beta.1 release notes), and runs its own built-in config without an error: mount the config where the new image reads it, or give the container the command `serve <your path>`")
     } else if e.contains("no accountkey parameter provided") {
         Some("2.8 authenticates with accountkey only")
     } else {

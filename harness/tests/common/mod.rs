@@ -182,3 +182,15 @@ pub fn with_upgrade_cells(
     });
     report
 }
+
+/// Sends SIGINT to a running regmatrix and waits for it: it must exit
+/// with 130 (128 + SIGINT), as the signal handler promises.
+pub fn interrupt(child: &mut std::process::Child) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "128 + SIGINT");
+}

@@ -223,8 +223,11 @@ fn header(report: &MatrixReport) -> String {
     out.push_str("</ul>\n");
     out.push_str("<details class=\"versions\"><summary>Versions</summary><ul>\n");
     for v in &report.versions {
+        let image = v.image.as_deref().map_or(String::new(), |image| {
+            format!(", as image <code>{}</code>", escape(image))
+        });
         out.push_str(&format!(
-            "<li><code>{}</code>: <code>{}</code></li>\n",
+            "<li><code>{}</code>: <code>{}</code>{image}</li>\n",
             escape(&v.tag),
             escape(&v.version_line)
         ));

@@ -150,6 +150,7 @@ mod grids {
         r.versions.push(VersionInfo {
             tag: "v3.1.1".into(),
             version_line: "registry v3.1.1".into(),
+            image: None,
         });
         r
     }

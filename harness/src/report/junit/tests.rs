@@ -36,6 +36,7 @@ fn report(cells: Vec<Cell>) -> MatrixReport {
             .map(|t| VersionInfo {
                 tag: t.to_string(),
                 version_line: format!("github.com/distribution/distribution/v3 {t}"),
+                image: None,
             })
             .collect(),
         paths: Vec::new(),

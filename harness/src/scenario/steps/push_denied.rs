@@ -46,6 +46,7 @@ impl StepAction for PushDenied {
         let result = client
             .push_blob_monolithic(repository, &blob, &digest)
             .await;
+        crate::registry_log::settle(registry_log).await;
         let log = auth_log_line(registry_log, offset)
             .map(|l| format!("; registry log: {l}"))
             .unwrap_or_default();
