@@ -110,6 +110,7 @@ pub fn report() -> MatrixReport {
             harness_cpu_ms: 96_140,
         },
         shard: None,
+        version_set: None,
     }
 }
 
@@ -244,6 +245,7 @@ fn cell(s: usize, scenario: &str, v: usize, tag: &str) -> Cell {
         outcome,
         expected,
         evidence,
+        expectation_from_range: false,
         expected_because,
         expected_reference: None,
         duration_ms: 1200 + (s * 31 + v * 7) as u64 % 900,

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{bench, install, jwks, matrix, report, soak, token, upgrade_check, validate};
+use commands::{
+    bench, install, jwks, matrix, report, soak, token, upgrade_check, validate, versions,
+};
 use regmatrix::progress::{Progress, ProgressMode};
 
 #[derive(Parser)]
@@ -27,6 +29,9 @@ struct Cli {
 enum Command {
     /// Build registry binaries and install Azurite into the cache.
     Install(install::InstallArgs),
+    /// Print the versions a `--versions` set resolves to (comma-joined), from
+    /// the Go module proxy's release list.
+    Versions(versions::VersionsArgs),
     /// Run scenarios x versions and write the compatibility matrix.
     Matrix(matrix::MatrixArgs),
     /// Run your own registry config on the version you run and the one you
@@ -133,6 +138,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     let progress = Progress::new(ProgressMode::for_stderr(cli.quiet));
     match cli.command {
         Command::Install(args) => install::run(args, &progress).await,
+        Command::Versions(args) => versions::run(args, &progress).await,
         Command::Matrix(args) => matrix::run(args, &progress).await,
         Command::UpgradeCheck(args) => upgrade_check::run(args, &progress).await,
         Command::Soak(args) => soak::run(args, &progress).await,

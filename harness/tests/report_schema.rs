@@ -117,6 +117,7 @@ fn cell(scenario: &str, outcome: Outcome, expected: Outcome) -> Cell {
         outcome,
         expected,
         evidence: format!("{outcome}: 1 steps ok; Blob storage saw 7 requests"),
+        expectation_from_range: true,
         expected_because: None,
         expected_reference: None,
         duration_ms: 1200,
@@ -279,6 +280,11 @@ fn synthetic_report() -> MatrixReport {
             harness_cpu_ms: 2100,
         },
         shard: Some(ShardInfo { index: 2, count: 3 }),
+        version_set: Some(regmatrix::report::VersionSetInfo {
+            expression: ">=v3.0.0, !v3.1.0".into(),
+            releases: 14,
+            offline: Some("https://proxy.golang.org/github.com/docker/distribution/@v/list: timed out".into()),
+        }),
     }
 }
 

@@ -19,7 +19,8 @@ pub mod units;
 
 pub use matrix::{
     Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, RunStats, ScenarioInfo,
-    ShardInfo, TrafficSummary, UpgradePath, VersionInfo, PATH_SEPARATOR, SCHEMA_VERSION,
+    ShardInfo, TrafficSummary, UpgradePath, VersionInfo, VersionSetInfo, PATH_SEPARATOR,
+    SCHEMA_VERSION,
 };
 pub use outcome::Outcome;
 pub use reading::{Reading, Tone};

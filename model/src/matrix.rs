@@ -27,6 +27,22 @@ pub struct MatrixReport {
     /// Set when this report is one shard of a matrix split across runners.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
+    /// How the versions were chosen (`--versions`, else the default set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_set: Option<VersionSetInfo>,
+}
+
+/// The version set a run resolved, and against what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionSetInfo {
+    /// As written (`default`, `latest`, `>=v3.0.0`, `v3.1.*,!v3.1.0`).
+    pub expression: String,
+    /// How many releases it was resolved against (0: only tags were named).
+    pub releases: usize,
+    /// Set when the Go module proxy did not answer and the versions built
+    /// in the cache stood in for its release list: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<String>,
 }
 
 /// `--shard index/count`: this report holds the cells whose position in
@@ -89,6 +105,12 @@ pub struct Cell {
     pub refusal: bool,
     pub outcome: Outcome,
     pub expected: Outcome,
+    /// No expectation row of any scenario in the run writes this cell's
+    /// version (or a version of its path) as a tag or a range's bound: the
+    /// expectation came from a range or `*`, as for a release newer than
+    /// the scenarios. Its surprises are new.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expectation_from_range: bool,
     /// One line a reader can act on without opening a log.
     pub evidence: String,
     /// The scenario's stated reason for its expectation, when not `pass`.
@@ -304,6 +326,7 @@ mod tests {
             cells: Vec::new(),
             run: RunStats::default(),
             shard: None,
+            version_set: None,
         }
     }
 

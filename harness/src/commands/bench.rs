@@ -72,7 +72,7 @@ pub async fn run(args: BenchArgs, progress: &Progress) -> Result<u8> {
     };
     let paths = BenchPath::parse_list(&args.paths)?;
     let peer_tools = PeerTool::parse_list(&args.peers)?;
-    let tags = resolve_versions(&args.versions)?;
+    let tags = resolve_versions(&args.versions, progress).await?.versions;
     let installer = Installer::from_env()?;
     let (azurite, columns) = install::prepare(
         &installer,

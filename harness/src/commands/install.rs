@@ -33,22 +33,52 @@ impl InstallArgs {
 }
 
 pub async fn run(args: InstallArgs, progress: &Progress) -> Result<u8> {
-    let versions = resolve_versions(&args.versions)?;
+    let versions = resolve_versions(&args.versions, progress).await?.versions;
     let installer = Installer::from_env()?;
-    // The cache is for built binaries: a --registry-bin is not installed.
-    let (azurite, columns) = install::prepare(&installer, &versions, None, progress).await?;
+    let bar = progress.spinner(format!("azurite {}", install::AZURITE_VERSION));
+    let azurite = installer.azurite(&bar).await;
+    bar.finish_and_clear();
+    let azurite = azurite?;
     println!(
         "azurite {} ({})",
         azurite.version,
         azurite.blob_script.display()
     );
-    for c in &columns {
-        println!(
-            "{}: {} ({})",
-            c.version,
-            c.registry.version_line,
-            c.registry.binary.display()
-        );
+    // Every version is tried: one that cannot be built says why and the
+    // rest are still built (a nightly cache warms with what it can).
+    let mut columns = Vec::new();
+    let mut failed = Vec::new();
+    for version in &versions {
+        match install::registry_column(&installer, version, progress).await {
+            Ok(c) => {
+                println!(
+                    "{}: {} ({})",
+                    c.version,
+                    c.registry.version_line,
+                    c.registry.binary.display()
+                );
+                columns.push(c);
+            }
+            Err(error) => {
+                println!("{version}: not built: {error}");
+                failed.push((version.clone(), error));
+            }
+        }
+    }
+    match failed.as_slice() {
+        [] => {}
+        // Only one version asked for: its reason is the error.
+        [(_, error)] if versions.len() == 1 => anyhow::bail!("{error}"),
+        _ => eprintln!(
+            "regmatrix: {} of {} versions not built: {}",
+            failed.len(),
+            versions.len(),
+            failed
+                .iter()
+                .map(|(v, _)| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
     if let Some(template) = &args.images {
         let engine = Engine::open()?;
@@ -69,5 +99,5 @@ pub async fn run(args: InstallArgs, progress: &Progress) -> Result<u8> {
             );
         }
     }
-    Ok(0)
+    Ok(if failed.is_empty() { 0 } else { 1 })
 }

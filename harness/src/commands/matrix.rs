@@ -79,7 +79,8 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         .scenario_dir
         .unwrap_or_else(runner::default_scenario_dir);
     let scenarios = scenario::discover(&dir, &args.scenarios)?;
-    let tags = resolve_versions(&args.versions)?;
+    let chosen = resolve_versions(&args.versions, progress).await?;
+    let tags = chosen.versions;
     let upgrades = match args.upgrades.as_deref().map(str::trim) {
         Some("none") => Vec::new(),
         Some(list) => {
@@ -156,8 +157,9 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         .iter()
         .map(|(from, to)| Ok((column_of(from)?, column_of(to)?)))
         .collect::<Result<Vec<_>>>()?;
-    let report =
+    let mut report =
         runner::run_matrix(&azurite, &columns, &paths, &scenarios, &options, progress).await;
+    report.version_set = chosen.set;
     print!("{}", report::table::render(&report));
     for path in report::write_all(&report, &args.out)? {
         println!("wrote {}", path.display());

@@ -12,3 +12,4 @@ pub mod soak;
 pub mod token;
 pub mod upgrade_check;
 pub mod validate;
+pub mod versions;

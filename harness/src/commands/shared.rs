@@ -11,12 +11,18 @@ use regmatrix::docker::image::{ImageTemplate, Provenance};
 use regmatrix::docker::Engine;
 use regmatrix::env::{ContainerRuntime, RegistryRuntime};
 use regmatrix::progress::Progress;
-use regmatrix::report::{MatrixReport, Outcome, ShardInfo};
-use regmatrix::versions::{parse_version_list, RegistryVersion, DEFAULT_VERSIONS};
+use regmatrix::install::list_releases;
+use regmatrix::report::{MatrixReport, Outcome, ShardInfo, VersionSetInfo};
+use regmatrix::versions::{RegistryVersion, VersionSet, DEFAULT_VERSIONS};
 
 #[derive(clap::Args, Clone)]
 pub struct VersionArgs {
-    /// Comma-separated registry tags (default: v2.8.3,v3.0.0-alpha.1,v3.0.0,v3.1.1,v3.1.2).
+    /// The registry versions: comma-separated terms, each a tag (v3.1.2),
+    /// `latest`, `all` (every release the harness builds), `default`, a glob
+    /// (`v3.1.*`) or a range (`>=v3.0.0 <v3.1.0`); `!TERM` takes versions
+    /// out. Resolved against the Go module proxy's release list. Default:
+    /// the newest 2.8, v3.0.0-alpha.1, v3.0.0 and the newest patch of each
+    /// 3.x minor.
     #[arg(long, value_delimiter = None)]
     pub versions: Option<String>,
     /// Run this registry binary instead of building one; --versions names the
@@ -25,30 +31,76 @@ pub struct VersionArgs {
     pub registry_bin: Option<PathBuf>,
 }
 
-pub fn resolve_versions(args: &VersionArgs) -> Result<Vec<RegistryVersion>> {
-    if let Some(list) = &args.versions {
-        let versions = parse_version_list(list)?;
-        if versions.is_empty() {
-            bail!("--versions is empty");
+/// The versions a run covers, and how they were chosen (for the report).
+pub struct ChosenVersions {
+    pub versions: Vec<RegistryVersion>,
+    pub set: Option<VersionSetInfo>,
+}
+
+pub async fn resolve_versions(args: &VersionArgs, progress: &Progress) -> Result<ChosenVersions> {
+    if args.versions.is_none() {
+        if let Some(bin) = &args.registry_bin {
+            let installed = regmatrix::install::custom_registry(bin)?;
+            let tag = installed
+                .version_line
+                .split_whitespace()
+                .last()
+                .map(|t| t.split('+').next().unwrap_or(t).to_string())
+                .unwrap_or_default();
+            let version = tag.parse::<RegistryVersion>().with_context(|| {
+                format!("cannot tell which version {} is from its `--version` line; pass --versions <tag>", bin.display())
+            })?;
+            return Ok(ChosenVersions {
+                versions: vec![version],
+                set: None,
+            });
         }
-        return Ok(versions);
     }
-    if let Some(bin) = &args.registry_bin {
-        let installed = regmatrix::install::custom_registry(bin)?;
-        let tag = installed
-            .version_line
-            .split_whitespace()
-            .last()
-            .map(|t| t.split('+').next().unwrap_or(t).to_string())
-            .unwrap_or_default();
-        return tag.parse::<RegistryVersion>().map(|v| vec![v]).with_context(|| {
-            format!("cannot tell which version {} is from its `--version` line; pass --versions <tag>", bin.display())
+    let expression = args.versions.as_deref().unwrap_or("default");
+    let set = VersionSet::parse(expression)?;
+    if !set.needs_releases() {
+        return Ok(ChosenVersions {
+            versions: set.resolve(&[])?,
+            set: Some(VersionSetInfo {
+                expression: expression.to_string(),
+                releases: 0,
+                offline: None,
+            }),
         });
     }
-    Ok(DEFAULT_VERSIONS
-        .iter()
-        .filter_map(|t| t.parse().ok())
-        .collect())
+    let cache = regmatrix::cache::Cache::from_env()?;
+    let bar = progress.spinner("release list from the Go module proxy".to_string());
+    let list = list_releases(&cache).await;
+    bar.finish_and_clear();
+    let mut releases = list.releases;
+    if let Some(why) = &list.offline {
+        let stand_in = if releases.is_empty() {
+            // Nothing built yet either: the releases this harness knew of.
+            releases = DEFAULT_VERSIONS.iter().filter_map(|t| t.parse().ok()).collect();
+            "the releases this harness was written against"
+        } else {
+            "the versions built in the cache"
+        };
+        eprintln!(
+            "regmatrix: warning: no release list from the Go module proxy ({why}); --versions {expression:?} is resolved against {stand_in}: {}",
+            releases.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        );
+    }
+    let versions = set.resolve(&releases)?;
+    progress.println(&format!(
+        "versions {expression:?}: {} (of {} releases{})",
+        versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        releases.len(),
+        if list.offline.is_some() { ", offline" } else { "" }
+    ));
+    Ok(ChosenVersions {
+        versions,
+        set: Some(VersionSetInfo {
+            expression: expression.to_string(),
+            releases: releases.len(),
+            offline: list.offline,
+        }),
+    })
 }
 
 pub fn read_report(path: &Path) -> Result<MatrixReport> {

@@ -43,20 +43,29 @@ pub async fn prepare(
         return Ok((azurite, columns));
     }
     for version in versions {
-        let bar = progress.spinner(format!("registry {version}"));
-        let started = Instant::now();
-        let registry = installer.registry(version, &bar).await;
-        bar.finish_and_clear();
-        let registry = registry?;
-        progress.println(&format!(
-            "registry {version}: {} ({:.1}s)",
-            registry.version_line,
-            started.elapsed().as_secs_f64()
-        ));
-        columns.push(Column {
-            version: version.clone(),
-            registry,
-        });
+        columns.push(registry_column(installer, version, progress).await?);
     }
     Ok((azurite, columns))
+}
+
+/// Builds (or finds) one version's registry, saying how long it took.
+pub async fn registry_column(
+    installer: &Installer,
+    version: &RegistryVersion,
+    progress: &Progress,
+) -> Result<Column, InstallError> {
+    let bar = progress.spinner(format!("registry {version}"));
+    let started = Instant::now();
+    let registry = installer.registry(version, &bar).await;
+    bar.finish_and_clear();
+    let registry = registry?;
+    progress.println(&format!(
+        "registry {version}: {} ({:.1}s)",
+        registry.version_line,
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(Column {
+        version: version.clone(),
+        registry,
+    })
 }

@@ -8,6 +8,7 @@ mod columns;
 mod config_probe;
 mod go_module;
 mod peer_tool;
+mod releases;
 mod tool_run;
 mod vendor_conf;
 
@@ -21,9 +22,10 @@ use crate::toolchain::MissingTool;
 use crate::versions::{BuildRecipe, RegistryVersion};
 
 pub use azurite::{InstalledAzurite, AZURITE_VERSION};
-pub use columns::{prepare, Column};
+pub use columns::{prepare, registry_column, Column};
 pub use config_probe::InstalledProbe;
 pub use peer_tool::{InstalledPeer, PeerTool, UnknownPeer};
+pub use releases::{cached_releases, list_releases, ReleaseList};
 pub use vendor_conf::{go_mod_from_vendor_conf, VendorConfError};
 
 #[derive(Debug, thiserror::Error)]

@@ -29,8 +29,12 @@ impl ConfigDialect {
     pub fn of(version: &RegistryVersion) -> Self {
         match version.release() {
             (2, _, _) => ConfigDialect::V2,
-            // Every 3.0.0 pre-release (alpha, beta, rc) still selects shared key
-            // by the presence of `accountkey` (registry/storage/driver/azure/azure_auth.go).
+            // rc.4's azure driver is 3.0.0's: its auth.go and parser.go are
+            // byte for byte v3.0.0's (credentials.type selects the mode).
+            (3, 0, 0) if version.tag() == "v3.0.0-rc.4" => ConfigDialect::V3,
+            // Every earlier 3.0.0 pre-release (alpha, beta, rc.1 to rc.3) still
+            // selects shared key by the presence of `accountkey`
+            // (registry/storage/driver/azure/azure_auth.go; no auth.go yet).
             (3, 0, 0) if version.is_prerelease() => ConfigDialect::V3PreRelease,
             _ => ConfigDialect::V3,
         }
@@ -234,9 +238,10 @@ mod tests {
             ConfigDialect::V3PreRelease
         );
         assert_eq!(
-            ConfigDialect::of(&v("v3.0.0-rc.4")),
+            ConfigDialect::of(&v("v3.0.0-rc.3")),
             ConfigDialect::V3PreRelease
         );
+        assert_eq!(ConfigDialect::of(&v("v3.0.0-rc.4")), ConfigDialect::V3);
         assert_eq!(ConfigDialect::of(&v("v3.0.0")), ConfigDialect::V3);
         assert_eq!(ConfigDialect::of(&v("v3.1.1")), ConfigDialect::V3);
     }

@@ -15,6 +15,7 @@ pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
         outcome,
         expected: Outcome::Pass,
         evidence: format!("{scenario} on {version}: {outcome}"),
+        expectation_from_range: false,
         expected_because: None,
         expected_reference: None,
         duration_ms: 1,
@@ -96,5 +97,6 @@ pub(crate) fn report(cells: Vec<Cell>) -> MatrixReport {
         cells,
         run: RunStats::default(),
         shard: None,
+        version_set: None,
     }
 }

@@ -9,6 +9,9 @@
 use super::grid::{self, Grid, GridKind};
 use super::{reading, Cell, MatrixReport, Outcome, Reading, Tone};
 
+/// Follows a cell whose expectation came from a range.
+const RANGE_MARK: &str = "†";
+
 pub fn render(report: &MatrixReport) -> String {
     let mut out = String::from("# regmatrix compatibility matrix\n\n");
     out.push_str(&format!(
@@ -31,6 +34,12 @@ pub fn render(report: &MatrixReport) -> String {
          an outcome the scenario did not expect (`better` when it beat the expectation). \
          `(known)`: an expected failure the scenario explains.\n",
     );
+    if report.cells.iter().any(|c| c.expectation_from_range) {
+        out.push_str(&format!(
+            "{RANGE_MARK}: no expectation row names this version; its expectation came from a \
+             range, as for a release newer than the scenarios, so what it shows is new.\n"
+        ));
+    }
     out.push_str(&format!(
         "\nRun: {:.1}s wall with {} jobs; the harness itself used {:.1}s CPU and peaked at {:.1} MiB RSS.\n",
         report.run.wall_ms as f64 / 1000.0,
@@ -39,6 +48,20 @@ pub fn render(report: &MatrixReport) -> String {
         report.run.harness_peak_rss_kib as f64 / 1024.0
     ));
     out.push_str("\n## Versions\n\n");
+    if let Some(set) = &report.version_set {
+        let against = match set.releases {
+            0 => "named by tag".to_string(),
+            n => format!("resolved against {n} releases"),
+        };
+        out.push_str(&format!("Version set `{}`, {against}", set.expression));
+        match &set.offline {
+            Some(why) => out.push_str(&format!(
+                " (offline: the Go module proxy did not answer, {}; the versions built in the cache stood in).\n\n",
+                escape(why)
+            )),
+            None => out.push_str(".\n\n"),
+        }
+    }
     for v in &report.versions {
         match &v.image {
             Some(image) => out.push_str(&format!(
@@ -65,7 +88,14 @@ fn table(grid: &Grid<'_>, out: &mut String) {
         for column in &grid.columns {
             let text = grid
                 .cell(&scenario.id, column)
-                .map(|c| cell_text(c.reading()))
+                .map(|c| {
+                    let text = cell_text(c.reading());
+                    if c.expectation_from_range {
+                        format!("{text} {RANGE_MARK}")
+                    } else {
+                        text
+                    }
+                })
                 .unwrap_or_else(|| "—".into());
             out.push_str(&format!(" {text} |"));
         }

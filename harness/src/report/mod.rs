@@ -19,7 +19,7 @@ pub(crate) mod fixtures;
 pub use regmatrix_model::{
     reading, Cell, ExchangeRecord, FaultSummary, IdentitySummary, MatrixReport, Observation,
     Outcome, Reading, RegistryErrorCode, RegistryErrorRecord, RunStats, ScenarioInfo, ShardInfo,
-    StepObservation, Tone, TrafficSummary, UpgradePath, VersionInfo, PATH_SEPARATOR,
+    StepObservation, Tone, TrafficSummary, UpgradePath, VersionInfo, VersionSetInfo, PATH_SEPARATOR,
     SCHEMA_VERSION,
 };
 

@@ -63,6 +63,7 @@ pub(super) fn harness_error_cell(scenario: &Scenario, lane: &Lane, evidence: Str
         outcome: Outcome::Error,
         expected: expectation.outcome,
         evidence,
+        expectation_from_range: false,
         expected_because: expectation.because.clone(),
         expected_reference: expectation.reference.clone(),
         duration_ms: 0,
@@ -73,6 +74,26 @@ pub(super) fn harness_error_cell(scenario: &Scenario, lane: &Lane, evidence: Str
         observations: Vec::new(),
         faults: Vec::new(),
         seed: None,
+    }
+}
+
+/// Marks the cells whose expectation came from a range: no expectation row
+/// of any scenario in the run writes their version (or a version of their
+/// path) as a tag or a range's bound. A release newer than every scenario
+/// has only such cells.
+pub(super) fn mark_range_expectations(cells: &mut [Cell], scenarios: &[Scenario]) {
+    let named: std::collections::HashSet<String> = scenarios
+        .iter()
+        .flat_map(Scenario::named_versions)
+        .map(|v| v.tag().to_string())
+        .collect();
+    for cell in cells {
+        let versions: Vec<&str> = match (&cell.path, &cell.version) {
+            (Some(path), _) => vec![path.from.as_str(), path.to.as_str()],
+            (None, Some(version)) => vec![version.as_str()],
+            (None, None) => Vec::new(),
+        };
+        cell.expectation_from_range = versions.iter().any(|v| !named.contains(*v));
     }
 }
 

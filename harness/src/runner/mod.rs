@@ -30,7 +30,7 @@ mod evidence;
 mod lane;
 mod repeat;
 
-use lane::{harness_error_cell, report_paths};
+use lane::{harness_error_cell, mark_range_expectations, report_paths};
 pub use lane::{shard_pairs, Lane, MatrixLanes};
 use repeat::combine_runs;
 
@@ -144,6 +144,7 @@ pub async fn run_matrix(
         });
     }
     bar.finish_and_clear();
+    mark_range_expectations(&mut cells, scenarios);
     MatrixReport {
         schema_version: SCHEMA_VERSION,
         generated_at: httpdate::fmt_http_date(std::time::SystemTime::now()),
@@ -174,6 +175,7 @@ pub async fn run_matrix(
         cells,
         run: crate::self_usage::run_stats(started.elapsed().as_millis() as u64, options.jobs),
         shard: options.shard,
+        version_set: None,
     }
 }
 

@@ -138,6 +138,32 @@ fn header(report: &MatrixReport) -> String {
         report.run.harness_cpu_ms as f64 / 1000.0,
         report.run.harness_peak_rss_kib as f64 / 1024.0
     ));
+    if let Some(set) = &report.version_set {
+        out.push_str(&format!(
+            "<p class=\"meta\" id=\"version-set\">Versions: <code>{}</code>{}{}</p>\n",
+            escape(&set.expression),
+            match set.releases {
+                0 => String::new(),
+                n => format!(", resolved against {n} releases"),
+            },
+            set.offline
+                .as_ref()
+                .map(|why| format!(
+                    "; offline (the Go module proxy did not answer: {}), the versions built in the cache stood in",
+                    escape(why)
+                ))
+                .unwrap_or_default()
+        ));
+    }
+    let from_range = count(report, |c| c.expectation_from_range);
+    if from_range > 0 {
+        out.push_str(&format!(
+            "<p class=\"note\" id=\"from-range\">{from_range} {} <em>expected from a range</em>: \
+             no expectation row names the version, as for a release newer than the scenarios; \
+             what they show is new.</p>\n",
+            if from_range == 1 { "cell is" } else { "cells are" }
+        ));
+    }
     if let Some(shard) = report.shard {
         out.push_str(&format!(
             "<p class=\"note\">Shard {} of {}: this report holds only part of the matrix; \
@@ -377,13 +403,21 @@ fn matrix(grid: &Grid<'_>) -> String {
             if !cell.observations.is_empty() {
                 text.push_str(&format!("<small>{}</small>", tally(cell)));
             }
+            if cell.expectation_from_range {
+                text.push_str("<small class=\"from-range\">expected from a range</small>");
+            }
             out.push_str(&format!(
-                "<td class=\"cell {}{}\" data-scenario=\"{id}\" data-version=\"{version}\" \
+                "<td class=\"cell {}{}\"{} data-scenario=\"{id}\" data-version=\"{version}\" \
                  data-outcome=\"{}\" data-expected=\"{}\" data-area=\"{area}\" data-tone=\"{}\" \
                  data-detail=\"{}\" title=\"{}\"><button type=\"button\" aria-pressed=\"false\" \
                  aria-controls=\"details\">{text}</button></td>",
                 tone_class(r.tone),
                 if unexpected { " unexpected" } else { "" },
+                if cell.expectation_from_range {
+                    " data-from-range=\"true\""
+                } else {
+                    ""
+                },
                 cell.outcome.as_str(),
                 cell.expected.as_str(),
                 r.tone.as_str(),

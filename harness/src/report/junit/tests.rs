@@ -13,6 +13,7 @@ fn cell(scenario: &str, version: &str, outcome: Outcome, expected: Outcome) -> C
         outcome,
         expected,
         evidence: format!("{outcome} evidence"),
+        expectation_from_range: false,
         expected_because: None,
         expected_reference: None,
         duration_ms: 1500,
@@ -51,6 +52,7 @@ fn report(cells: Vec<Cell>) -> MatrixReport {
         cells,
         run: Default::default(),
         shard: None,
+        version_set: None,
     }
 }
 

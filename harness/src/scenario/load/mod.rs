@@ -65,6 +65,20 @@ impl Scenario {
         })
     }
 
+    /// The versions some expectation row names by exact tag (as `versions`,
+    /// `from` or `to`): the versions this scenario's author has seen.
+    pub fn named_versions(&self) -> Vec<RegistryVersion> {
+        self.selectors
+            .iter()
+            .flat_map(|s| match s {
+                Selector::Version(v) => v.named(),
+                Selector::Path { from, to } => {
+                    from.named().into_iter().chain(to.named()).collect()
+                }
+            })
+            .collect()
+    }
+
     fn expectation_where(&self, matches: impl Fn(&Selector) -> bool) -> &Expectation {
         let index = self.selectors.iter().rposition(matches).unwrap_or(0);
         self.spec.expectations[index].get_ref()

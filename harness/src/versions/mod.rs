@@ -1,22 +1,38 @@
 //! Registry versions as data: a tag names a version, and the tag alone decides
 //! how it is built (its config dialect is `registry_config::ConfigDialect::of`
-//! the tag). Nothing here touches the network; whether a tag exists is found
-//! out when it is built.
+//! the tag); a version set (`--versions`) is resolved against a list of
+//! releases. Nothing here touches the network: the release list comes from
+//! the caller (`install::releases` asks the Go module proxy), and whether a
+//! tag exists is otherwise found out when it is built.
+
+mod set;
+
+pub use set::{default_set, VersionSet};
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-/// The versions a run covers when the user names none.
-/// The newest 2.8, the last release with the old azure code (alpha.1),
-/// 3.0.0, and the newest patch of each 3.x minor. v3.1.2 (2026-09-24) needs
-/// Go 1.26 (`go 1.26.0` in its go.mod).
-pub const DEFAULT_VERSIONS: &[&str] = &["v2.8.3", "v3.0.0-alpha.1", "v3.0.0", "v3.1.1", "v3.1.2"];
+/// The default set (see [`default_set`]) over the releases known when this
+/// was written, for a run that cannot ask the Go module proxy and has no
+/// cached build either. v3.1.2 (2026-09-24) needs Go 1.26 (`go 1.26.0` in
+/// its go.mod).
+pub const DEFAULT_VERSIONS: &[&str] = &["v2.8.3", "v3.0.0-alpha.1", "v3.0.0", "v3.1.2"];
+
+/// The last release whose azure driver is the old one (Azure SDK for Go's
+/// legacy storage package); the default set always holds it.
+pub const LAST_OLD_AZURE_DRIVER: &str = "v3.0.0-alpha.1";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum VersionError {
     #[error("unknown registry version {tag:?}: {reason}")]
     Unknown { tag: String, reason: String },
+    #[error("--versions {text:?}: {term:?} {reason}")]
+    Set {
+        text: String,
+        term: String,
+        reason: String,
+    },
     #[error("upgrade path {text:?}: {reason}")]
     Path { text: String, reason: String },
 }
@@ -58,6 +74,11 @@ impl RegistryVersion {
     /// Whether the tag is a pre-release (alpha, beta, rc).
     pub fn is_prerelease(&self) -> bool {
         self.semver.pre.is_some()
+    }
+
+    /// The release series a patch belongs to: (major, minor).
+    pub fn series(&self) -> (u64, u64) {
+        (self.semver.major, self.semver.minor)
     }
 
     /// Compares release order (pre-releases sort before their release).
@@ -260,6 +281,13 @@ enum Comparison {
 }
 
 impl VersionSelector {
+    /// The tags the selector writes: an exact tag (`v2.8.3`) or the bounds
+    /// of a range (`>=v3.0.0, <v3.1.2`); none for `*`. A version written
+    /// there is one the scenario's author had in view.
+    pub fn named(&self) -> Vec<RegistryVersion> {
+        self.clauses.iter().map(|(_, v)| v.clone()).collect()
+    }
+
     pub fn matches(&self, version: &RegistryVersion) -> bool {
         self.any
             || self.clauses.iter().all(|(cmp, bound)| {
@@ -385,6 +413,17 @@ mod tests {
             .parse::<VersionSelector>()
             .unwrap()
             .matches(&v("v3.1.1")));
+    }
+
+    #[test]
+    fn selectors_name_their_tags_and_bounds() {
+        let named = |s: &str| -> Vec<String> {
+            let selector: VersionSelector = s.parse().unwrap();
+            selector.named().iter().map(|v| v.to_string()).collect()
+        };
+        assert_eq!(named("v2.8.3"), ["v2.8.3"]);
+        assert_eq!(named(">=v3.0.0, <v3.1.2"), ["v3.0.0", "v3.1.2"]);
+        assert!(named("*").is_empty());
     }
 
     #[test]
