@@ -151,6 +151,11 @@ impl Progress {
         bar
     }
 
+    /// Progress goes to a log as plain lines (stderr is not a terminal).
+    pub fn writes_lines(&self) -> bool {
+        self.lines.is_some()
+    }
+
     pub fn println(&self, line: &str) {
         match &self.lines {
             Some(log) => log.say(line),

@@ -29,6 +29,7 @@ use crate::scenario::Scenario;
 mod evidence;
 mod lane;
 mod repeat;
+mod tally;
 
 use lane::{harness_error_cell, mark_range_expectations, report_paths};
 pub use lane::{shard_pairs, Lane, MatrixLanes};
@@ -110,16 +111,19 @@ pub async fn run_matrix(
     );
     let total = (pairs.len() * options.repeat.max(1)) as u64;
     let bar = progress.counter(total, "cell runs");
+    let tally = Arc::new(tally::Tally::new(pairs.len()));
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let mut tasks = Vec::new();
     for (scenario, column) in &pairs {
-        let (scenario, column, azurite, options, permits, bar) = (
+        let (scenario, column, azurite, options, permits, bar, tally, progress) = (
             (*scenario).clone(),
             (*column).clone(),
             azurite.clone(),
             options.clone(),
             permits.clone(),
             bar.clone(),
+            tally.clone(),
+            progress.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut runs = Vec::new();
@@ -129,7 +133,9 @@ pub async fn run_matrix(
                 runs.push(run_cell(&scenario, &column, &azurite, &options).await);
                 bar.inc(1);
             }
-            combine_runs(runs, &scenario, &column)
+            let cell = combine_runs(runs, &scenario, &column);
+            tally.finished(&cell, &progress);
+            cell
         }));
     }
     let mut cells = Vec::new();
