@@ -108,6 +108,7 @@ pub fn report() -> MatrixReport {
             jobs: 2,
             harness_peak_rss_kib: 187_412,
             harness_cpu_ms: 96_140,
+            ..RunStats::default()
         },
         shard: None,
         version_set: None,
@@ -249,6 +250,7 @@ fn cell(s: usize, scenario: &str, v: usize, tag: &str) -> Cell {
         expected_because,
         expected_reference: None,
         duration_ms: 1200 + (s * 31 + v * 7) as u64 % 900,
+        process_cpu_ms: Default::default(),
         steps,
         registry_log,
         storage_traffic: traffic(s),

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cache;
 pub mod cleanup;
 pub mod client;
+pub mod cpu;
 pub mod digest;
 pub mod docker;
 pub mod env;

@@ -33,6 +33,7 @@ pub struct ManagedProcess {
     child: Child,
     pgid: i32,
     log_path: PathBuf,
+    cpu_recorded: bool,
 }
 
 impl ManagedProcess {
@@ -71,6 +72,7 @@ impl ManagedProcess {
             child,
             pgid,
             log_path: log_path.to_path_buf(),
+            cpu_recorded: false,
         })
     }
 
@@ -107,14 +109,28 @@ impl ManagedProcess {
     /// leader to exit, then kills whatever is left.
     pub async fn terminate_in_place(&mut self, grace: Duration) {
         if self.pgid > 0 {
+            self.record_cpu();
             let _ = killpg(Pid::from_raw(self.pgid), Signal::SIGTERM);
             let _ = tokio::time::timeout(grace, self.child.wait()).await;
         }
         self.kill_in_place().await;
     }
 
+    /// Adds the CPU the process used to the stopping cell's ledger, once.
+    /// Read before a signal: once it is reaped, its account is gone.
+    fn record_cpu(&mut self) {
+        if self.cpu_recorded {
+            return;
+        }
+        self.cpu_recorded = true;
+        if let Some(ms) = crate::cpu::process_cpu_ms(self.pgid) {
+            crate::cpu::CpuLedger::record(&self.name, ms);
+        }
+    }
+
     fn kill_group(&mut self) {
         if self.pgid > 0 {
+            self.record_cpu();
             let _ = killpg(Pid::from_raw(self.pgid), Signal::SIGKILL);
             cleanup::forget_process_group(self.pgid);
             self.pgid = 0;

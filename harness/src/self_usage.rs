@@ -12,18 +12,17 @@ pub fn run_stats(wall_ms: u64, jobs: usize) -> RunStats {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0);
-    // Fields 14 and 15 of /proc/self/stat: utime and stime in clock ticks (100 Hz on Linux).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|i| fields.get(*i).and_then(|f| f.parse::<u64>().ok()))
-        .sum();
+    // Without its children's share: the cells account for those.
+    let harness_cpu_ms = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| crate::cpu::stat_cpu_seconds(&stat))
+        .map_or(0, |s| (s * 1000.0).round() as u64);
     RunStats {
         wall_ms,
         jobs,
         harness_peak_rss_kib,
-        harness_cpu_ms: ticks * 10,
+        harness_cpu_ms,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ..RunStats::default()
     }
 }

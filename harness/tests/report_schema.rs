@@ -121,6 +121,7 @@ fn cell(scenario: &str, outcome: Outcome, expected: Outcome) -> Cell {
         expected_because: None,
         expected_reference: None,
         duration_ms: 1200,
+        process_cpu_ms: [("registry v3.1.2".to_string(), 830), ("azurite".to_string(), 1210)].into(),
         steps: vec![step(0, true)],
         registry_log: Vec::new(),
         storage_traffic: TrafficSummary {
@@ -278,6 +279,10 @@ fn synthetic_report() -> MatrixReport {
             jobs: 2,
             harness_peak_rss_kib: 28_588,
             harness_cpu_ms: 2100,
+            cores: 2,
+            process_cpu_ms: 2040,
+            lower_bound_ms: 2070,
+            wall_to_lower_bound: 4.35,
         },
         shard: Some(ShardInfo { index: 2, count: 3 }),
         version_set: Some(regmatrix::report::VersionSetInfo {

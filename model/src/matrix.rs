@@ -70,6 +70,39 @@ pub struct RunStats {
     pub harness_peak_rss_kib: u64,
     /// User + system CPU time of the harness process, in ms.
     pub harness_cpu_ms: u64,
+    /// The machine's cores (what the lower bound divides by).
+    #[serde(default)]
+    pub cores: usize,
+    /// CPU ms of every process the cells ran (registries, Azurite, redis,
+    /// helpers), summed over the cells.
+    #[serde(default)]
+    pub process_cpu_ms: u64,
+    /// The shortest this run could have been on this machine:
+    /// `max(longest cell, (harness + process CPU) / cores)`.
+    #[serde(default)]
+    pub lower_bound_ms: u64,
+    /// `wall_ms / lower_bound_ms` (1.0 is a perfect schedule); 0 when unknown.
+    #[serde(default)]
+    pub wall_to_lower_bound: f64,
+}
+
+impl RunStats {
+    /// Fills the lower bound and the ratio from the cells' durations and CPU.
+    pub fn bound_by(&mut self, cells: &[Cell]) {
+        self.process_cpu_ms = cells
+            .iter()
+            .map(|c| c.process_cpu_ms.values().sum::<u64>())
+            .sum();
+        let longest = cells.iter().map(|c| c.duration_ms).max().unwrap_or(0);
+        let cpu = self.harness_cpu_ms + self.process_cpu_ms;
+        let by_cpu = cpu / self.cores.max(1) as u64;
+        self.lower_bound_ms = longest.max(by_cpu);
+        self.wall_to_lower_bound = if self.lower_bound_ms > 0 {
+            (self.wall_ms as f64 / self.lower_bound_ms as f64 * 100.0).round() / 100.0
+        } else {
+            0.0
+        };
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +154,11 @@ pub struct Cell {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_reference: Option<String>,
     pub duration_ms: u64,
+    /// CPU ms of each process the cell ran, by name (`registry v3.1.2`,
+    /// `azurite`), read as each stopped; the harness's own share is in the
+    /// run's `harness_cpu_ms`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub process_cpu_ms: std::collections::BTreeMap<String, u64>,
     #[serde(default)]
     pub steps: Vec<StepObservation>,
     /// Registry log lines around the first failure.
@@ -328,6 +366,44 @@ mod tests {
             shard: None,
             version_set: None,
         }
+    }
+
+    #[test]
+    fn the_lower_bound_is_the_longest_cell_or_the_cpu_over_the_cores() {
+        let cell = |duration_ms: u64, cpu: u64| Cell {
+            scenario: "s".into(),
+            version: Some("v3.1.2".into()),
+            path: None,
+            refusal: false,
+            outcome: Outcome::Pass,
+            expected: Outcome::Pass,
+            expectation_from_range: false,
+            evidence: String::new(),
+            expected_because: None,
+            expected_reference: None,
+            duration_ms,
+            process_cpu_ms: [("registry v3.1.2".to_string(), cpu)].into(),
+            steps: Vec::new(),
+            registry_log: Vec::new(),
+            storage_traffic: TrafficSummary::default(),
+            identity: IdentitySummary::default(),
+            observations: Vec::new(),
+            faults: Vec::new(),
+            seed: None,
+        };
+        let mut stats = RunStats {
+            wall_ms: 30_000,
+            harness_cpu_ms: 4_000,
+            cores: 2,
+            ..RunStats::default()
+        };
+        stats.bound_by(&[cell(10_000, 8_000), cell(5_000, 12_000)]);
+        assert_eq!(stats.process_cpu_ms, 20_000);
+        assert_eq!(stats.lower_bound_ms, 12_000);
+        assert_eq!(stats.wall_to_lower_bound, 2.5);
+        stats.bound_by(&[cell(25_000, 0)]);
+        assert_eq!(stats.lower_bound_ms, 25_000);
+        assert_eq!(stats.wall_to_lower_bound, 1.2);
     }
 
     fn path(from: &str, to: &str) -> UpgradePath {

@@ -94,22 +94,7 @@ fn rusage_seconds(who: nix::sys::resource::UsageWho) -> f64 {
     }
 }
 
-fn clock_ticks() -> f64 {
-    match nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK) {
-        Ok(Some(ticks)) if ticks > 0 => ticks as f64,
-        _ => 100.0,
-    }
-}
-
-/// utime + stime of a `/proc/.../stat` line, in seconds. The command name
-/// sits in parentheses and may hold spaces, so fields count from the last `)`.
-pub fn stat_cpu_seconds(stat: &str) -> Option<f64> {
-    let after = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / clock_ticks())
-}
+pub use crate::cpu::stat_cpu_seconds;
 
 /// A process's CPU time, children it has reaped included (Azurite's and
 /// the registry's helpers, if any).
@@ -158,15 +143,6 @@ fn peak_rss_bytes() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stat_fields_count_from_the_last_parenthesis() {
-        let ticks = clock_ticks();
-        let line = "4242 (node (azurite) x) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1";
-        let seconds = stat_cpu_seconds(line).unwrap();
-        assert!((seconds - 300.0 / ticks).abs() < 1e-9);
-        assert_eq!(stat_cpu_seconds("garbage"), None);
-    }
 
     #[test]
     fn a_busy_phase_shows_harness_cpu_and_a_peak() {

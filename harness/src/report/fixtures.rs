@@ -19,6 +19,7 @@ pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
         expected_because: None,
         expected_reference: None,
         duration_ms: 1,
+        process_cpu_ms: Default::default(),
         steps: Vec::new(),
         registry_log: Vec::new(),
         storage_traffic: TrafficSummary::default(),

@@ -47,6 +47,9 @@ pub fn render(report: &MatrixReport) -> String {
         report.run.harness_cpu_ms as f64 / 1000.0,
         report.run.harness_peak_rss_kib as f64 / 1024.0
     ));
+    if let Some(line) = schedule_line(report) {
+        out.push_str(&line);
+    }
     out.push_str("\n## Versions\n\n");
     if let Some(set) = &report.version_set {
         let against = match set.releases {
@@ -73,6 +76,25 @@ pub fn render(report: &MatrixReport) -> String {
     }
     notes(report, &mut out);
     out
+}
+
+/// How close the run came to the shortest it could have been here.
+fn schedule_line(report: &MatrixReport) -> Option<String> {
+    let run = &report.run;
+    if run.lower_bound_ms == 0 {
+        return None;
+    }
+    let longest = report.cells.iter().map(|c| c.duration_ms).max().unwrap_or(0);
+    Some(format!(
+        "\nSchedule: lower bound {:.1}s = max(longest cell {:.1}s, CPU {:.1}s (harness {:.1}s + cells' processes {:.1}s) / {} cores); wall time is {:.2}x the bound.\n",
+        run.lower_bound_ms as f64 / 1000.0,
+        longest as f64 / 1000.0,
+        (run.harness_cpu_ms + run.process_cpu_ms) as f64 / 1000.0,
+        run.harness_cpu_ms as f64 / 1000.0,
+        run.process_cpu_ms as f64 / 1000.0,
+        run.cores,
+        run.wall_to_lower_bound
+    ))
 }
 
 fn table(grid: &Grid<'_>, out: &mut String) {

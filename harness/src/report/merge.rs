@@ -62,9 +62,13 @@ pub fn merge(reports: Vec<(String, MatrixReport)>) -> Result<MatrixReport, Merge
                 .harness_peak_rss_kib
                 .max(report.run.harness_peak_rss_kib),
             harness_cpu_ms: merged.run.harness_cpu_ms + report.run.harness_cpu_ms,
+            // Each shard had its runner's cores.
+            cores: merged.run.cores + report.run.cores,
+            ..RunStats::default()
         };
         merged.generated_at = merged.generated_at.max(report.generated_at);
     }
+    merged.run.bound_by(&merged.cells);
     merged.scenarios.sort_by(|a, b| a.id.cmp(&b.id));
     let columns = merged.columns();
     let column_index = |cell: &Cell| columns.iter().position(|c| *c == cell.column());

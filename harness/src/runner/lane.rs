@@ -67,6 +67,7 @@ pub(super) fn harness_error_cell(scenario: &Scenario, lane: &Lane, evidence: Str
         expected_because: expectation.because.clone(),
         expected_reference: expectation.reference.clone(),
         duration_ms: 0,
+        process_cpu_ms: Default::default(),
         steps: Vec::new(),
         registry_log: Vec::new(),
         storage_traffic: TrafficSummary::default(),

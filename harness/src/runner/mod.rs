@@ -151,6 +151,8 @@ pub async fn run_matrix(
     }
     bar.finish_and_clear();
     mark_range_expectations(&mut cells, scenarios);
+    let mut run = crate::self_usage::run_stats(started.elapsed().as_millis() as u64, options.jobs);
+    run.bound_by(&cells);
     MatrixReport {
         schema_version: SCHEMA_VERSION,
         generated_at: httpdate::fmt_http_date(std::time::SystemTime::now()),
@@ -179,7 +181,7 @@ pub async fn run_matrix(
             })
             .collect(),
         cells,
-        run: crate::self_usage::run_stats(started.elapsed().as_millis() as u64, options.jobs),
+        run,
         shard: options.shard,
         version_set: None,
     }
@@ -188,8 +190,23 @@ pub async fn run_matrix(
 /// How much of the registry's log line a cell's evidence quotes.
 const EVIDENCE_LOG_CHARS: usize = 600;
 
-/// Runs one scenario in one lane in a fresh environment.
+/// Runs one scenario in one lane in a fresh environment, and records the
+/// CPU each process of it used.
 pub async fn run_cell(
+    scenario: &Scenario,
+    lane: &Lane,
+    azurite: &InstalledAzurite,
+    options: &RunOptions,
+) -> Cell {
+    let ledger = crate::cpu::CpuLedger::default();
+    let mut cell = ledger
+        .scope(run_cell_in(scenario, lane, azurite, options))
+        .await;
+    cell.process_cpu_ms = ledger.totals();
+    cell
+}
+
+async fn run_cell_in(
     scenario: &Scenario,
     lane: &Lane,
     azurite: &InstalledAzurite,

@@ -138,6 +138,16 @@ fn header(report: &MatrixReport) -> String {
         report.run.harness_cpu_ms as f64 / 1000.0,
         report.run.harness_peak_rss_kib as f64 / 1024.0
     ));
+    if report.run.lower_bound_ms > 0 {
+        out.push_str(&format!(
+            "<p class=\"meta\" id=\"schedule\">Schedule: lower bound {:.1} s (the longest cell, or \
+             all CPU over {} cores: {:.1} s); wall time is {:.2}&times; the bound.</p>\n",
+            report.run.lower_bound_ms as f64 / 1000.0,
+            report.run.cores,
+            (report.run.harness_cpu_ms + report.run.process_cpu_ms) as f64 / 1000.0,
+            report.run.wall_to_lower_bound
+        ));
+    }
     if let Some(set) = &report.version_set {
         out.push_str(&format!(
             "<p class=\"meta\" id=\"version-set\">Versions: <code>{}</code>{}{}</p>\n",

@@ -17,6 +17,7 @@ fn cell(scenario: &str, version: &str, outcome: Outcome, expected: Outcome) -> C
         expected_because: None,
         expected_reference: None,
         duration_ms: 1500,
+        process_cpu_ms: Default::default(),
         steps: Vec::new(),
         registry_log: Vec::new(),
         storage_traffic: TrafficSummary::default(),
