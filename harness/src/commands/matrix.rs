@@ -38,8 +38,10 @@ pub struct MatrixArgs {
     /// Where matrix.json and matrix.md are written.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// Environments running at once.
-    #[arg(long, default_value_t = 2)]
+    /// Cells running at most at once. One per core always runs; past that,
+    /// a cell starts only while the machine's CPU is under 70% busy (cells
+    /// that sleep on token lifetimes or fault windows leave it idle).
+    #[arg(long, default_value_t = 6)]
     jobs: usize,
     /// Seconds a registry may take to turn healthy.
     #[arg(long, default_value_t = 30)]
@@ -116,6 +118,7 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         repeat: args.repeat,
         seed: regmatrix_mocks::seed::Seed::new(args.seed),
         runtime: Default::default(),
+        hints: duration_hints(baseline.as_ref(), &args.out),
     };
     if let Some(port) = args.registry_port {
         regmatrix::env::ports::requested_port(port)?;
@@ -180,4 +183,20 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         return Ok(2);
     }
     Ok(diff.exit_code(&report) as u8)
+}
+
+/// Cell durations to schedule by: the baseline's, else the last run's
+/// report in `out` (if there is a readable one), else none.
+fn duration_hints(
+    baseline: Option<&regmatrix::report::MatrixReport>,
+    out: &std::path::Path,
+) -> runner::DurationHints {
+    match baseline {
+        Some(report) => runner::DurationHints::from_report(report),
+        None => std::fs::read_to_string(out.join("matrix.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .map(|report| runner::DurationHints::from_report(&report))
+            .unwrap_or_default(),
+    }
 }

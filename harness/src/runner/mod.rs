@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use regmatrix_mocks::front_door::TrafficRecord;
 use regmatrix_mocks::seed::Seed;
-use tokio::sync::Semaphore;
 
 use crate::client::{ClientConfig, RegistryClient};
 use crate::env::{
@@ -26,12 +25,14 @@ use crate::scenario::steps::Served;
 use crate::scenario::steps::StepKind;
 use crate::scenario::Scenario;
 
+mod admission;
 mod evidence;
 mod lane;
 mod repeat;
 mod tally;
 
 use lane::{harness_error_cell, mark_range_expectations, report_paths};
+pub use admission::{least_duration, DurationHints};
 pub use lane::{shard_pairs, Lane, MatrixLanes};
 use repeat::combine_runs;
 
@@ -55,6 +56,8 @@ pub struct RunOptions {
     pub seed: Seed,
     /// The registry as a process (default) or a container.
     pub runtime: crate::env::RegistryRuntime,
+    /// How long cells took before: the longest start first.
+    pub hints: DurationHints,
 }
 
 impl Default for RunOptions {
@@ -70,6 +73,7 @@ impl Default for RunOptions {
             repeat: 1,
             seed: Seed::default(),
             runtime: crate::env::RegistryRuntime::default(),
+            hints: DurationHints::default(),
         }
     }
 }
@@ -112,35 +116,46 @@ pub async fn run_matrix(
     let total = (pairs.len() * options.repeat.max(1)) as u64;
     let bar = progress.counter(total, "cell runs");
     let tally = Arc::new(tally::Tally::new(pairs.len()));
-    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let admission = Arc::new(admission::Admission::new(options.jobs));
+    // Longest expected first; the report keeps the scenario-major order.
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    order.sort_by_key(|&i| {
+        let (scenario, column) = pairs[i];
+        std::cmp::Reverse(options.hints.expected_ms(scenario, &column.label()))
+    });
     let mut tasks = Vec::new();
-    for (scenario, column) in &pairs {
-        let (scenario, column, azurite, options, permits, bar, tally, progress) = (
-            (*scenario).clone(),
-            (*column).clone(),
+    for index in order {
+        let (scenario, column) = pairs[index];
+        let (scenario, column, azurite, options, admission, bar, tally, progress) = (
+            scenario.clone(),
+            column.clone(),
             azurite.clone(),
             options.clone(),
-            permits.clone(),
+            admission.clone(),
             bar.clone(),
             tally.clone(),
             progress.clone(),
         );
-        tasks.push(tokio::spawn(async move {
-            let mut runs = Vec::new();
-            for _ in 0..options.repeat.max(1) {
-                let _permit = permits.acquire().await;
-                bar.set_message(format!("{} on {}", scenario.id(), column.label()));
-                runs.push(run_cell(&scenario, &column, &azurite, &options).await);
-                bar.inc(1);
-            }
-            let cell = combine_runs(runs, &scenario, &column);
-            tally.finished(&cell, &progress);
-            cell
-        }));
+        tasks.push((
+            index,
+            tokio::spawn(async move {
+                let mut runs = Vec::new();
+                for _ in 0..options.repeat.max(1) {
+                    let _admitted = admission.admit().await;
+                    bar.set_message(format!("{} on {}", scenario.id(), column.label()));
+                    runs.push(run_cell(&scenario, &column, &azurite, &options).await);
+                    bar.inc(1);
+                }
+                let cell = combine_runs(runs, &scenario, &column);
+                tally.finished(&cell, &progress);
+                cell
+            }),
+        ));
     }
-    let mut cells = Vec::new();
-    for (task, (scenario, column)) in tasks.into_iter().zip(pairs.iter().copied()) {
-        cells.push(match task.await {
+    let mut slots: Vec<Option<Cell>> = vec![None; pairs.len()];
+    for (index, task) in tasks {
+        let (scenario, column) = pairs[index];
+        slots[index] = Some(match task.await {
             Ok(cell) => cell,
             Err(join) => harness_error_cell(
                 scenario,
@@ -149,6 +164,7 @@ pub async fn run_matrix(
             ),
         });
     }
+    let mut cells: Vec<Cell> = slots.into_iter().flatten().collect();
     bar.finish_and_clear();
     mark_range_expectations(&mut cells, scenarios);
     let mut run = crate::self_usage::run_stats(started.elapsed().as_millis() as u64, options.jobs);
