@@ -78,7 +78,10 @@ fn the_workflow_passes_actionlint() {
     let binary = dir.join("actionlint");
     if !binary.is_file() {
         let status = std::process::Command::new("go")
-            .args(["install", "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"])
+            .args([
+                "install",
+                "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12",
+            ])
             .env("GOBIN", &dir)
             .env("GOFLAGS", "-mod=mod")
             .status()

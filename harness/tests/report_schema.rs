@@ -121,7 +121,11 @@ fn cell(scenario: &str, outcome: Outcome, expected: Outcome) -> Cell {
         expected_because: None,
         expected_reference: None,
         duration_ms: 1200,
-        process_cpu_ms: [("registry v3.1.2".to_string(), 830), ("azurite".to_string(), 1210)].into(),
+        process_cpu_ms: [
+            ("registry v3.1.2".to_string(), 830),
+            ("azurite".to_string(), 1210),
+        ]
+        .into(),
         steps: vec![step(0, true)],
         registry_log: Vec::new(),
         storage_traffic: TrafficSummary {
@@ -288,7 +292,9 @@ fn synthetic_report() -> MatrixReport {
         version_set: Some(regmatrix::report::VersionSetInfo {
             expression: ">=v3.0.0, !v3.1.0".into(),
             releases: 14,
-            offline: Some("https://proxy.golang.org/github.com/docker/distribution/@v/list: timed out".into()),
+            offline: Some(
+                "https://proxy.golang.org/github.com/docker/distribution/@v/list: timed out".into(),
+            ),
         }),
     }
 }

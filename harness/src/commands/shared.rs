@@ -10,8 +10,8 @@ use anyhow::{bail, Context, Result};
 use regmatrix::docker::image::{ImageTemplate, Provenance};
 use regmatrix::docker::Engine;
 use regmatrix::env::{ContainerRuntime, RegistryRuntime};
-use regmatrix::progress::Progress;
 use regmatrix::install::list_releases;
+use regmatrix::progress::Progress;
 use regmatrix::report::{MatrixReport, Outcome, ShardInfo, VersionSetInfo};
 use regmatrix::versions::{RegistryVersion, VersionSet, DEFAULT_VERSIONS};
 
@@ -76,7 +76,10 @@ pub async fn resolve_versions(args: &VersionArgs, progress: &Progress) -> Result
     if let Some(why) = &list.offline {
         let stand_in = if releases.is_empty() {
             // Nothing built yet either: the releases this harness knew of.
-            releases = DEFAULT_VERSIONS.iter().filter_map(|t| t.parse().ok()).collect();
+            releases = DEFAULT_VERSIONS
+                .iter()
+                .filter_map(|t| t.parse().ok())
+                .collect();
             "the releases this harness was written against"
         } else {
             "the versions built in the cache"
@@ -89,9 +92,17 @@ pub async fn resolve_versions(args: &VersionArgs, progress: &Progress) -> Result
     let versions = set.resolve(&releases)?;
     progress.println(&format!(
         "versions {expression:?}: {} (of {} releases{})",
-        versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        versions
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         releases.len(),
-        if list.offline.is_some() { ", offline" } else { "" }
+        if list.offline.is_some() {
+            ", offline"
+        } else {
+            ""
+        }
     ));
     Ok(ChosenVersions {
         versions,

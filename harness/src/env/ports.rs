@@ -99,7 +99,9 @@ fn claim_dir() -> Option<PathBuf> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
         use std::os::unix::fs::MetadataExt;
-        let user = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+        let user = std::fs::metadata("/proc/self")
+            .map(|m| m.uid())
+            .unwrap_or(0);
         let dir = std::env::temp_dir().join(format!("regmatrix-ports-{user}"));
         std::fs::create_dir_all(&dir).ok().map(|_| dir)
     })

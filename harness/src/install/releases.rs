@@ -324,10 +324,22 @@ mod tests {
             .collect();
         let around = tags(&neighbours(&known));
         for expected in [
-            "v2.8.0", "v2.8.4", "v3.0.1", "v3.0.0-alpha.1", "v3.0.0-beta.1", "v3.0.0-rc.3",
-            "v3.1.0", "v3.1.2", "v3.1.0-rc.1", "v3.2.0", "v3.2.0-rc.1",
+            "v2.8.0",
+            "v2.8.4",
+            "v3.0.1",
+            "v3.0.0-alpha.1",
+            "v3.0.0-beta.1",
+            "v3.0.0-rc.3",
+            "v3.1.0",
+            "v3.1.2",
+            "v3.1.0-rc.1",
+            "v3.2.0",
+            "v3.2.0-rc.1",
         ] {
-            assert!(around.contains(&expected.to_string()), "{expected} not in {around:?}");
+            assert!(
+                around.contains(&expected.to_string()),
+                "{expected} not in {around:?}"
+            );
         }
         assert!(around.contains(&"v3.0.0-rc.1".to_string()), "{around:?}");
         assert!(!around.contains(&"v3.0.0-rc.4".to_string()), "{around:?}");

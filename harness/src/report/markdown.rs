@@ -84,7 +84,12 @@ fn schedule_line(report: &MatrixReport) -> Option<String> {
     if run.lower_bound_ms == 0 {
         return None;
     }
-    let longest = report.cells.iter().map(|c| c.duration_ms).max().unwrap_or(0);
+    let longest = report
+        .cells
+        .iter()
+        .map(|c| c.duration_ms)
+        .max()
+        .unwrap_or(0);
     Some(format!(
         "\nSchedule: lower bound {:.1}s = max(longest cell {:.1}s, CPU {:.1}s (harness {:.1}s + cells' processes {:.1}s) / {} cores); wall time is {:.2}x the bound.\n",
         run.lower_bound_ms as f64 / 1000.0,

@@ -19,8 +19,8 @@ pub(crate) mod fixtures;
 pub use regmatrix_model::{
     reading, Cell, ExchangeRecord, FaultSummary, IdentitySummary, MatrixReport, Observation,
     Outcome, Reading, RegistryErrorCode, RegistryErrorRecord, RunStats, ScenarioInfo, ShardInfo,
-    StepObservation, Tone, TrafficSummary, UpgradePath, VersionInfo, VersionSetInfo, PATH_SEPARATOR,
-    SCHEMA_VERSION,
+    StepObservation, Tone, TrafficSummary, UpgradePath, VersionInfo, VersionSetInfo,
+    PATH_SEPARATOR, SCHEMA_VERSION,
 };
 
 use std::path::{Path, PathBuf};

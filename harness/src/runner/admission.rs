@@ -155,6 +155,7 @@ mod tests {
             r#"
 id = "t/waits"
 title = "waits"
+repository = "regmatrix/waits"
 [registry]
 credentials = "shared-key"
 [[step]]

@@ -31,8 +31,8 @@ mod lane;
 mod repeat;
 mod tally;
 
-use lane::{harness_error_cell, mark_range_expectations, report_paths};
 pub use admission::{least_duration, DurationHints};
+use lane::{harness_error_cell, mark_range_expectations, report_paths};
 pub use lane::{shard_pairs, Lane, MatrixLanes};
 use repeat::combine_runs;
 

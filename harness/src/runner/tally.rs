@@ -78,7 +78,10 @@ mod tests {
         );
         cell.duration_ms = 2500;
         let line = tally.line(1, &cell, Duration::from_secs(10));
-        assert_eq!(line, "1/4 storage/push-pull on v3.1.2: pass in 2.5s; eta 30s");
+        assert_eq!(
+            line,
+            "1/4 storage/push-pull on v3.1.2: pass in 2.5s; eta 30s"
+        );
         let last = tally.line(4, &cell, Duration::from_secs(100));
         assert_eq!(last, "4/4 storage/push-pull on v3.1.2: pass in 2.5s");
         assert_eq!(clock(Duration::from_secs(245)), "4m05s");

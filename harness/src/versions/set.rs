@@ -32,7 +32,10 @@ enum Atom {
     All,
     Default,
     Glob(String),
-    Range { text: String, selector: VersionSelector },
+    Range {
+        text: String,
+        selector: VersionSelector,
+    },
 }
 
 impl VersionSet {
@@ -93,12 +96,17 @@ impl VersionSet {
 
     /// Whether resolving needs the list of releases (anything but tags).
     pub fn needs_releases(&self) -> bool {
-        self.terms.iter().any(|(_, atom)| !matches!(atom, Atom::Tag(_)))
+        self.terms
+            .iter()
+            .any(|(_, atom)| !matches!(atom, Atom::Tag(_)))
     }
 
     /// The versions the set names, oldest first. `releases` is every release
     /// that exists (in any order); tags named outright need not be in it.
-    pub fn resolve(&self, releases: &[RegistryVersion]) -> Result<Vec<RegistryVersion>, VersionError> {
+    pub fn resolve(
+        &self,
+        releases: &[RegistryVersion],
+    ) -> Result<Vec<RegistryVersion>, VersionError> {
         let mut chosen: Vec<RegistryVersion> = Vec::new();
         if self.terms.iter().all(|(p, _)| *p == Polarity::Exclude) {
             chosen = default_set(releases);
@@ -255,8 +263,18 @@ mod tests {
 
     fn releases() -> Vec<RegistryVersion> {
         [
-            "v2.8.0", "v2.8.1", "v2.8.2", "v2.8.3", "v3.0.0-alpha.1", "v3.0.0-beta.1",
-            "v3.0.0-rc.1", "v3.0.0-rc.4", "v3.0.0", "v3.1.0", "v3.1.1", "v3.1.2",
+            "v2.8.0",
+            "v2.8.1",
+            "v2.8.2",
+            "v2.8.3",
+            "v3.0.0-alpha.1",
+            "v3.0.0-beta.1",
+            "v3.0.0-rc.1",
+            "v3.0.0-rc.4",
+            "v3.0.0",
+            "v3.1.0",
+            "v3.1.1",
+            "v3.1.2",
         ]
         .iter()
         .map(|t| t.parse().unwrap())
@@ -294,7 +312,10 @@ mod tests {
         assert_eq!(tags("3.0.0-rc.*"), ["v3.0.0-rc.1", "v3.0.0-rc.4"]);
         assert_eq!(tags(">=v3.0.0"), ["v3.0.0", "v3.1.0", "v3.1.1", "v3.1.2"]);
         assert_eq!(tags(">= v3.0.0 <v3.1.1"), ["v3.0.0", "v3.1.0"]);
-        assert_eq!(tags("v2.8.*, !v2.8.0, latest"), ["v2.8.1", "v2.8.2", "v2.8.3", "v3.1.2"]);
+        assert_eq!(
+            tags("v2.8.*, !v2.8.0, latest"),
+            ["v2.8.1", "v2.8.2", "v2.8.3", "v3.1.2"]
+        );
         assert_eq!(tags("!v3.0.0-alpha.1"), ["v2.8.3", "v3.0.0", "v3.1.2"]);
         // A tag is taken as written: building it finds out whether it exists.
         assert_eq!(tags("v3.1.9"), ["v3.1.9"]);

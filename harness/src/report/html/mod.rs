@@ -171,7 +171,11 @@ fn header(report: &MatrixReport) -> String {
             "<p class=\"note\" id=\"from-range\">{from_range} {} <em>expected from a range</em>: \
              no expectation row names the version, as for a release newer than the scenarios; \
              what they show is new.</p>\n",
-            if from_range == 1 { "cell is" } else { "cells are" }
+            if from_range == 1 {
+                "cell is"
+            } else {
+                "cells are"
+            }
         ));
     }
     if let Some(shard) = report.shard {

@@ -72,9 +72,7 @@ impl Scenario {
             .iter()
             .flat_map(|s| match s {
                 Selector::Version(v) => v.named(),
-                Selector::Path { from, to } => {
-                    from.named().into_iter().chain(to.named()).collect()
-                }
+                Selector::Path { from, to } => from.named().into_iter().chain(to.named()).collect(),
             })
             .collect()
     }
