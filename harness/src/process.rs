@@ -90,7 +90,21 @@ impl ManagedProcess {
 
     /// The exit status if the process has already exited.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        // A process that ended by itself is a zombie until reaped, and its
+        // stat still holds its final CPU: read it first, record it if so.
+        let cpu = if self.cpu_recorded || self.pgid <= 0 {
+            None
+        } else {
+            crate::cpu::process_cpu_ms(self.pgid)
+        };
+        let status = self.child.try_wait().ok().flatten();
+        if let (Some(_), Some(ms)) = (&status, cpu) {
+            if !self.cpu_recorded {
+                self.cpu_recorded = true;
+                crate::cpu::CpuLedger::record(&self.name, ms);
+            }
+        }
+        status
     }
 
     /// Kills the process group and waits (bounded) for the leader to be reaped.

@@ -59,6 +59,13 @@ pub(super) fn classify_failure(
         "not found: ",
         "module version is not available",
     ];
+    if let Some((needs, running)) = go_too_old(log) {
+        return InstallError::GoTooOld {
+            tag: version.tag().to_string(),
+            needs,
+            running,
+        };
+    }
     if unknown.iter().any(|needle| log.contains(needle)) {
         InstallError::UnknownVersion {
             tag: version.tag().to_string(),
@@ -70,5 +77,47 @@ pub(super) fn classify_failure(
             last_line,
             log: log_path,
         }
+    }
+}
+
+/// The go command's refusal of a module that declares a newer Go than the
+/// one running (`go: ...@v3.1.2 requires go >= 1.26.0 (running go 1.25.3;
+/// GOTOOLCHAIN=local)`): (needed, running).
+fn go_too_old(log: &str) -> Option<(String, String)> {
+    let line = log.lines().find(|l| l.contains("requires go >= "))?;
+    let needs = line
+        .split("requires go >= ")
+        .nth(1)?
+        .split([' ', ')', ';'])
+        .next()?
+        .to_string();
+    let running = line
+        .split("running go ")
+        .nth(1)
+        .and_then(|r| r.split([' ', ')', ';']).next())
+        .map_or_else(|| "an older Go".to_string(), |v| format!("go {v}"));
+    Some((needs, running))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_go_too_old_for_the_tag_is_named_with_both_versions() {
+        let log = "go: downloading github.com/distribution/distribution/v3 v3.1.2\n\
+                   go: github.com/distribution/distribution/v3@v3.1.2 requires go >= 1.26.0 \
+                   (running go 1.25.3; GOTOOLCHAIN=local)\n";
+        let error = classify_failure(
+            &"v3.1.2".parse().unwrap(),
+            log,
+            String::new(),
+            PathBuf::from("build.log"),
+        );
+        assert_eq!(
+            error.to_string(),
+            "registry v3.1.2 needs Go >= 1.26.0 (its go.mod says so) and this machine runs go 1.25.3: \
+             install a newer Go, or let the go command fetch one (GOTOOLCHAIN=auto, or GOTOOLCHAIN=go1.26.0)"
+        );
     }
 }

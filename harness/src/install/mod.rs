@@ -34,6 +34,12 @@ pub enum InstallError {
     MissingTool(#[from] MissingTool),
     #[error("unknown registry version {tag:?}: the Go module proxy has no such tag ({detail})")]
     UnknownVersion { tag: String, detail: String },
+    #[error("registry {tag} needs Go >= {needs} (its go.mod says so) and this machine runs {running}: install a newer Go, or let the go command fetch one (GOTOOLCHAIN=auto, or GOTOOLCHAIN=go{needs})")]
+    GoTooOld {
+        tag: String,
+        needs: String,
+        running: String,
+    },
     #[error("building registry {tag} failed: {last_line} (full log: {log})")]
     Build {
         tag: String,
