@@ -18,6 +18,7 @@ pub mod inspect;
 pub mod install;
 pub mod kid;
 pub mod migrate;
+pub mod pacing;
 pub mod payload;
 pub mod process;
 pub mod progress;

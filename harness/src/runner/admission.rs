@@ -2,12 +2,15 @@
 //! duration from a baseline or the last run, else the waits the scenario
 //! states), so the run does not end on one long cell started late. Up to
 //! one cell per core always runs; past that, a cell starts only while the
-//! machine's measured CPU is below [`BUSY_LIMIT`], up to `--jobs`: a cell
-//! that sleeps on a token lifetime or a fault window costs no CPU, and
-//! should not keep a CPU-bound cell waiting for its slot.
+//! machine's measured CPU is below [`BUSY_LIMIT`], up to `--jobs`. A cell
+//! that sleeps on a token lifetime or a fault window gives its place up
+//! meanwhile (`pacing::idle`): it costs no CPU, and must not keep a
+//! CPU-bound cell waiting.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,24 +27,71 @@ const SAMPLE: Duration = Duration::from_millis(700);
 
 /// Hands out the right to start a cell.
 pub struct Admission {
-    floor: usize,
-    cap: usize,
-    running: Arc<AtomicUsize>,
-    freed: Arc<Notify>,
+    inner: Arc<Inner>,
     /// Held by the next cell in line while it waits: cells start in order.
     line: Mutex<()>,
 }
 
-/// A running cell; dropping it frees its place.
+struct Inner {
+    floor: usize,
+    cap: usize,
+    /// Cells holding a place: started and not idle.
+    running: AtomicUsize,
+    freed: Notify,
+}
+
+impl Inner {
+    /// Takes a place if `running` stays within `limit`.
+    fn take_below(&self, limit: usize) -> bool {
+        self.running
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.freed.notify_waiters();
+    }
+}
+
+/// A running cell's place; dropping it frees the place. While the cell is
+/// idle (a `wait` step, an outage window) the place is given up and the
+/// cell does not count against `--jobs` or the cores.
 pub struct Admitted {
-    running: Arc<AtomicUsize>,
-    freed: Arc<Notify>,
+    inner: Arc<Inner>,
+    held: AtomicBool,
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        self.running.fetch_sub(1, Ordering::SeqCst);
-        self.freed.notify_waiters();
+        if self.held.swap(false, Ordering::SeqCst) {
+            self.inner.give_back();
+        }
+    }
+}
+
+impl crate::pacing::Slot for Admitted {
+    fn release(&self) {
+        if self.held.swap(false, Ordering::SeqCst) {
+            self.inner.give_back();
+        }
+    }
+
+    fn reacquire(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            // A resuming cell goes before the line and needs no CPU reading:
+            // its environment is up and finishing it frees it.
+            loop {
+                let freed = self.inner.freed.notified();
+                if self.inner.take_below(self.inner.cap) {
+                    self.held.store(true, Ordering::SeqCst);
+                    return;
+                }
+                let _ = tokio::time::timeout(SAMPLE, freed).await;
+            }
+        })
     }
 }
 
@@ -51,29 +101,32 @@ impl Admission {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let cap = cap.max(1);
         Admission {
-            floor: cores.min(cap),
-            cap,
-            running: Arc::new(AtomicUsize::new(0)),
-            freed: Arc::new(Notify::new()),
+            inner: Arc::new(Inner {
+                floor: cores.min(cap),
+                cap,
+                running: AtomicUsize::new(0),
+                freed: Notify::new(),
+            }),
             line: Mutex::new(()),
         }
     }
 
-    pub async fn admit(&self) -> Admitted {
+    pub async fn admit(&self) -> Arc<Admitted> {
         let _turn = self.line.lock().await;
+        let inner = &self.inner;
         loop {
-            let freed = self.freed.notified();
-            let running = self.running.load(Ordering::SeqCst);
-            let admit = running < self.floor
-                || (running < self.cap && busy_share(SAMPLE).await < BUSY_LIMIT);
-            if admit {
-                self.running.fetch_add(1, Ordering::SeqCst);
-                return Admitted {
-                    running: self.running.clone(),
-                    freed: self.freed.clone(),
-                };
+            let freed = inner.freed.notified();
+            let admitted = inner.take_below(inner.floor)
+                || (inner.running.load(Ordering::SeqCst) < inner.cap
+                    && busy_share(SAMPLE).await < BUSY_LIMIT
+                    && inner.take_below(inner.cap));
+            if admitted {
+                return Arc::new(Admitted {
+                    inner: inner.clone(),
+                    held: AtomicBool::new(true),
+                });
             }
-            // A cell ending, or the next reading, may let this one in.
+            // A cell ending or idling, or the next reading, may let this one in.
             let _ = tokio::time::timeout(SAMPLE, freed).await;
         }
     }
@@ -146,6 +199,25 @@ mod tests {
         drop(first);
         let third = tokio::time::timeout(Duration::from_secs(5), admission.admit()).await;
         assert!(third.is_ok(), "a freed place was not handed on");
+    }
+
+    #[tokio::test]
+    async fn an_idle_cell_lets_another_start_and_resumes_first() {
+        use crate::pacing::Slot;
+        let admission = Admission::new(1);
+        let sleeper = admission.admit().await;
+        sleeper.release();
+        // Its place is free while it sleeps: the next cell starts.
+        let other = tokio::time::timeout(Duration::from_secs(5), admission.admit())
+            .await
+            .expect("an idle cell kept its place");
+        // Waking, it waits for a place within --jobs, then has it.
+        let resumed = tokio::time::timeout(Duration::from_millis(1500), sleeper.reacquire()).await;
+        assert!(resumed.is_err(), "resumed past --jobs 1");
+        drop(other);
+        tokio::time::timeout(Duration::from_secs(5), sleeper.reacquire())
+            .await
+            .expect("a freed place went to the resuming cell");
     }
 
     #[test]

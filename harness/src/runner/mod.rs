@@ -141,9 +141,10 @@ pub async fn run_matrix(
             tokio::spawn(async move {
                 let mut runs = Vec::new();
                 for _ in 0..options.repeat.max(1) {
-                    let _admitted = admission.admit().await;
+                    let admitted = admission.admit().await;
                     bar.set_message(format!("{} on {}", scenario.id(), column.label()));
-                    runs.push(run_cell(&scenario, &column, &azurite, &options).await);
+                    let cell = run_cell(&scenario, &column, &azurite, &options);
+                    runs.push(crate::pacing::with_slot(admitted, cell).await);
                     bar.inc(1);
                 }
                 let cell = combine_runs(runs, &scenario, &column);

@@ -79,15 +79,20 @@ impl StepAction for IdentityOutage {
         let mut refused = Vec::new();
         let mut served = 0usize;
         let mut probe = 0u64;
-        while started.elapsed() < duration {
-            match push_probe(client, repository, seed, probe).await {
-                Ok(()) => served += 1,
-                Err(e) => refused.push(e.to_string()),
+        // A probe a second is all that runs during the outage: the
+        // scheduler may use the cell's place meanwhile.
+        crate::pacing::idle(async {
+            while started.elapsed() < duration {
+                match push_probe(client, repository, seed, probe).await {
+                    Ok(()) => served += 1,
+                    Err(e) => refused.push(e.to_string()),
+                }
+                probe += 1;
+                let left = duration.saturating_sub(started.elapsed());
+                tokio::time::sleep(left.min(PROBE_INTERVAL)).await;
             }
-            probe += 1;
-            let left = duration.saturating_sub(started.elapsed());
-            tokio::time::sleep(left.min(PROBE_INTERVAL)).await;
-        }
+        })
+        .await;
         for fault in faults {
             target.front_door.remove_fault(fault);
         }

@@ -24,7 +24,8 @@ impl StepAction for Wait {
 
     async fn run(&self, _cx: &mut StepContext<'_>) -> Result<String, StepError> {
         let duration = self.duration.0;
-        tokio::time::sleep(duration).await;
+        // Nothing runs meanwhile: the scheduler may use the place.
+        crate::pacing::idle(tokio::time::sleep(duration)).await;
         Ok(format!("waited {:.0}s", duration.as_secs_f64()))
     }
 }
