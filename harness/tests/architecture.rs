@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Top-level library modules and their layer (higher imports lower).
-const LAYERS: [(&str, u8); 25] = [
+const LAYERS: [(&str, u8); 27] = [
     ("runner", 7),
     ("upgrade", 7),
     ("soak", 7),
@@ -32,6 +32,8 @@ const LAYERS: [(&str, u8); 25] = [
     ("kid", 3),
     ("self_usage", 3),
     ("progress", 3),
+    ("cpu", 3),
+    ("pacing", 3),
     ("report", 2),
 ];
 
