@@ -98,11 +98,8 @@ impl ManagedProcess {
             crate::cpu::process_cpu_ms(self.pgid)
         };
         let status = self.child.try_wait().ok().flatten();
-        if let (Some(_), Some(ms)) = (&status, cpu) {
-            if !self.cpu_recorded {
-                self.cpu_recorded = true;
-                crate::cpu::CpuLedger::record(&self.name, ms);
-            }
+        if status.is_some() {
+            self.record(cpu);
         }
         status
     }
@@ -133,11 +130,17 @@ impl ManagedProcess {
     /// Adds the CPU the process used to the stopping cell's ledger, once.
     /// Read before a signal: once it is reaped, its account is gone.
     fn record_cpu(&mut self) {
+        if !self.cpu_recorded {
+            self.record(crate::cpu::process_cpu_ms(self.pgid));
+        }
+    }
+
+    fn record(&mut self, cpu_ms: Option<u64>) {
         if self.cpu_recorded {
             return;
         }
         self.cpu_recorded = true;
-        if let Some(ms) = crate::cpu::process_cpu_ms(self.pgid) {
+        if let Some(ms) = cpu_ms {
             crate::cpu::CpuLedger::record(&self.name, ms);
         }
     }

@@ -35,6 +35,8 @@ pub struct VersionArgs {
 pub struct ChosenVersions {
     pub versions: Vec<RegistryVersion>,
     pub set: Option<VersionSetInfo>,
+    /// The releases the set was resolved against (empty: only tags named).
+    pub releases: Vec<RegistryVersion>,
 }
 
 pub async fn resolve_versions(args: &VersionArgs, progress: &Progress) -> Result<ChosenVersions> {
@@ -53,6 +55,7 @@ pub async fn resolve_versions(args: &VersionArgs, progress: &Progress) -> Result
             return Ok(ChosenVersions {
                 versions: vec![version],
                 set: None,
+                releases: Vec::new(),
             });
         }
     }
@@ -66,6 +69,7 @@ pub async fn resolve_versions(args: &VersionArgs, progress: &Progress) -> Result
                 releases: 0,
                 offline: None,
             }),
+            releases: Vec::new(),
         });
     }
     let cache = regmatrix::cache::Cache::from_env()?;
@@ -111,6 +115,7 @@ pub async fn resolve_versions(args: &VersionArgs, progress: &Progress) -> Result
             releases: releases.len(),
             offline: list.offline,
         }),
+        releases,
     })
 }
 

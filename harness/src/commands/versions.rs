@@ -5,7 +5,6 @@
 
 use anyhow::Result;
 
-use regmatrix::install::list_releases;
 use regmatrix::progress::Progress;
 
 use super::shared::{resolve_versions, VersionArgs};
@@ -14,7 +13,8 @@ use super::shared::{resolve_versions, VersionArgs};
 pub struct VersionsArgs {
     #[command(flatten)]
     versions: VersionArgs,
-    /// Print every release known, not only the chosen ones.
+    /// Print every release the set was resolved against, not only the
+    /// chosen ones.
     #[arg(long)]
     releases: bool,
 }
@@ -22,9 +22,7 @@ pub struct VersionsArgs {
 pub async fn run(args: VersionsArgs, progress: &Progress) -> Result<u8> {
     let chosen = resolve_versions(&args.versions, progress).await?;
     if args.releases {
-        let cache = regmatrix::cache::Cache::from_env()?;
-        let list = list_releases(&cache).await;
-        for release in &list.releases {
+        for release in &chosen.releases {
             let mark = if chosen.versions.contains(release) {
                 " *"
             } else {

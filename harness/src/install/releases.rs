@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
+use regmatrix_mocks::front_door::body::error_chain;
+
 use crate::cache::Cache;
 use crate::versions::RegistryVersion;
 
@@ -288,17 +290,6 @@ pub fn cached_releases(cache: &Cache) -> Vec<RegistryVersion> {
         .collect();
     versions.sort_by(RegistryVersion::compare);
     versions
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

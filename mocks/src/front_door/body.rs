@@ -63,7 +63,7 @@ pub(crate) fn own_response(
 
 /// An error and all its causes on one line: hyper's own `Display` says only
 /// "client error (Connect)", the cause says "connection refused".
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
