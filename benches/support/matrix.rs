@@ -258,6 +258,7 @@ fn cell(s: usize, scenario: &str, v: usize, tag: &str) -> Cell {
         observations,
         faults,
         seed: Some(1),
+        conformance: None,
     }
 }
 

@@ -83,6 +83,22 @@ pub fn terminate_all() {
     }
 }
 
+#[derive(Clone)]
+struct NormalEnd {
+    kept: Option<std::path::PathBuf>,
+}
+
+static NORMAL_END: std::sync::Mutex<Option<NormalEnd>> = std::sync::Mutex::new(None);
+
+/// For a command that runs until it is stopped (`up`): a terminating
+/// signal is its normal end, exit 0 after the same teardown, naming the run
+/// directory it keeps, if any.
+pub fn interrupts_end_normally(kept: Option<std::path::PathBuf>) {
+    if let Ok(mut end) = NORMAL_END.lock() {
+        *end = Some(NormalEnd { kept });
+    }
+}
+
 /// Installs the signal handlers once per process. On a terminating signal the
 /// harness tears everything down and exits with 128 + the signal number.
 pub fn install_signal_handlers() {
@@ -100,7 +116,16 @@ pub fn install_signal_handlers() {
                         "regmatrix: interrupted (signal {signal}); stopping registries and Azurite"
                     );
                     terminate_all();
-                    std::process::exit(128 + signal);
+                    let normal_end = NORMAL_END.lock().map(|end| end.clone()).ok().flatten();
+                    match normal_end {
+                        Some(NormalEnd { kept }) => {
+                            if let Some(dir) = kept {
+                                eprintln!("kept run directory {}", dir.display());
+                            }
+                            std::process::exit(0);
+                        }
+                        None => std::process::exit(128 + signal),
+                    }
                 }
             })
             .ok();

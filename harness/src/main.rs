@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    bench, install, jwks, matrix, report, soak, token, upgrade_check, validate, versions,
+    bench, install, jwks, matrix, report, soak, token, up, upgrade_check, validate, versions,
 };
 use regmatrix::progress::{Progress, ProgressMode};
 
@@ -37,6 +37,9 @@ enum Command {
     /// Run your own registry config on the version you run and the one you
     /// move to, against the mock cloud, with the scenarios that apply to it.
     UpgradeCheck(upgrade_check::UpgradeCheckArgs),
+    /// One environment (registry, Azurite, the mock cloud) started and left
+    /// running for your own client, until Ctrl-C or SIGTERM.
+    Up(up::UpArgs),
     /// One registry under a fault profile for a fixed time, then the
     /// invariants: operations done, faults injected by kind, violations (0 to pass).
     Soak(soak::SoakArgs),
@@ -60,6 +63,7 @@ impl Command {
             Command::Matrix(args) => args.backend.wants_docker(),
             Command::UpgradeCheck(args) => args.backend.wants_docker(),
             Command::Install(args) => args.wants_docker(),
+            Command::Up(args) => args.wants_docker(),
             _ => false,
         }
     }
@@ -141,6 +145,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Versions(args) => versions::run(args, &progress).await,
         Command::Matrix(args) => matrix::run(args, &progress).await,
         Command::UpgradeCheck(args) => upgrade_check::run(args, &progress).await,
+        Command::Up(args) => up::run(args, &progress).await,
         Command::Soak(args) => soak::run(args, &progress).await,
         Command::Bench(args) => bench::run(args, &progress).await,
         Command::Report(args) => report::run(args, &progress).await,

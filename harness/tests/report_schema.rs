@@ -140,13 +140,14 @@ fn cell(scenario: &str, outcome: Outcome, expected: Outcome) -> Cell {
         observations: Vec::new(),
         faults: Vec::new(),
         seed: Some(1),
+        conformance: None,
     }
 }
 
 /// A report with one cell of each outcome, and every optional field set
 /// somewhere: shard, expected_because, registry_error (with and without a
 /// JSON body), registry_log, identity (calls, errors, unanswered),
-/// emulator_rewrites, observations.
+/// emulator_rewrites, observations, conformance.
 fn synthetic_report() -> MatrixReport {
     let mut security = cell(
         "auth/attack-embedded-jwk",
@@ -159,7 +160,21 @@ fn synthetic_report() -> MatrixReport {
     security.steps[0].ok = false;
     security.steps[0].error = Some("the registry accepted a push with this token".into());
 
-    let pass = cell("storage/shared-key", Outcome::Pass, Outcome::Pass);
+    let mut pass = cell("storage/shared-key", Outcome::Pass, Outcome::Pass);
+    pass.conformance = Some(regmatrix::report::ConformanceSummary {
+        suite: "v0.0.0-20260831232431-97274622c111".into(),
+        passed: 410,
+        failed: 2,
+        skipped: 30,
+        categories: vec![regmatrix::report::ConformanceCategory {
+            name: "Blobs sha256".into(),
+            passed: 60,
+            failed: 2,
+            skipped: 0,
+        }],
+        failing: vec!["OCI Conformance Test/Blobs sha256/blob range".into()],
+        results: Some("cells/storage/shared-key/v3.0.0/conformance-0".into()),
+    });
 
     let mut fail = cell("auth/expired-token", Outcome::Fail, Outcome::Pass);
     fail.steps.push(StepObservation {

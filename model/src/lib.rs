@@ -18,9 +18,9 @@ mod step;
 pub mod units;
 
 pub use matrix::{
-    Cell, FaultSummary, IdentitySummary, MatrixReport, Observation, RunStats, ScenarioInfo,
-    ShardInfo, TrafficSummary, UpgradePath, VersionInfo, VersionSetInfo, PATH_SEPARATOR,
-    SCHEMA_VERSION,
+    Cell, ConformanceCategory, ConformanceSummary, FaultSummary, IdentitySummary, MatrixReport,
+    Observation, RunStats, ScenarioInfo, ShardInfo, TrafficSummary, UpgradePath, VersionInfo,
+    VersionSetInfo, PATH_SEPARATOR, SCHEMA_VERSION,
 };
 pub use outcome::Outcome;
 pub use reading::{Reading, Tone};

@@ -179,10 +179,42 @@ pub struct Cell {
     /// with it (and the cell's scenario and version) runs the cell again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// What a `conformance` step's run of the OCI distribution-spec
+    /// conformance suite found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conformance: Option<ConformanceSummary>,
 }
 
 /// One injected fault rule: the rule as text (with its seed, so a run can be
 /// replayed), and how many requests it matched and hit.
+/// The OCI conformance suite's results in one cell: totals, per category
+/// (the suite's second name level: `Blobs sha256`, `Image`, `Referrers`...),
+/// the failing tests by name, and where its own reports are kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConformanceSummary {
+    /// The suite's module version.
+    pub suite: String,
+    pub passed: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub categories: Vec<ConformanceCategory>,
+    /// Full names of the failing tests (failures and errors), each once
+    /// (the suite repeats a name per data item: `failed` counts them all).
+    pub failing: Vec<String>,
+    /// The directory holding the suite's `junit.xml` and `report.html`,
+    /// relative to the report's own directory; none when not kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConformanceCategory {
+    pub name: String,
+    pub passed: u32,
+    pub failed: u32,
+    pub skipped: u32,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FaultSummary {
     pub rule: String,
@@ -390,6 +422,7 @@ mod tests {
             observations: Vec::new(),
             faults: Vec::new(),
             seed: None,
+            conformance: None,
         };
         let mut stats = RunStats {
             wall_ms: 30_000,

@@ -39,6 +39,9 @@ pub async fn run(args: InstallArgs, progress: &Progress) -> Result<u8> {
     let azurite = installer.azurite(&bar).await;
     bar.finish_and_clear();
     let azurite = azurite?;
+    if let Some(notice) = &azurite.notice {
+        notice.report(progress);
+    }
     println!(
         "azurite {} ({})",
         azurite.version,

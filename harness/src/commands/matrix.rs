@@ -119,6 +119,8 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         seed: regmatrix_mocks::seed::Seed::new(args.seed),
         runtime: Default::default(),
         hints: duration_hints(baseline.as_ref(), &args.out),
+        tools: Default::default(),
+        keep_with: Some(args.out.clone()),
     };
     if let Some(port) = args.registry_port {
         regmatrix::env::ports::requested_port(port)?;
@@ -148,6 +150,10 @@ pub async fn run(args: MatrixArgs, progress: &Progress) -> Result<u8> {
         progress,
     )
     .await?;
+    let options = RunOptions {
+        tools: step_tools(&installer, &scenarios, progress).await?,
+        ..options
+    };
     let column_of = |version: &RegistryVersion| {
         installed
             .iter()
@@ -199,4 +205,36 @@ fn duration_hints(
             .map(|report| runner::DurationHints::from_report(&report))
             .unwrap_or_default(),
     }
+}
+
+/// Builds the programs the chosen scenarios' steps run (the OCI
+/// conformance suite), and only those.
+pub async fn step_tools(
+    installer: &Installer,
+    scenarios: &[regmatrix::scenario::Scenario],
+    progress: &Progress,
+) -> Result<regmatrix::scenario::steps::StepTools> {
+    use regmatrix::scenario::steps::{StepKind, StepTools};
+    let needs_suite = scenarios
+        .iter()
+        .any(|s| s.steps().any(|step| step.kind() == StepKind::Conformance));
+    if !needs_suite {
+        return Ok(StepTools::default());
+    }
+    let started = std::time::Instant::now();
+    let bar = progress.spinner(format!(
+        "OCI conformance suite {}",
+        regmatrix::install::CONFORMANCE_VERSION
+    ));
+    let suite = installer.conformance(&bar).await;
+    bar.finish_and_clear();
+    let suite = suite?;
+    progress.println(&format!(
+        "OCI conformance suite {} ({:.1}s)",
+        suite.version,
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(StepTools {
+        conformance: Some(suite),
+    })
 }

@@ -10,6 +10,7 @@ pub mod report;
 pub mod shared;
 pub mod soak;
 pub mod token;
+pub mod up;
 pub mod upgrade_check;
 pub mod validate;
 pub mod versions;

@@ -9,7 +9,7 @@ use tokio::process::Command;
 
 use super::readiness::{wait_until_ready, ReadinessError, WaitFor};
 use super::EnvError;
-use crate::install::InstalledAzurite;
+use crate::install::{InstalledAzurite, NodeCodeCache, NO_TELEMETRY_HOOKS};
 use crate::process::ManagedProcess;
 use crate::storage::StorageAccount;
 
@@ -31,6 +31,7 @@ pub struct AzuriteTls<'a> {
 /// Everything needed to start Azurite again on the same port and data.
 struct AzuriteLaunch {
     node: PathBuf,
+    code_cache: Option<NodeCodeCache>,
     blob_script: PathBuf,
     cert: PathBuf,
     key: PathBuf,
@@ -44,6 +45,19 @@ struct AzuriteLaunch {
 impl AzuriteLaunch {
     fn command(&self) -> Command {
         let mut command = Command::new(&self.node);
+        // First: clearing the environment later would drop the cache's.
+        command.env_clear();
+        // A V8 CPU profile per Azurite process, written when it exits (for
+        // finding where the emulator's share of a cell's CPU goes).
+        if profiling() {
+            command
+                .arg("--cpu-prof")
+                .arg("--cpu-prof-dir")
+                .arg(self.run_dir.join("azurite-profile"));
+        }
+        if let Some(code_cache) = &self.code_cache {
+            code_cache.apply(&mut command, false);
+        }
         command
             .arg(&self.blob_script)
             .args([
@@ -65,10 +79,10 @@ impl AzuriteLaunch {
             ])
             .arg("--location")
             .arg(&self.data)
-            .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.run_dir)
             .env("AZURITE_ACCOUNTS", &self.accounts)
+            .env(NO_TELEMETRY_HOOKS.0, NO_TELEMETRY_HOOKS.1)
             // Azurite's own outbound requests (axios: copy-source validation)
             // go through the front door, back to this Azurite.
             .env("https_proxy", &self.proxy_url)
@@ -99,6 +113,7 @@ impl AzuriteService {
         std::fs::create_dir_all(&data).map_err(|e| EnvError::io("create Azurite's data dir", e))?;
         let launch = AzuriteLaunch {
             node: installed.node.clone(),
+            code_cache: installed.code_cache.clone(),
             blob_script: installed.blob_script.clone(),
             cert: tls.cert.to_path_buf(),
             key: tls.key.to_path_buf(),
@@ -139,6 +154,17 @@ impl AzuriteService {
         Ok(started.elapsed())
     }
 
+    /// Kills Azurite at teardown; a profiled one is asked to stop first,
+    /// since Node writes its CPU profile only when it exits by itself.
+    pub async fn stop(mut self) {
+        if profiling() {
+            self.process
+                .terminate_in_place(Duration::from_secs(10))
+                .await;
+        }
+        self.process.stop().await;
+    }
+
     /// Azurite prints its listening line once the HTTPS server is bound;
     /// only log text after `offset` counts (the log survives restarts).
     async fn wait_until_listening(&mut self, offset: u64) -> Result<(), EnvError> {
@@ -160,4 +186,10 @@ impl AzuriteService {
 
 fn last_line(process: &ManagedProcess) -> String {
     super::last_of(&process.log_tail(5))
+}
+
+/// `REGMATRIX_AZURITE_PROFILE`: a V8 CPU profile of each Azurite process in
+/// the run directory's `azurite-profile/`.
+fn profiling() -> bool {
+    std::env::var_os("REGMATRIX_AZURITE_PROFILE").is_some()
 }

@@ -2,6 +2,7 @@
 //! Azure front door, and one registry version configured production-style.
 //! Everything is torn down when the `Environment` drops.
 
+mod access;
 pub mod auth;
 mod azurite;
 mod container;
@@ -34,6 +35,7 @@ pub use crate::registry_config::{
     AzureStorage, ConfigDialect, CredentialsMode, RegistryConfig, ServicePrincipal,
     StorageCredentials, StorageDriver, Unsupported,
 };
+pub use access::{ClientAccess, Login};
 pub use auth::{AuthSetup, TokenAuth};
 pub(crate) use error::last_of;
 pub use error::EnvError;
@@ -505,7 +507,7 @@ impl Environment {
             ..
         } = self;
         registries.into_inner().stop_all().await;
-        azurite.into_inner().process.stop().await;
+        azurite.into_inner().stop().await;
         front_door.shutdown().await;
         drop(run_dir);
     }

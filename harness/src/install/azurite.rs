@@ -1,7 +1,9 @@
-//! Installing the Azurite emulator from npm into the cache, pinned.
+//! Installing the Azurite emulator from npm into the cache, pinned, with a
+//! V8 code cache for its modules (see `node/code_cache.js`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 
@@ -20,20 +22,115 @@ pub struct InstalledAzurite {
     /// The blob service's entry script, run with `node` (no shell wrapper, so the
     /// process group holds exactly Node).
     pub blob_script: PathBuf,
+    /// Compiled modules for a faster start; `None` runs Azurite as npm
+    /// installed it (the cache could not be written here).
+    pub code_cache: Option<NodeCodeCache>,
+    /// What this install did to the code cache, if anything.
+    pub notice: Option<CodeCacheNotice>,
 }
+
+/// Writing the code cache is worth a line of progress; failing to, a
+/// warning (Azurite still runs, each start compiling its modules).
+#[derive(Debug, Clone)]
+pub enum CodeCacheNotice {
+    Written { seconds: f64 },
+    NotWritten { reason: String },
+}
+
+impl std::fmt::Display for CodeCacheNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CodeCacheNotice::Written { seconds } => write!(
+                f,
+                "azurite {AZURITE_VERSION}: module code cache written in {seconds:.1} s"
+            ),
+            CodeCacheNotice::NotWritten { reason } => write!(
+                f,
+                "regmatrix: warning: azurite {AZURITE_VERSION} starts without a code cache \
+                 (each start compiles its modules): {reason}"
+            ),
+        }
+    }
+}
+
+impl CodeCacheNotice {
+    /// Progress lines go through `progress`; a warning is printed even
+    /// under `--quiet`.
+    pub fn report(&self, progress: &crate::progress::Progress) {
+        match self {
+            CodeCacheNotice::Written { .. } => progress.println(&self.to_string()),
+            CodeCacheNotice::NotWritten { .. } => eprintln!("{self}"),
+        }
+    }
+}
+
+/// The preload script and the directory of compiled modules it reads.
+#[derive(Debug, Clone)]
+pub struct NodeCodeCache {
+    pub preload: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl NodeCodeCache {
+    /// Node arguments and environment that make a process compile from the
+    /// cache (`produce`: write it at exit instead).
+    pub fn apply(&self, command: &mut impl NodeCommand, produce: bool) {
+        command.node_arg("--require".as_ref());
+        command.node_arg(self.preload.as_os_str());
+        command.node_env("REGMATRIX_NODE_CODE_CACHE", self.dir.as_os_str());
+        if produce {
+            command.node_env("REGMATRIX_NODE_CODE_CACHE_PRODUCE", "1".as_ref());
+        }
+    }
+}
+
+/// The two command types that start Node (blocking here, tokio in `env`).
+pub trait NodeCommand {
+    fn node_arg(&mut self, arg: &std::ffi::OsStr);
+    fn node_env(&mut self, key: &str, value: &std::ffi::OsStr);
+}
+
+impl NodeCommand for Command {
+    fn node_arg(&mut self, arg: &std::ffi::OsStr) {
+        self.arg(arg);
+    }
+    fn node_env(&mut self, key: &str, value: &std::ffi::OsStr) {
+        self.env(key, value);
+    }
+}
+
+impl NodeCommand for tokio::process::Command {
+    fn node_arg(&mut self, arg: &std::ffi::OsStr) {
+        self.arg(arg);
+    }
+    fn node_env(&mut self, key: &str, value: &std::ffi::OsStr) {
+        self.env(key, value);
+    }
+}
+
+/// Azurite's telemetry library (applicationinsights) otherwise hooks every
+/// `require` to instrument modules for telemetry that `--disableTelemetry`
+/// never sends; the hook is most of a start's module-loading time.
+pub const NO_TELEMETRY_HOOKS: (&str, &str) = ("APPLICATION_INSIGHTS_NO_DIAGNOSTIC_CHANNEL", "1");
+
+const PRELOAD: &str = include_str!("node/code_cache.js");
 
 pub fn install(cache: &Cache, progress: &ProgressBar) -> Result<InstalledAzurite, InstallError> {
     let node = toolchain::require("node", "to run the Azurite storage emulator")?;
     let dir = cache.azurite_dir(AZURITE_VERSION);
     let blob_script = dir.join("node_modules/azurite/dist/src/blob/main.js");
     let marker = dir.join("install.complete");
-    let installed = || InstalledAzurite {
+    let installed = |(code_cache, notice)| InstalledAzurite {
         version: AZURITE_VERSION.to_string(),
         node: node.clone(),
         blob_script: blob_script.clone(),
+        code_cache,
+        notice,
     };
     if marker.is_file() && blob_script.is_file() {
-        return Ok(installed());
+        if let Some(ready) = code_cache_ready(&node, &dir) {
+            return Ok(installed((Some(ready), None)));
+        }
     }
     let npm = toolchain::require("npm", "to install the Azurite storage emulator")?;
     progress.set_message(format!(
@@ -41,7 +138,8 @@ pub fn install(cache: &Cache, progress: &ProgressBar) -> Result<InstalledAzurite
     ));
     let _lock = cache.lock("azurite")?;
     if marker.is_file() && blob_script.is_file() {
-        return Ok(installed());
+        let code_cache = prepare_code_cache(cache, &node, &blob_script, &dir, progress);
+        return Ok(installed(code_cache));
     }
     progress.set_message(format!("azurite {AZURITE_VERSION}: npm install"));
     crate::cache::create_dir(&dir)?;
@@ -72,5 +170,116 @@ pub fn install(cache: &Cache, progress: &ProgressBar) -> Result<InstalledAzurite
         path: marker,
         source,
     })?;
-    Ok(installed())
+    let code_cache = prepare_code_cache(cache, &node, &blob_script, &dir, progress);
+    Ok(installed(code_cache))
+}
+
+/// The code cache's marker names the preload's content and the Node it was
+/// written by, so a changed preload or a new Node writes it again.
+fn code_cache_stamp(node: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let version = Command::new(node).arg("--version").output().ok()?;
+    let digest = Sha256::digest(PRELOAD.as_bytes());
+    Some(format!(
+        "{} {}",
+        String::from_utf8_lossy(&version.stdout).trim(),
+        &hex::encode(digest)[..16]
+    ))
+}
+
+fn code_cache_paths(dir: &Path) -> (NodeCodeCache, PathBuf) {
+    let root = dir.join("regmatrix-code-cache");
+    let cache = NodeCodeCache {
+        preload: root.join("code_cache.js"),
+        dir: root.join("modules"),
+    };
+    (cache, root.join("complete"))
+}
+
+fn code_cache_ready(node: &Path, dir: &Path) -> Option<NodeCodeCache> {
+    let (cache, marker) = code_cache_paths(dir);
+    let stamp = code_cache_stamp(node)?;
+    (std::fs::read_to_string(marker).ok()? == stamp && cache.preload.is_file()).then_some(cache)
+}
+
+/// Starts Azurite once with the preload in produce mode and stops it once it
+/// listens: the modules a start loads are then compiled and written. A
+/// failure here only costs speed, so it is a warning and Azurite runs as
+/// npm installed it.
+fn prepare_code_cache(
+    cache: &Cache,
+    node: &Path,
+    blob_script: &Path,
+    dir: &Path,
+    progress: &ProgressBar,
+) -> (Option<NodeCodeCache>, Option<CodeCacheNotice>) {
+    let (code_cache, marker) = code_cache_paths(dir);
+    if let Some(ready) = code_cache_ready(node, dir) {
+        return (Some(ready), None);
+    }
+    progress.set_message(format!(
+        "azurite {AZURITE_VERSION}: compiling its modules once"
+    ));
+    let started = Instant::now();
+    match produce_code_cache(cache, node, blob_script, &code_cache, &marker) {
+        Ok(()) => (
+            Some(code_cache),
+            Some(CodeCacheNotice::Written {
+                seconds: started.elapsed().as_secs_f64(),
+            }),
+        ),
+        Err(reason) => (None, Some(CodeCacheNotice::NotWritten { reason })),
+    }
+}
+
+fn produce_code_cache(
+    cache: &Cache,
+    node: &Path,
+    blob_script: &Path,
+    code_cache: &NodeCodeCache,
+    marker: &Path,
+) -> Result<(), String> {
+    let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
+    let stamp = code_cache_stamp(node).ok_or("`node --version` did not answer")?;
+    let root = marker.parent().ok_or("no cache directory")?;
+    let _ = std::fs::remove_file(marker);
+    std::fs::create_dir_all(root).map_err(|e| io("create the code cache directory", e))?;
+    std::fs::write(&code_cache.preload, PRELOAD).map_err(|e| io("write the preload", e))?;
+    let scratch = cache
+        .scratch_dir("azurite-code-cache")
+        .map_err(|e| e.to_string())?;
+    let log_path = scratch.path().join("azurite.log");
+    let log = std::fs::File::create(&log_path).map_err(|e| io("create the log", e))?;
+    let mut command = Command::new(node);
+    command.env_clear();
+    code_cache.apply(&mut command, true);
+    command
+        .arg(blob_script)
+        .args(["--blobHost", "127.0.0.1", "--blobPort", "0"])
+        .args(["--disableTelemetry", "--silent", "--location"])
+        .arg(scratch.path().join("data"))
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", scratch.path())
+        .env(NO_TELEMETRY_HOOKS.0, NO_TELEMETRY_HOOKS.1)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone().map_err(|e| io("share the log", e))?)
+        .stderr(log);
+    let outcome = super::tool_run::run_until_logged(
+        command,
+        &log_path,
+        "successfully listens on",
+        Duration::from_secs(60),
+    )
+    .map_err(|e| io("run azurite", e))?;
+    if !outcome.status.success() {
+        return Err(format!(
+            "azurite exited with {}: {}",
+            outcome.status,
+            outcome.last_line()
+        ));
+    }
+    if !code_cache.dir.is_dir() {
+        return Err(format!("azurite wrote no cache: {}", outcome.last_line()));
+    }
+    std::fs::write(marker, stamp).map_err(|e| io("write the marker", e))
 }

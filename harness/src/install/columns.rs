@@ -28,6 +28,9 @@ pub async fn prepare(
     let azurite = installer.azurite(&bar).await;
     bar.finish_and_clear();
     let azurite = azurite?;
+    if let Some(notice) = &azurite.notice {
+        notice.report(progress);
+    }
     let mut columns = Vec::new();
     if let Some(binary) = registry_bin {
         let registry = custom_registry(binary)?;

@@ -6,6 +6,7 @@
 mod azurite;
 mod columns;
 mod config_probe;
+mod conformance;
 mod go_module;
 mod peer_tool;
 mod releases;
@@ -21,9 +22,10 @@ use crate::cache::{Cache, CacheError};
 use crate::toolchain::MissingTool;
 use crate::versions::{BuildRecipe, RegistryVersion};
 
-pub use azurite::{InstalledAzurite, AZURITE_VERSION};
+pub use azurite::{InstalledAzurite, NodeCodeCache, AZURITE_VERSION, NO_TELEMETRY_HOOKS};
 pub use columns::{prepare, registry_column, Column};
 pub use config_probe::InstalledProbe;
+pub use conformance::{InstalledConformance, CONFORMANCE_PACKAGE, CONFORMANCE_VERSION};
 pub use peer_tool::{InstalledPeer, PeerTool, UnknownPeer};
 pub use releases::{cached_releases, list_releases, ReleaseList};
 pub use vendor_conf::{go_mod_from_vendor_conf, VendorConfError};
@@ -112,6 +114,16 @@ impl Installer {
         let cache = self.cache.clone();
         let progress = progress.clone();
         join_blocking(move || peer_tool::install(&cache, tool, &progress)).await
+    }
+
+    /// Builds the OCI conformance suite into the cache unless it is there.
+    pub async fn conformance(
+        &self,
+        progress: &ProgressBar,
+    ) -> Result<InstalledConformance, InstallError> {
+        let cache = self.cache.clone();
+        let progress = progress.clone();
+        join_blocking(move || conformance::install(&cache, &progress)).await
     }
 
     /// Builds the config parser probe of `version` unless it is there.

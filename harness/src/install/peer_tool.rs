@@ -97,56 +97,83 @@ pub fn install(
     progress: &ProgressBar,
 ) -> Result<InstalledPeer, InstallError> {
     let (package, version) = tool.package();
-    let dir = cache.tool_dir(tool.name(), version);
-    if let Some(done) = read_manifest::<InstalledPeer>(&dir) {
-        return Ok(done);
-    }
-    progress.set_message(format!(
-        "{} {version}: waiting for the cache lock",
-        tool.name()
-    ));
-    let _lock = cache.lock(&format!("tool-{}-{version}", tool.name()))?;
-    if let Some(done) = read_manifest::<InstalledPeer>(&dir) {
-        return Ok(done);
-    }
-    progress.set_message(format!(
-        "{} {version}: building from its Go module",
-        tool.name()
-    ));
-    let go = crate::toolchain::require("go", &format!("to build the peer client {}", tool.name()))?;
-    let scratch = cache.scratch_dir(&format!("build-{}", tool.name()))?;
-    let log_path = cache.log_path(&format!("build-{}-{version}", tool.name()))?;
-    let bin_dir = scratch.path().join("bin");
-    let mut command = Command::new(go);
-    command
-        .arg("install")
-        .arg(format!("{package}@{version}"))
-        .env("GOBIN", &bin_dir)
-        .env("CGO_ENABLED", "0")
-        .env("GOFLAGS", "-mod=mod -buildvcs=false");
-    let failed = |last_line: String| InstallError::PeerBuild {
-        tool: format!("{}@{version}", tool.name()),
-        last_line,
-        log: log_path.clone(),
+    let go_tool = GoTool {
+        name: tool.name(),
+        package,
+        version,
     };
-    let outcome = tool_run::run(command, &log_path).map_err(|e| failed(e.to_string()))?;
-    if !outcome.status.success() {
-        return Err(failed(outcome.last_line()));
-    }
-    crate::cache::create_dir(&dir)?;
-    let binary = dir.join(tool.name());
-    let built = bin_dir.join(tool.name());
-    std::fs::rename(&built, &binary).map_err(|source| CacheError::Io {
-        path: binary.clone(),
-        source,
-    })?;
-    let installed = InstalledPeer {
+    go_tool.install(cache, progress, |binary| InstalledPeer {
         tool,
         version: version.to_string(),
         binary,
-    };
-    write_manifest(&dir, &installed)?;
-    Ok(installed)
+    })
+}
+
+/// A Go program built with `go install <package>@<version>` into
+/// `<cache>/tools/<name>/<version>/`, with a manifest saying what it is.
+pub(crate) struct GoTool {
+    pub name: &'static str,
+    pub package: &'static str,
+    pub version: &'static str,
+}
+
+impl GoTool {
+    /// Builds the tool unless the cache has it (another process may be
+    /// building it: the cache lock serialises them), and returns what
+    /// `installed` makes of its binary.
+    pub fn install<T: Installed>(
+        &self,
+        cache: &Cache,
+        progress: &ProgressBar,
+        installed: impl FnOnce(PathBuf) -> T,
+    ) -> Result<T, InstallError> {
+        let GoTool {
+            name,
+            package,
+            version,
+        } = *self;
+        let dir = cache.tool_dir(name, version);
+        if let Some(done) = read_manifest::<T>(&dir) {
+            return Ok(done);
+        }
+        progress.set_message(format!("{name} {version}: waiting for the cache lock"));
+        let _lock = cache.lock(&format!("tool-{name}-{version}"))?;
+        if let Some(done) = read_manifest::<T>(&dir) {
+            return Ok(done);
+        }
+        progress.set_message(format!("{name} {version}: building from its Go module"));
+        let go = crate::toolchain::require("go", &format!("to build {name}"))?;
+        let scratch = cache.scratch_dir(&format!("build-{name}"))?;
+        let log_path = cache.log_path(&format!("build-{name}-{version}"))?;
+        let bin_dir = scratch.path().join("bin");
+        let mut command = Command::new(go);
+        command
+            .arg("install")
+            .arg(format!("{package}@{version}"))
+            .env("GOBIN", &bin_dir)
+            .env("CGO_ENABLED", "0")
+            .env("GOFLAGS", "-mod=mod -buildvcs=false");
+        let failed = |last_line: String| InstallError::PeerBuild {
+            tool: format!("{name}@{version}"),
+            last_line,
+            log: log_path.clone(),
+        };
+        let outcome = tool_run::run(command, &log_path).map_err(|e| failed(e.to_string()))?;
+        if !outcome.status.success() {
+            return Err(failed(outcome.last_line()));
+        }
+        crate::cache::create_dir(&dir)?;
+        // `go install` names the binary after the package's last element.
+        let built_name = package.rsplit('/').next().unwrap_or(name);
+        let binary = dir.join(name);
+        std::fs::rename(bin_dir.join(built_name), &binary).map_err(|source| CacheError::Io {
+            path: binary.clone(),
+            source,
+        })?;
+        let done = installed(binary);
+        write_manifest(&dir, &done)?;
+        Ok(done)
+    }
 }
 
 #[cfg(test)]

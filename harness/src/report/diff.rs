@@ -74,17 +74,27 @@ impl ReportDiff {
             .map(|(scenario, column)| {
                 let before = baseline.cell(&scenario, &column);
                 let after = current.cell(&scenario, &column);
-                let change = match (before, after) {
+                let mut change = match (before, after) {
                     (None, Some(_)) => Change::New,
                     (Some(_), None) => Change::Removed,
                     (Some(b), Some(a)) => Change::between(b.outcome, a.outcome),
                     (None, None) => Change::Unchanged,
                 };
+                let mut evidence = after
+                    .or(before)
+                    .map(|c| c.evidence.clone())
+                    .unwrap_or_default();
+                // The same outcome can hide different conformance failures.
+                if let (Some(b), Some(a)) = (before, after) {
+                    if let Some((suite_change, said)) = suite_change(b, a) {
+                        if change == Change::Unchanged {
+                            change = suite_change;
+                        }
+                        evidence = format!("{said}; {evidence}");
+                    }
+                }
                 CellChange {
-                    evidence: after
-                        .or(before)
-                        .map(|c| c.evidence.clone())
-                        .unwrap_or_default(),
+                    evidence,
                     refusal: before.is_some_and(|c| c.refusal) || after.is_some_and(|c| c.refusal),
                     before: before.map(|c| c.outcome),
                     after: after.map(|c| c.outcome),
@@ -154,10 +164,62 @@ impl ReportDiff {
     }
 }
 
+/// Conformance tests that fail now and did not (a regression), or failed
+/// and pass now (fixed), between two runs of a cell; `None` when the
+/// failing sets are the same or either run has no suite results.
+fn suite_change(before: &super::Cell, after: &super::Cell) -> Option<(Change, String)> {
+    let (b, a) = (before.conformance.as_ref()?, after.conformance.as_ref()?);
+    let was: BTreeSet<&str> = b.failing.iter().map(String::as_str).collect();
+    let is: BTreeSet<&str> = a.failing.iter().map(String::as_str).collect();
+    let newly: Vec<&str> = is.difference(&was).copied().collect();
+    let passing: Vec<&str> = was.difference(&is).copied().collect();
+    let mut said = Vec::new();
+    if !newly.is_empty() {
+        said.push(format!("conformance newly failing: {}", newly.join(", ")));
+    }
+    if !passing.is_empty() {
+        said.push(format!("conformance now passing: {}", passing.join(", ")));
+    }
+    let change = match (newly.is_empty(), passing.is_empty()) {
+        (true, true) => return None,
+        (false, _) => Change::Regression,
+        (true, false) => Change::Fixed,
+    };
+    Some((change, said.join("; ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::fixtures::{cell, report};
+
+    #[test]
+    fn the_same_outcome_with_other_conformance_failures_is_a_change() {
+        let suite = |failing: &[&str]| crate::report::ConformanceSummary {
+            suite: "v0".into(),
+            failed: failing.len() as u32,
+            failing: failing.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        let with = |failing: &[&str]| {
+            let mut c = cell("conformance/x", "v1", Outcome::Fail);
+            c.conformance = Some(suite(failing));
+            c
+        };
+        let before = report(vec![with(&["a", "b"])]);
+        let worse = ReportDiff::between(&before, &report(vec![with(&["a", "b", "c"])]));
+        assert_eq!(worse.cells[0].change, Change::Regression);
+        assert!(worse.cells[0]
+            .evidence
+            .starts_with("conformance newly failing: c;"));
+        let better = ReportDiff::between(&before, &report(vec![with(&["a"])]));
+        assert_eq!(better.cells[0].change, Change::Fixed);
+        assert!(better.cells[0]
+            .evidence
+            .starts_with("conformance now passing: b;"));
+        let same = ReportDiff::between(&before, &before);
+        assert_eq!(same.cells[0].change, Change::Unchanged);
+    }
 
     #[test]
     fn classifies_each_cell() {

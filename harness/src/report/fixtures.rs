@@ -27,6 +27,7 @@ pub(crate) fn cell(scenario: &str, version: &str, outcome: Outcome) -> Cell {
         observations: Vec::new(),
         faults: Vec::new(),
         seed: None,
+        conformance: None,
     }
 }
 

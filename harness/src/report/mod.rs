@@ -17,10 +17,10 @@ pub mod table;
 pub(crate) mod fixtures;
 
 pub use regmatrix_model::{
-    reading, Cell, ExchangeRecord, FaultSummary, IdentitySummary, MatrixReport, Observation,
-    Outcome, Reading, RegistryErrorCode, RegistryErrorRecord, RunStats, ScenarioInfo, ShardInfo,
-    StepObservation, Tone, TrafficSummary, UpgradePath, VersionInfo, VersionSetInfo,
-    PATH_SEPARATOR, SCHEMA_VERSION,
+    reading, Cell, ConformanceCategory, ConformanceSummary, ExchangeRecord, FaultSummary,
+    IdentitySummary, MatrixReport, Observation, Outcome, Reading, RegistryErrorCode,
+    RegistryErrorRecord, RunStats, ScenarioInfo, ShardInfo, StepObservation, Tone, TrafficSummary,
+    UpgradePath, VersionInfo, VersionSetInfo, PATH_SEPARATOR, SCHEMA_VERSION,
 };
 
 use std::path::{Path, PathBuf};

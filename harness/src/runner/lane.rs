@@ -75,6 +75,7 @@ pub(super) fn harness_error_cell(scenario: &Scenario, lane: &Lane, evidence: Str
         observations: Vec::new(),
         faults: Vec::new(),
         seed: None,
+        conformance: None,
     }
 }
 

@@ -11,27 +11,26 @@ use regmatrix_mocks::front_door::TrafficRecord;
 use regmatrix_mocks::seed::Seed;
 
 use crate::client::{ClientConfig, RegistryClient};
-use crate::env::{
-    ConfigDialect, CredentialsMode, EnvError, Environment, EnvironmentSpec, IdentitySetup, Side,
-    UpgradeTo, Workload,
-};
+use crate::env::{ClientAccess, CredentialsMode, EnvError, Environment, Side, Workload};
 use crate::install::{Column, InstalledAzurite};
 use crate::progress::Progress;
 use crate::report::{
     Cell, FaultSummary, MatrixReport, Outcome, ScenarioInfo, ShardInfo, VersionInfo, SCHEMA_VERSION,
 };
 use crate::scenario::engine::{self, is_storage_host, StepFailure, Target};
-use crate::scenario::steps::Served;
 use crate::scenario::steps::StepKind;
+use crate::scenario::steps::{KeepDir, Served, StepTools};
 use crate::scenario::Scenario;
 
 mod admission;
+mod cell_spec;
 mod evidence;
 mod lane;
 mod repeat;
 mod tally;
 
 pub use admission::{least_duration, DurationHints};
+pub use cell_spec::environment_spec;
 use lane::{harness_error_cell, mark_range_expectations, report_paths};
 pub use lane::{shard_pairs, Lane, MatrixLanes};
 use repeat::combine_runs;
@@ -58,6 +57,11 @@ pub struct RunOptions {
     pub runtime: crate::env::RegistryRuntime,
     /// How long cells took before: the longest start first.
     pub hints: DurationHints,
+    /// Programs steps run (the conformance suite), installed beforehand.
+    pub tools: StepTools,
+    /// The report's directory: files a cell keeps (the conformance suite's
+    /// reports) go under its `cells/`; `None` keeps none.
+    pub keep_with: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -74,6 +78,8 @@ impl Default for RunOptions {
             seed: Seed::default(),
             runtime: crate::env::RegistryRuntime::default(),
             hints: DurationHints::default(),
+            tools: StepTools::default(),
+            keep_with: None,
         }
     }
 }
@@ -231,63 +237,8 @@ async fn run_cell_in(
 ) -> Cell {
     let started = Instant::now();
     let mut cell = harness_error_cell(scenario, lane, String::new());
-    let column = lane.first();
     cell.seed = Some(options.seed.value());
-    let spec = EnvironmentSpec {
-        credentials: scenario.spec.registry.credentials,
-        identity: IdentitySetup {
-            workload: scenario.spec.identity.workload,
-            federated_token: scenario.spec.identity.federated_token,
-            token_lifetime: scenario
-                .spec
-                .identity
-                .token_lifetime
-                .map_or(IdentitySetup::default().token_lifetime, |d| d.0),
-        },
-        auth: scenario.spec.auth.clone(),
-        repository: scenario.spec.repository.clone(),
-        disable_redirect: !scenario.spec.registry.redirect,
-        delete_enabled: scenario.spec.registry.delete,
-        storage_names: scenario
-            .user_deployment
-            .as_ref()
-            .map(|u| u.names.clone())
-            .unwrap_or_default(),
-        azure_as_written: scenario.user_deployment.as_ref().map(|u| u.azure.clone()),
-        registry_env: scenario
-            .user_deployment
-            .as_ref()
-            .map(|u| u.env.clone())
-            .unwrap_or_default(),
-        user_sections: scenario
-            .user_deployment
-            .as_ref()
-            .map(|u| u.sections.clone()),
-        registry_port: options.registry_port,
-        ready_timeout: options.ready_timeout,
-        keep_run_dir: options.keep_run_dirs,
-        seed: options.seed,
-        runtime: options.runtime.clone(),
-        upgrade: match lane {
-            Lane::Version(_) => None,
-            Lane::Path { to, .. } => Some(UpgradeTo {
-                registry: to.registry.clone(),
-                dialect: ConfigDialect::of(&to.version),
-                config: scenario
-                    .spec
-                    .upgrade
-                    .as_ref()
-                    .map(|u| u.config)
-                    .unwrap_or_default(),
-            }),
-        },
-        ..EnvironmentSpec::new(
-            scenario.id().replace('/', "-"),
-            column.registry.clone(),
-            ConfigDialect::of(&column.version),
-            azurite.clone(),
-        )
-    };
+    let spec = cell_spec::environment_spec(scenario, lane, azurite, options);
     match Environment::start(&spec).await {
         Err(EnvError::Unsupported(reason)) => {
             cell.outcome = Outcome::Unsupported;
@@ -330,7 +281,17 @@ async fn run_cell_in(
             cell.evidence = other.to_string();
         }
         Ok(environment) => {
-            run_in(&environment, scenario, &mut cell).await;
+            let keep_dir = options
+                .keep_with
+                .as_deref()
+                .map(|out| keep_dir(out, scenario, lane));
+            let access = ClientAccess::of(&environment, &spec.storage_names.realm);
+            let extras = CellExtras {
+                access: &access,
+                tools: &options.tools,
+                keep_dir: keep_dir.as_ref(),
+            };
+            run_in(&environment, scenario, &extras, &mut cell).await;
             environment.shutdown().await;
         }
     }
@@ -353,7 +314,32 @@ fn client_for(environment: &Environment, side: Side) -> Result<RegistryClient, S
     .map_err(|e| e.to_string())
 }
 
-async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell) {
+/// Where a cell keeps files next to the report: `cells/<scenario>/<lane>/`.
+fn keep_dir(out: &std::path::Path, scenario: &Scenario, lane: &Lane) -> KeepDir {
+    let relative = format!(
+        "cells/{}/{}",
+        scenario.id(),
+        lane.label().replace(crate::report::PATH_SEPARATOR, "-to-")
+    );
+    KeepDir {
+        absolute: out.join(&relative),
+        relative,
+    }
+}
+
+/// What the steps get besides the environment itself.
+struct CellExtras<'a> {
+    access: &'a ClientAccess,
+    tools: &'a StepTools,
+    keep_dir: Option<&'a KeepDir>,
+}
+
+async fn run_in(
+    environment: &Environment,
+    scenario: &Scenario,
+    extras: &CellExtras<'_>,
+    cell: &mut Cell,
+) {
     let clients = client_for(environment, Side::From).and_then(|from| {
         let to = environment
             .has_upgrade()
@@ -389,8 +375,13 @@ async fn run_in(environment: &Environment, scenario: &Scenario, cell: &mut Cell)
         front_door: &environment.front_door,
         processes: environment,
         seed: environment.seed(),
+        access: extras.access,
+        run_dir: environment.run_dir(),
+        tools: extras.tools,
+        keep_dir: extras.keep_dir,
     };
     let run = engine::run(scenario, &target).await;
+    cell.conformance = run.conformance;
     let (storage, identity_hosts): (Vec<TrafficRecord>, Vec<TrafficRecord>) = run
         .storage_traffic
         .into_iter()

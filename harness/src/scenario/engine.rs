@@ -57,6 +57,8 @@ pub struct ScenarioRun {
     /// (`step N kind: summary or error`), when they do not change the
     /// outcome (a broken `check-storage` invariant does: see `inspect_after`).
     pub post_mortem: Vec<String>,
+    /// What a `conformance` step found.
+    pub conformance: Option<crate::report::ConformanceSummary>,
 }
 
 pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
@@ -154,6 +156,7 @@ pub async fn run(scenario: &Scenario, target: &Target<'_>) -> ScenarioRun {
         registry_log,
         storage_traffic: target.traffic.since(cx.traffic_start),
         post_mortem,
+        conformance: cx.conformance.take(),
     }
 }
 

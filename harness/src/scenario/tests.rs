@@ -19,6 +19,22 @@ fn load(steps: &str) -> Result<(), String> {
 /// `clear-faults`, `rotate-federated-token`) were always ignored, so they still are.
 const CASES: &[(&str, Result<(), &str>)] = &[
     (
+        "[[step]]\nkind = \"conformance\"\nenv = { OCI_DATA_SHA512 = \"false\" }\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"conformance\"\nenv = { DATA_SHA512 = \"false\" }\n",
+        Err("s.toml:5:1: env key \"DATA_SHA512\": the suite reads OCI_* variables only (see its README)"),
+    ),
+    (
+        "[[step]]\nkind = \"conformance\"\n[[step.known]]\ntests = [\"*/referrers\"]\nversions = \">=v3.0.0\"\nbecause = \"404\"\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"conformance\"\n[[step.known]]\ntests = [\"*/referrers\"]\nversions = \">=3.0\"\nbecause = \"404\"\n",
+        Err("s.toml:5:1: known versions \">=3.0\": unknown registry version \"v3.0\": not a semantic version tag such as v3.0.0 or v3.0.0-rc.1"),
+    ),
+    (
         "[[step]]\nkind = \"catalog\"\n",
         Ok(()),
     ),
@@ -44,7 +60,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"nope\"\n",
-        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `copy-image`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `garbage-collect`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`"),
+        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `copy-image`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `garbage-collect`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`, `conformance`"),
     ),
     (
         "[[step]]\nblob = \"a\"\n",

@@ -10,7 +10,8 @@ use super::page::escape;
 use super::{badge, detail_id};
 use crate::report::grid::Grid;
 use crate::report::{
-    reading, Cell, MatrixReport, Outcome, Reading, ScenarioInfo, StepObservation, TrafficSummary,
+    reading, Cell, ConformanceSummary, MatrixReport, Outcome, Reading, ScenarioInfo,
+    StepObservation, TrafficSummary,
 };
 
 /// HTTP exchanges listed per step; the rest are counted, not shown.
@@ -141,6 +142,9 @@ fn detail(report: &MatrixReport, scenario: &ScenarioInfo, cell: &Cell, id: &str)
         out.push_str("</tbody></table>\n");
     }
     out.push_str(&steps(&cell.steps));
+    if let Some(suite) = &cell.conformance {
+        out.push_str(&conformance(suite));
+    }
     out.push_str(&traffic(&cell.storage_traffic));
     out.push_str(&identity(cell));
     out.push_str("<h3>Registry log</h3>\n");
@@ -283,6 +287,46 @@ fn traffic(t: &TrafficSummary) -> String {
         ));
     }
     out.push_str("</dl>\n");
+    out
+}
+
+/// The conformance suite's counts per category, its failing tests, and
+/// links to its own reports kept next to this page.
+fn conformance(suite: &ConformanceSummary) -> String {
+    let mut out = format!(
+        "<h3>OCI conformance</h3>\n<p>suite <code>{}</code>: {} passed, {} failed, {} skipped",
+        escape(&suite.suite),
+        suite.passed,
+        suite.failed,
+        suite.skipped
+    );
+    if let Some(dir) = &suite.results {
+        out.push_str(&format!(
+            " (<a href=\"{0}/report.html\">report.html</a>, <a href=\"{0}/junit.xml\">junit.xml</a>)",
+            escape(dir)
+        ));
+    }
+    out.push_str(
+        "</p>\n<table class=\"conformance\"><thead><tr><th>category</th><th>passed</th>\
+                  <th>failed</th><th>skipped</th></tr></thead><tbody>",
+    );
+    for c in &suite.categories {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&c.name),
+            c.passed,
+            c.failed,
+            c.skipped
+        ));
+    }
+    out.push_str("</tbody></table>\n");
+    if !suite.failing.is_empty() {
+        out.push_str("<ul class=\"failing\">");
+        for name in &suite.failing {
+            out.push_str(&format!("<li><code>{}</code></li>", escape(name)));
+        }
+        out.push_str("</ul>\n");
+    }
     out
 }
 

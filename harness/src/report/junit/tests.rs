@@ -25,6 +25,7 @@ fn cell(scenario: &str, version: &str, outcome: Outcome, expected: Outcome) -> C
         observations: Vec::new(),
         faults: Vec::new(),
         seed: None,
+        conformance: None,
     }
 }
 

@@ -5,15 +5,17 @@
 
 use crate::digest::Digest;
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use regmatrix_mocks::front_door::{FaultId, FrontDoor, TrafficLog};
 use regmatrix_mocks::seed::Seed;
 
 use crate::client::{ClientError, RegistryClient};
-use crate::env::IdentityCloud;
+use crate::env::{ClientAccess, IdentityCloud};
 use crate::env::{Side, Workload};
+use crate::install::InstalledConformance;
 use crate::payload::RandomBlob;
+use crate::report::ConformanceSummary;
 use crate::storage::BlobStorageClient;
 
 /// One registry process the steps can go through.
@@ -39,6 +41,27 @@ pub struct Target<'a> {
     pub processes: &'a dyn crate::env::ProcessControl,
     /// The cell's seed: every blob a step makes derives from it.
     pub seed: Seed,
+    /// How an outside client reaches the environment (the suite's way in).
+    pub access: &'a ClientAccess,
+    /// The cell's run directory, for files a step's programs write.
+    pub run_dir: &'a Path,
+    pub tools: &'a StepTools,
+    /// Where files kept with the report go; `None`: nothing is kept.
+    pub keep_dir: Option<&'a KeepDir>,
+}
+
+/// Programs the steps run, installed before the run when a scenario needs them.
+#[derive(Debug, Clone, Default)]
+pub struct StepTools {
+    pub conformance: Option<InstalledConformance>,
+}
+
+/// A cell's directory next to the report, and how the report names it.
+#[derive(Debug, Clone)]
+pub struct KeepDir {
+    pub absolute: PathBuf,
+    /// Relative to the report's own directory, `/`-separated.
+    pub relative: String,
 }
 
 impl<'a> Target<'a> {
@@ -214,6 +237,8 @@ pub struct StepContext<'a> {
     pub pushed: Pushed,
     /// Rules this run added, removed by `clear-faults` and at the end.
     pub injected: Vec<FaultId>,
+    /// What a `conformance` step found, for the cell.
+    pub conformance: Option<ConformanceSummary>,
 }
 
 impl<'a> StepContext<'a> {
@@ -227,6 +252,7 @@ impl<'a> StepContext<'a> {
             traffic_start: target.traffic.len(),
             pushed: Pushed::default(),
             injected: Vec::new(),
+            conformance: None,
         }
     }
 

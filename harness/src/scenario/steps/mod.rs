@@ -6,6 +6,7 @@
 mod check_credentials;
 mod check_invariants;
 mod check_storage;
+mod conformance;
 mod context;
 mod copy_image;
 mod delete_blob;
@@ -34,8 +35,10 @@ use serde::{Deserialize, Serialize};
 pub use check_credentials::CheckCredentials;
 pub use check_invariants::{verify, Acknowledged, CheckInvariants};
 pub use check_storage::{classify, parse_link, CheckStorage, LinkFault};
+pub use conformance::{describe_summary, summarize_junit, Conformance};
 pub use context::{
-    is_storage_host, LoadContext, Pushed, PushedBlob, Served, StepContext, StepError, Target,
+    is_storage_host, KeepDir, LoadContext, Pushed, PushedBlob, Served, StepContext, StepError,
+    StepTools, Target,
 };
 pub use copy_image::CopyImage;
 pub use delete_blob::DeleteBlob;
@@ -164,6 +167,7 @@ steps! {
     "rotate-federated-token" => RotateFederatedToken,
     "identity-outage" => IdentityOutage,
     "check-credentials" => CheckCredentials,
+    "conformance" => Conformance,
 }
 
 impl StepKind {
