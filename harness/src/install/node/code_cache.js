@@ -46,6 +46,13 @@ if (root) {
   const counts = { cached: 0, compiled: 0, rejected: 0, node: 0 };
   const nodeCompile = Module.prototype._compile;
   Module.prototype._compile = function (content, filename) {
+    // A script compiled from cached data loses the host options dynamic
+    // `import()` needs (Node 20 then throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING);
+    // a module that may use it keeps Node's own path.
+    if (content.includes('import(')) {
+      counts.node += 1;
+      return nodeCompile.call(this, content, filename);
+    }
     const entry = index[filename];
     const cachedData = entry && entry[0] === content.length
       ? blob.subarray(entry[1], entry[1] + entry[2])

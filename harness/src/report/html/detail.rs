@@ -302,7 +302,8 @@ fn conformance(suite: &ConformanceSummary) -> String {
     );
     if let Some(dir) = &suite.results {
         out.push_str(&format!(
-            " (<a href=\"{0}/report.html\">report.html</a>, <a href=\"{0}/junit.xml\">junit.xml</a>)",
+            " (<a href=\"{0}/report.html\" rel=\"noopener noreferrer\">report.html</a>, \
+             <a href=\"{0}/junit.xml\" rel=\"noopener noreferrer\">junit.xml</a>)",
             escape(dir)
         ));
     }
