@@ -1,0 +1,71 @@
+//! The OCI conformance suite as a matrix cell: the real suite against the
+//! real registry on Azurite, its counts and failing tests in the cell, its
+//! own reports kept next to the matrix and linked from the HTML page.
+
+mod common;
+
+use regmatrix::report::MatrixReport;
+
+#[test]
+fn a_conformance_cell_records_the_suite_and_keeps_its_reports() {
+    let out = tempfile::tempdir().unwrap();
+    let output = common::regmatrix()
+        .args([
+            "matrix",
+            "--versions",
+            "v3.1.2",
+            "--scenarios",
+            "conformance/shared-key-no-redirect",
+            "--upgrades",
+            "none",
+            "--scenario-dir",
+        ])
+        .arg(common::scenario_dir())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let report: MatrixReport =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("matrix.json")).unwrap())
+            .unwrap();
+    let cell = &report.cells[0];
+    let suite = cell
+        .conformance
+        .as_ref()
+        .expect("the cell records the suite");
+    // Every failure on v3.1.2 is a `known` one (referrers, sha512, ...):
+    // the cell passes, yet the failures are all recorded by name.
+    assert_eq!(
+        cell.outcome,
+        regmatrix::report::Outcome::Pass,
+        "{}",
+        cell.evidence
+    );
+    assert!(suite.passed > 500, "{suite:?}");
+    assert!(suite.failed > 0, "{suite:?}");
+    assert!(
+        suite.failing.iter().any(|t| t.ends_with("/referrers")),
+        "{:?}",
+        suite.failing
+    );
+    assert!(
+        cell.steps[0].summary.contains(" known ("),
+        "{}",
+        cell.steps[0].summary
+    );
+    let total: u32 = suite
+        .categories
+        .iter()
+        .map(|c| c.passed + c.failed + c.skipped)
+        .sum();
+    assert_eq!(total, suite.passed + suite.failed + suite.skipped);
+    // The suite's own reports are kept next to the matrix and linked.
+    let kept = suite.results.as_deref().expect("results kept");
+    for file in ["junit.xml", "report.html"] {
+        assert!(out.path().join(kept).join(file).is_file(), "{kept}/{file}");
+    }
+    let html = std::fs::read_to_string(out.path().join("matrix.html")).unwrap();
+    assert!(html.contains(&format!("href=\"{kept}/report.html\"")));
+}
