@@ -157,8 +157,11 @@ async fn the_installed_cache_is_accepted_for_azurites_modules() {
     assert!(child.wait().unwrap().success());
     let text = std::fs::read_to_string(&log).unwrap();
     let [cached, compiled, rejected, _] = counts_in(&text);
-    // Azurite loads about 1,400 modules at start; every one that is plain
-    // CommonJS comes from the cache, none is rejected by V8.
+    // Azurite loads about 1,100 modules by the time it listens; those that
+    // are plain CommonJS come from the cache and V8 rejects none. The few
+    // loaded after the listening line (telemetry set-up, shutdown) may have
+    // been loaded after the install's run stopped, and are compiled.
     assert!(cached > 1000, "{text}");
-    assert_eq!((compiled, rejected), (0, 0), "{text}");
+    assert_eq!(rejected, 0, "{text}");
+    assert!(compiled <= 50, "{text}");
 }
