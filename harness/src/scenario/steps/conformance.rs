@@ -143,9 +143,25 @@ impl StepAction for Conformance {
                 .env("OCI_USERNAME", &login.username)
                 .env("OCI_PASSWORD", &login.password);
         }
-        command.envs(&self.env);
-        let output = tokio::time::timeout(SUITE_TIMEOUT, command.output())
-            .await
+        command
+            .envs(&self.env)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            // Its own group, registered: Ctrl-C tears it down with the rest.
+            .process_group(0);
+        let child = command
+            .spawn()
+            .map_err(|e| StepError::Harness(format!("cannot run the conformance suite: {e}")))?;
+        let group = child.id().map(|pid| pid as i32);
+        if let Some(pgid) = group {
+            crate::cleanup::register_process_group(pgid);
+        }
+        let finished = tokio::time::timeout(SUITE_TIMEOUT, child.wait_with_output()).await;
+        if let Some(pgid) = group {
+            crate::cleanup::forget_process_group(pgid);
+        }
+        let output = finished
             .map_err(|_| {
                 StepError::Harness(format!(
                     "the conformance suite did not finish in {} s",
