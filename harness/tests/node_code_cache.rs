@@ -125,7 +125,6 @@ async fn the_installed_cache_is_accepted_for_azurites_modules() {
     let mut command = Command::new(&azurite.node);
     command.env_clear();
     regmatrix::install::NodeCodeCache::apply(&code_cache, &mut command, false);
-    let (key, value) = regmatrix::install::NO_TELEMETRY_HOOKS;
     let mut child = command
         .arg(&azurite.blob_script)
         .args(["--blobHost", "127.0.0.1", "--blobPort", "0", "--silent"])
@@ -133,7 +132,6 @@ async fn the_installed_cache_is_accepted_for_azurites_modules() {
         .arg(data.path())
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", data.path())
-        .env(key, value)
         .env("REGMATRIX_NODE_CODE_CACHE_STATS", "1")
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(std::fs::File::options().append(true).open(&log).unwrap())

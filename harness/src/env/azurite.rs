@@ -9,7 +9,7 @@ use tokio::process::Command;
 
 use super::readiness::{wait_until_ready, ReadinessError, WaitFor};
 use super::EnvError;
-use crate::install::{InstalledAzurite, NodeCodeCache, NO_TELEMETRY_HOOKS};
+use crate::install::{InstalledAzurite, NodeCodeCache};
 use crate::process::ManagedProcess;
 use crate::storage::StorageAccount;
 
@@ -82,7 +82,6 @@ impl AzuriteLaunch {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.run_dir)
             .env("AZURITE_ACCOUNTS", &self.accounts)
-            .env(NO_TELEMETRY_HOOKS.0, NO_TELEMETRY_HOOKS.1)
             // Azurite's own outbound requests (axios: copy-source validation)
             // go through the front door, back to this Azurite.
             .env("https_proxy", &self.proxy_url)

@@ -22,7 +22,7 @@ use crate::cache::{Cache, CacheError};
 use crate::toolchain::MissingTool;
 use crate::versions::{BuildRecipe, RegistryVersion};
 
-pub use azurite::{InstalledAzurite, NodeCodeCache, AZURITE_VERSION, NO_TELEMETRY_HOOKS};
+pub use azurite::{InstalledAzurite, NodeCodeCache, AZURITE_VERSION};
 pub use columns::{prepare, registry_column, Column};
 pub use config_probe::InstalledProbe;
 pub use conformance::{InstalledConformance, CONFORMANCE_PACKAGE, CONFORMANCE_VERSION};

@@ -10,7 +10,12 @@ use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("blob storage request {method} {path} failed: {source}")]
+    /// With the causes (`error sending request` alone does not say whether
+    /// the connection was refused, reset or timed out).
+    #[error(
+        "blob storage request {method} {path} failed: {}",
+        regmatrix_mocks::front_door::body::error_chain(source)
+    )]
     Transport {
         method: String,
         path: String,
