@@ -124,7 +124,7 @@ async fn the_installed_cache_is_accepted_for_azurites_modules() {
     let log = data.path().join("azurite.log");
     let mut command = Command::new(&azurite.node);
     command.env_clear();
-    regmatrix::install::NodeCodeCache::apply(&code_cache, &mut command, false);
+    code_cache.apply(&mut command, false);
     let mut child = command
         .arg(&azurite.blob_script)
         .args(["--blobHost", "127.0.0.1", "--blobPort", "0", "--silent"])

@@ -44,7 +44,7 @@ struct AzuriteLaunch {
 
 impl AzuriteLaunch {
     fn command(&self) -> Command {
-        let mut command = Command::new(&self.node);
+        let mut command = std::process::Command::new(&self.node);
         // First: clearing the environment later would drop the cache's.
         command.env_clear();
         // A V8 CPU profile per Azurite process, written when it exits (for
@@ -95,7 +95,7 @@ impl AzuriteLaunch {
                 .arg("--debug")
                 .arg(self.run_dir.join("azurite-debug.log"));
         }
-        command
+        Command::from(command)
     }
 }
 

@@ -73,38 +73,16 @@ pub struct NodeCodeCache {
 
 impl NodeCodeCache {
     /// Node arguments and environment that make a process compile from the
-    /// cache (`produce`: write it at exit instead).
-    pub fn apply(&self, command: &mut impl NodeCommand, produce: bool) {
-        command.node_arg("--require".as_ref());
-        command.node_arg(self.preload.as_os_str());
-        command.node_env("REGMATRIX_NODE_CODE_CACHE", self.dir.as_os_str());
+    /// cache (`produce`: write it at exit instead). A tokio command is made
+    /// from the std one (`tokio::process::Command::from`).
+    pub fn apply(&self, command: &mut Command, produce: bool) {
+        command
+            .arg("--require")
+            .arg(&self.preload)
+            .env("REGMATRIX_NODE_CODE_CACHE", &self.dir);
         if produce {
-            command.node_env("REGMATRIX_NODE_CODE_CACHE_PRODUCE", "1".as_ref());
+            command.env("REGMATRIX_NODE_CODE_CACHE_PRODUCE", "1");
         }
-    }
-}
-
-/// The two command types that start Node (blocking here, tokio in `env`).
-pub trait NodeCommand {
-    fn node_arg(&mut self, arg: &std::ffi::OsStr);
-    fn node_env(&mut self, key: &str, value: &std::ffi::OsStr);
-}
-
-impl NodeCommand for Command {
-    fn node_arg(&mut self, arg: &std::ffi::OsStr) {
-        self.arg(arg);
-    }
-    fn node_env(&mut self, key: &str, value: &std::ffi::OsStr) {
-        self.env(key, value);
-    }
-}
-
-impl NodeCommand for tokio::process::Command {
-    fn node_arg(&mut self, arg: &std::ffi::OsStr) {
-        self.arg(arg);
-    }
-    fn node_env(&mut self, key: &str, value: &std::ffi::OsStr) {
-        self.env(key, value);
     }
 }
 
@@ -132,8 +110,11 @@ pub fn install(cache: &Cache, progress: &ProgressBar) -> Result<InstalledAzurite
         code_cache,
         notice,
     };
+    // One `node --version` per install, read by every check below.
+    let stamp = code_cache_stamp(&node);
+    let stamp = stamp.as_deref();
     if marker.is_file() && blob_script.is_file() {
-        if let Some(ready) = code_cache_ready(&node, &dir) {
+        if let Some(ready) = code_cache_ready(&dir, stamp) {
             return Ok(installed((Some(ready), None)));
         }
     }
@@ -143,7 +124,7 @@ pub fn install(cache: &Cache, progress: &ProgressBar) -> Result<InstalledAzurite
     ));
     let _lock = cache.lock("azurite")?;
     if marker.is_file() && blob_script.is_file() {
-        let code_cache = prepare_code_cache(cache, &node, &blob_script, &dir, progress);
+        let code_cache = prepare_code_cache(cache, &node, &blob_script, &dir, stamp, progress);
         return Ok(installed(code_cache));
     }
     progress.set_message(format!("azurite {AZURITE_VERSION}: npm install"));
@@ -175,7 +156,7 @@ pub fn install(cache: &Cache, progress: &ProgressBar) -> Result<InstalledAzurite
         path: marker,
         source,
     })?;
-    let code_cache = prepare_code_cache(cache, &node, &blob_script, &dir, progress);
+    let code_cache = prepare_code_cache(cache, &node, &blob_script, &dir, stamp, progress);
     Ok(installed(code_cache))
 }
 
@@ -204,10 +185,9 @@ fn code_cache_paths(dir: &Path) -> (NodeCodeCache, PathBuf) {
     (cache, root.join("complete"))
 }
 
-fn code_cache_ready(node: &Path, dir: &Path) -> Option<NodeCodeCache> {
+fn code_cache_ready(dir: &Path, stamp: Option<&str>) -> Option<NodeCodeCache> {
     let (cache, marker) = code_cache_paths(dir);
-    let stamp = code_cache_stamp(node)?;
-    (std::fs::read_to_string(marker).ok()? == stamp && cache.preload.is_file()).then_some(cache)
+    (std::fs::read_to_string(marker).ok()? == stamp? && cache.preload.is_file()).then_some(cache)
 }
 
 /// Starts Azurite once with the preload in produce mode and stops it once it
@@ -219,17 +199,23 @@ fn prepare_code_cache(
     node: &Path,
     blob_script: &Path,
     dir: &Path,
+    stamp: Option<&str>,
     progress: &ProgressBar,
 ) -> (Option<NodeCodeCache>, Option<CodeCacheNotice>) {
     let (code_cache, marker) = code_cache_paths(dir);
-    if let Some(ready) = code_cache_ready(node, dir) {
+    // Another process may have written it while this one waited for the lock.
+    if let Some(ready) = code_cache_ready(dir, stamp) {
         return (Some(ready), None);
     }
+    let Some(stamp) = stamp else {
+        let reason = "`node --version` did not answer".to_string();
+        return (None, Some(CodeCacheNotice::NotWritten { reason }));
+    };
     progress.set_message(format!(
         "azurite {AZURITE_VERSION}: compiling its modules once"
     ));
     let started = Instant::now();
-    match produce_code_cache(cache, node, blob_script, &code_cache, &marker) {
+    match produce_code_cache(cache, node, blob_script, &code_cache, &marker, stamp) {
         Ok(()) => (
             Some(code_cache),
             Some(CodeCacheNotice::Written {
@@ -246,9 +232,9 @@ fn produce_code_cache(
     blob_script: &Path,
     code_cache: &NodeCodeCache,
     marker: &Path,
+    stamp: &str,
 ) -> Result<(), String> {
     let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
-    let stamp = code_cache_stamp(node).ok_or("`node --version` did not answer")?;
     let root = marker.parent().ok_or("no cache directory")?;
     let _ = std::fs::remove_file(marker);
     std::fs::create_dir_all(root).map_err(|e| io("create the code cache directory", e))?;

@@ -53,23 +53,21 @@ pub struct KnownFailure {
 }
 
 impl KnownFailure {
-    fn applies(&self, version: &str) -> bool {
-        let Ok(version) = version.parse::<RegistryVersion>() else {
-            return false;
-        };
-        self.versions
-            .as_deref()
-            .map_or(Ok(true), |v| {
-                v.parse::<VersionSelector>().map(|s| s.matches(&version))
-            })
-            .unwrap_or(false)
+    /// Whether the entry is about `version` (a tag `validate` has checked
+    /// the selector against; unparsable text applies nowhere).
+    fn applies(&self, version: &RegistryVersion) -> bool {
+        self.versions.as_deref().is_none_or(|v| {
+            v.parse::<VersionSelector>()
+                .is_ok_and(|s| s.matches(version))
+        })
     }
 
-    fn explains(&self, test: &str) -> bool {
+    /// The entry's globs, compiled once per run rather than per test name.
+    fn patterns(&self) -> Vec<glob::Pattern> {
         self.tests
             .iter()
             .filter_map(|g| glob::Pattern::new(g).ok())
-            .any(|g| g.matches(test))
+            .collect()
     }
 }
 
@@ -185,46 +183,71 @@ impl StepAction for Conformance {
             summary.results = keep_results(&results, keep, cx.index);
         }
         let version = target.served(cx.via).version;
-        let known: Vec<&KnownFailure> = self.known.iter().filter(|k| k.applies(version)).collect();
-        let (explained, unexplained): (Vec<&String>, Vec<&String>) = summary
-            .failing
-            .iter()
-            .partition(|test| known.iter().any(|k| k.explains(test)));
-        let mut line = describe_summary(&summary);
-        if !explained.is_empty() {
-            let reasons: Vec<&str> = known
+        let known: Vec<(&KnownFailure, Vec<glob::Pattern>)> = match version.parse() {
+            Ok(tag) => self
+                .known
                 .iter()
-                .filter(|k| explained.iter().any(|t| k.explains(t)))
-                .map(|k| k.because.as_str())
-                .collect();
-            line.push_str(&format!(
-                "; {} known ({})",
-                explained.len(),
-                reasons.join("; ")
-            ));
-        }
-        let unexplained: Vec<String> = unexplained.into_iter().cloned().collect();
-        cx.conformance = Some(summary);
-        if unexplained.is_empty() {
-            Ok(line)
-        } else {
-            let quoted: Vec<&str> = unexplained
-                .iter()
-                .take(QUOTED_FAILURES)
-                .map(String::as_str)
-                .collect();
-            Err(StepError::Unmet(format!(
-                "{} failing test(s) no `known` entry explains on {version}: {}{}; {line}",
-                unexplained.len(),
-                quoted.join(", "),
-                if unexplained.len() > QUOTED_FAILURES {
-                    format!(" (+{} more)", unexplained.len() - QUOTED_FAILURES)
-                } else {
-                    String::new()
+                .filter(|k| k.applies(&tag))
+                .map(|k| (k, k.patterns()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let matches = |at: usize, test: &str| known[at].1.iter().any(|p| p.matches(test));
+        // Entries in the scenario's order, each named once when it explains any.
+        let mut explains = vec![false; known.len()];
+        let mut explained = 0;
+        let mut unexplained: Vec<&str> = Vec::new();
+        for test in &summary.failing {
+            let mut hit = false;
+            for (at, explains) in explains.iter_mut().enumerate() {
+                if matches(at, test) {
+                    *explains = true;
+                    hit = true;
                 }
-            )))
+            }
+            if hit {
+                explained += 1;
+            } else {
+                unexplained.push(test);
+            }
+        }
+        let reasons: Vec<&str> = known
+            .iter()
+            .zip(&explains)
+            .filter(|(_, explains)| **explains)
+            .map(|((k, _), _)| k.because.as_str())
+            .collect();
+        let mut line = describe_summary(&summary);
+        if explained > 0 {
+            line.push_str(&format!("; {explained} known ({})", reasons.join("; ")));
+        }
+        let error = (!unexplained.is_empty()).then(|| {
+            format!(
+                "{} failing test(s) no `known` entry explains on {version}: {}; {line}",
+                unexplained.len(),
+                quote(&unexplained)
+            )
+        });
+        cx.conformance = Some(summary);
+        match error {
+            None => Ok(line),
+            Some(error) => Err(StepError::Unmet(error)),
         }
     }
+}
+
+/// The first names, and how many more: `a, b (+3 more)`.
+fn quote<S: AsRef<str>>(names: &[S]) -> String {
+    let quoted: Vec<&str> = names
+        .iter()
+        .take(QUOTED_FAILURES)
+        .map(AsRef::as_ref)
+        .collect();
+    let mut text = quoted.join(", ");
+    if names.len() > QUOTED_FAILURES {
+        text.push_str(&format!(" (+{} more)", names.len() - QUOTED_FAILURES));
+    }
+    text
 }
 
 /// "conformance: 412 passed, 3 failed, 21 skipped; failing: a, b (+1 more)"
@@ -234,19 +257,7 @@ pub fn describe_summary(summary: &ConformanceSummary) -> String {
         summary.passed, summary.failed, summary.skipped
     );
     if !summary.failing.is_empty() {
-        let quoted: Vec<&str> = summary
-            .failing
-            .iter()
-            .take(QUOTED_FAILURES)
-            .map(String::as_str)
-            .collect();
-        line.push_str(&format!("; failing: {}", quoted.join(", ")));
-        if summary.failing.len() > QUOTED_FAILURES {
-            line.push_str(&format!(
-                " (+{} more)",
-                summary.failing.len() - QUOTED_FAILURES
-            ));
-        }
+        line.push_str(&format!("; failing: {}", quote(&summary.failing)));
     }
     line
 }
