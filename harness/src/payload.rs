@@ -72,6 +72,29 @@ impl RandomBlob {
         crate::digest::Digest::from_hasher(hasher)
     }
 
+    /// The `sha256:` digest of bytes `first..=last` (clamped to the blob),
+    /// and how many there are: what a range read must return.
+    pub fn range_digest(&self, first: u64, last: u64) -> (u64, String) {
+        let last = last.min(self.size.saturating_sub(1));
+        let mut hasher = Sha256::new();
+        let mut count = 0u64;
+        let mut offset = 0u64;
+        for block in self.blocks() {
+            let block_end = offset + block.len() as u64;
+            if block_end > first && offset <= last {
+                let from = first.saturating_sub(offset) as usize;
+                let to = ((last + 1).min(block_end) - offset) as usize;
+                hasher.update(&block[from..to]);
+                count += (to - from) as u64;
+            }
+            offset = block_end;
+            if offset > last {
+                break;
+            }
+        }
+        (count, crate::digest::finish(hasher))
+    }
+
     /// The bytes as a request body stream.
     pub fn body(&self, piece: usize) -> reqwest::Body {
         let stream = futures_util::stream::iter(self.pieces(piece).map(Ok::<_, std::io::Error>));
@@ -95,5 +118,28 @@ mod tests {
             RandomBlob::new(8, 16).digest(),
             RandomBlob::new(7, 16).digest()
         );
+    }
+
+    #[test]
+    fn a_range_digest_is_the_digest_of_that_slice() {
+        let size = (2 << 20) + 5;
+        let blob = RandomBlob::new(9, size);
+        let all: Vec<u8> = blob.pieces(1 << 16).flat_map(|b| b.to_vec()).collect();
+        let cases = [
+            (0, 0),
+            (0, 99),
+            ((1 << 20) - 3, (1 << 20) + 3),
+            (size - 500, size - 1),
+            (5, size + 100),
+        ];
+        for (first, last) in cases {
+            let end = (last.min(size - 1) + 1) as usize;
+            let slice = &all[first as usize..end];
+            assert_eq!(
+                blob.range_digest(first, last),
+                (slice.len() as u64, crate::digest::sha256_of(slice)),
+                "{first}-{last}"
+            );
+        }
     }
 }

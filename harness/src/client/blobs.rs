@@ -1,17 +1,42 @@
-//! Reading blobs: HEAD, and GET with the digest verified while streaming
-//! (following a redirect to storage, as a real client must); and DELETE.
+//! Reading blobs: HEAD, GET with the digest verified while streaming
+//! (following a redirect to storage, as a real client must), GET of a byte
+//! range; and DELETE.
 
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::Method;
 use sha2::{Digest, Sha256};
 
 use super::error::expect_status;
-use super::{ClientError, RegistryClient};
+use super::{header, ClientError, RegistryClient};
 
 /// What a verified pull saw.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BlobRead {
     pub bytes: u64,
     /// The host that served the bytes when the registry redirected.
+    pub redirected_to: Option<String>,
+}
+
+/// What `HEAD /v2/<name>/blobs/<digest>` answered for a blob that exists.
+#[derive(Debug, Clone)]
+pub struct BlobHead {
+    /// `Content-Length`, the blob's size by the spec.
+    pub size: Option<u64>,
+    /// `Docker-Content-Digest`, when the answer carried one.
+    pub digest: Option<String>,
+    pub redirected_to: Option<String>,
+}
+
+/// What a GET with a `Range` header answered: the status (206 when the
+/// range was honoured, 200 when it was not), `Content-Range`, and the
+/// digest of the bytes that came, hashed while streaming.
+#[derive(Debug, Clone)]
+pub struct RangeRead {
+    pub status: u16,
+    pub content_range: Option<String>,
+    pub content_length: Option<String>,
+    pub bytes: u64,
+    pub digest: String,
     pub redirected_to: Option<String>,
 }
 
@@ -24,26 +49,9 @@ impl RegistryClient {
     ) -> Result<BlobRead, ClientError> {
         let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
         let response = self.send(Method::GET, &url, |r| r).await?;
-        let mut response = expect_status(response, "GET", &url, &[200]).await?;
-        let final_url = response.url().clone();
-        let redirected_to = (final_url.host_str() != Some("127.0.0.1"))
-            .then(|| final_url.host_str().unwrap_or_default().to_string());
-        let mut hasher = Sha256::new();
-        let mut bytes = 0u64;
-        loop {
-            let chunk = response
-                .chunk()
-                .await
-                .map_err(|source| ClientError::Transport {
-                    method: "GET".into(),
-                    path: final_url.path().to_string(),
-                    source,
-                })?;
-            let Some(chunk) = chunk else { break };
-            bytes += chunk.len() as u64;
-            hasher.update(&chunk);
-        }
-        let actual = crate::digest::finish(hasher);
+        let response = expect_status(response, "GET", &url, &[200]).await?;
+        let redirected_to = redirected_host(&response);
+        let (bytes, actual) = drain_hashing(response).await?;
         if actual != digest {
             return Err(ClientError::DigestMismatch {
                 what: format!("blob {repository}@{digest}"),
@@ -58,19 +66,65 @@ impl RegistryClient {
         })
     }
 
-    /// HEADs a blob; `Ok(None)` when it does not exist.
-    pub async fn blob_size(
+    /// GETs `bytes=<range>` of a blob (`0-99`, `100-`, `-100`), following a
+    /// redirect with the header kept, as clients resuming a pull do.
+    pub async fn read_blob_range(
         &self,
         repository: &str,
         digest: &str,
-    ) -> Result<Option<u64>, ClientError> {
+        range: &str,
+    ) -> Result<RangeRead, ClientError> {
+        let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
+        let value = format!("bytes={range}");
+        let response = self
+            .send(Method::GET, &url, |r| r.header(RANGE, value.as_str()))
+            .await?;
+        let response = expect_status(response, "GET", &url, &[200, 206]).await?;
+        let status = response.status().as_u16();
+        let content_range = header(&response, CONTENT_RANGE.as_str());
+        let content_length = header(&response, CONTENT_LENGTH.as_str());
+        let redirected_to = redirected_host(&response);
+        let (bytes, digest) = drain_hashing(response).await?;
+        Ok(RangeRead {
+            status,
+            content_range,
+            content_length,
+            bytes,
+            digest,
+            redirected_to,
+        })
+    }
+
+    /// HEADs a blob; `Ok(None)` when it does not exist.
+    pub async fn head_blob(
+        &self,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Option<BlobHead>, ClientError> {
         let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
         let response = self.send(Method::HEAD, &url, |r| r).await?;
         if response.status().as_u16() == 404 {
             return Ok(None);
         }
         let response = expect_status(response, "HEAD", &url, &[200]).await?;
-        Ok(response.content_length())
+        Ok(Some(BlobHead {
+            // The header, not the body's size hint: a HEAD has no body.
+            size: header(&response, CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
+            digest: header(&response, "Docker-Content-Digest"),
+            redirected_to: redirected_host(&response),
+        }))
+    }
+
+    /// HEADs a blob; `Ok(None)` when it does not exist.
+    pub async fn blob_size(
+        &self,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Option<u64>, ClientError> {
+        Ok(self
+            .head_blob(repository, digest)
+            .await?
+            .map(|head| head.size.unwrap_or_default()))
     }
 
     /// `DELETE /v2/<name>/blobs/<digest>`: 202 when the registry deleted it.
@@ -80,4 +134,30 @@ impl RegistryClient {
         expect_status(response, "DELETE", &url, &[202]).await?;
         Ok(())
     }
+}
+
+/// The host that answered when it is not the registry (a redirect to storage).
+fn redirected_host(response: &reqwest::Response) -> Option<String> {
+    let host = response.url().host_str().unwrap_or_default();
+    (host != "127.0.0.1").then(|| host.to_string())
+}
+
+/// Reads a body to its end; returns its length and `sha256:` digest.
+async fn drain_hashing(mut response: reqwest::Response) -> Result<(u64, String), ClientError> {
+    let path = response.url().path().to_string();
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|source| ClientError::Transport {
+            method: "GET".into(),
+            path: path.clone(),
+            source,
+        })?
+    {
+        bytes += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    Ok((bytes, crate::digest::finish(hasher)))
 }

@@ -1,13 +1,49 @@
-//! Manifests: put, get (verifying the digest the registry names), delete.
+//! Manifests: put (by tag or by digest, with a `subject` for the referrers
+//! API), get (verifying the digest the registry names), HEAD, delete, and
+//! the referrers listing.
 
 use oci_spec::image::{Descriptor, ImageManifestBuilder, MediaType};
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::Method;
 
 use super::error::expect_status;
-use super::{ClientError, RegistryClient};
+use super::{header, ClientError, RegistryClient};
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// What `HEAD /v2/<name>/manifests/<reference>` answered.
+#[derive(Debug, Clone)]
+pub struct ManifestHead {
+    /// `Docker-Content-Digest`: what docker and containerd resolve a tag to.
+    pub digest: Option<String>,
+    pub content_type: Option<String>,
+    pub length: Option<u64>,
+}
+
+/// One manifest the referrers listing names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referrer {
+    pub digest: String,
+    pub artifact_type: Option<String>,
+}
+
+/// What `GET /v2/<name>/referrers/<digest>` answered with 200.
+#[derive(Debug, Clone)]
+pub struct ReferrersList {
+    pub content_type: Option<String>,
+    /// `OCI-Filters-Applied`: the filters the registry applied itself.
+    pub filters_applied: Option<String>,
+    pub manifests: Vec<Referrer>,
+}
+
+/// The optional parts of an image manifest that make it an artifact.
+#[derive(Debug, Clone, Default)]
+pub struct ManifestExtras {
+    /// The manifest this one refers to (signatures, SBOMs, attestations).
+    pub subject: Option<ManifestDescriptor>,
+    pub artifact_type: Option<String>,
+}
 
 /// A blob a manifest refers to.
 #[derive(Debug, Clone)]
@@ -35,8 +71,9 @@ impl ManifestDescriptor {
 pub fn image_manifest(
     config: &ManifestDescriptor,
     layers: &[ManifestDescriptor],
+    extras: &ManifestExtras,
 ) -> Result<(Vec<u8>, String), ClientError> {
-    let manifest = ImageManifestBuilder::default()
+    let mut builder = ImageManifestBuilder::default()
         .schema_version(2u32)
         .media_type(MediaType::ImageManifest)
         .config(config.to_oci()?)
@@ -45,7 +82,14 @@ pub fn image_manifest(
                 .iter()
                 .map(ManifestDescriptor::to_oci)
                 .collect::<Result<Vec<_>, _>>()?,
-        )
+        );
+    if let Some(subject) = &extras.subject {
+        builder = builder.subject(subject.to_oci()?);
+    }
+    if let Some(artifact_type) = &extras.artifact_type {
+        builder = builder.artifact_type(MediaType::from(artifact_type.as_str()));
+    }
+    let manifest = builder
         .build()
         .map_err(|e| ClientError::Protocol(format!("cannot build manifest: {e}")))?;
     let bytes = serde_json::to_vec(&manifest)
@@ -104,8 +148,76 @@ impl RegistryClient {
         Ok(crate::digest::sha256_of(&bytes))
     }
 
+    /// `HEAD /v2/<name>/manifests/<reference>` (200 only).
+    pub async fn head_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<ManifestHead, ClientError> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
+        let response = self
+            .send(Method::HEAD, &url, |r| r.header(ACCEPT, OCI_MANIFEST))
+            .await?;
+        let response = expect_status(response, "HEAD", &url, &[200]).await?;
+        Ok(ManifestHead {
+            digest: header(&response, "Docker-Content-Digest"),
+            content_type: header(&response, CONTENT_TYPE.as_str()),
+            length: header(&response, CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
+        })
+    }
+
+    /// `GET /v2/<name>/referrers/<digest>`, with `?artifactType=` when
+    /// `artifact_type` is set (200 only: a registry without the API answers 404).
+    pub async fn referrers(
+        &self,
+        repository: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<ReferrersList, ClientError> {
+        let mut url = self.url(&format!("/v2/{repository}/referrers/{digest}"));
+        if let Some(artifact_type) = artifact_type {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("artifactType", artifact_type)
+                .finish();
+            url = format!("{url}?{query}");
+        }
+        let response = self
+            .send(Method::GET, &url, |r| r.header(ACCEPT, OCI_INDEX))
+            .await?;
+        let response = expect_status(response, "GET", &url, &[200]).await?;
+        let content_type = header(&response, CONTENT_TYPE.as_str());
+        let filters_applied = header(&response, "OCI-Filters-Applied");
+        let body = response
+            .bytes()
+            .await
+            .map_err(|source| ClientError::Transport {
+                method: "GET".into(),
+                path: super::path_of(&url),
+                source,
+            })?;
+        let index: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            ClientError::Protocol(format!("the referrers answer is not JSON: {e}"))
+        })?;
+        let manifests = index["manifests"]
+            .as_array()
+            .ok_or_else(|| {
+                ClientError::Protocol("the referrers answer has no `manifests` array".into())
+            })?
+            .iter()
+            .map(|m| Referrer {
+                digest: m["digest"].as_str().unwrap_or_default().to_string(),
+                artifact_type: m["artifactType"].as_str().map(str::to_string),
+            })
+            .collect();
+        Ok(ReferrersList {
+            content_type,
+            filters_applied,
+            manifests,
+        })
+    }
+
     /// The bytes `GET /v2/<name>/manifests/<reference>` serves (200 only).
-    async fn get_manifest_bytes(
+    pub async fn get_manifest_bytes(
         &self,
         repository: &str,
         reference: &str,
@@ -133,14 +245,6 @@ impl RegistryClient {
         expect_status(response, "DELETE", &url, &[202]).await?;
         Ok(())
     }
-}
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
 }
 
 /// The config and layer digests an image manifest names.

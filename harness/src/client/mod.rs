@@ -17,11 +17,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use auth::{Challenge, Credentials};
-pub use blobs::BlobRead;
+pub use blobs::{BlobHead, BlobRead, RangeRead};
 pub use error::{ClientError, RegistryError, RegistryErrorEntry};
 pub use listing::{next_link, Listing};
-pub use manifests::{image_manifest, manifest_references, ManifestDescriptor, OCI_MANIFEST};
+pub use manifests::{
+    image_manifest, manifest_references, ManifestDescriptor, ManifestExtras, ManifestHead,
+    Referrer, ReferrersList, OCI_INDEX, OCI_MANIFEST,
+};
 pub use upload_mode::{UploadMode, UploadModeError};
+pub use uploads::UploadProgress;
 
 /// One HTTP exchange the client made, for the observation log.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -162,6 +166,15 @@ impl RegistryClient {
         error::expect_status(response, "GET", &url, &[200]).await?;
         Ok(status)
     }
+}
+
+/// A response header as text, when present and readable.
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 fn path_of(url: &str) -> String {

@@ -1,6 +1,7 @@
 //! Blob uploads: monolithic (POST, then one PUT with the bytes), chunked
-//! (POST, PATCH per chunk with Content-Range, PUT to commit), and
-//! cross-repository mount.
+//! (POST, PATCH per chunk with Content-Range, PUT to commit), the upload's
+//! status (GET on its location, what a client resuming an upload asks),
+//! and cross-repository mount.
 
 use bytes::Bytes;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION};
@@ -13,8 +14,31 @@ use crate::payload::RandomBlob;
 /// Body pieces stream at this size; it bounds the client's buffering.
 const STREAM_PIECE: usize = 256 * 1024;
 
+/// What `GET <upload location>` answered (204 by the spec).
+#[derive(Debug, Clone)]
+pub struct UploadProgress {
+    /// `Range: 0-<last byte received>`, as the registry wrote it.
+    pub range: Option<String>,
+    pub uuid: Option<String>,
+    /// The location to continue from.
+    pub location: String,
+}
+
+impl UploadProgress {
+    /// The offset the next chunk starts at, from `Range` (`0-<end>`); `None`
+    /// when the header is missing or not of that form.
+    pub fn next_offset(&self) -> Option<u64> {
+        let (start, end) = self.range.as_deref()?.split_once('-')?;
+        if start != "0" {
+            return None;
+        }
+        end.parse::<u64>().ok().map(|end| end + 1)
+    }
+}
+
 impl RegistryClient {
-    async fn start_upload(&self, repository: &str) -> Result<String, ClientError> {
+    /// `POST /v2/<name>/blobs/uploads/`: the new upload's location.
+    pub async fn start_upload(&self, repository: &str) -> Result<String, ClientError> {
         let url = self.url(&format!("/v2/{repository}/blobs/uploads/"));
         let response = self
             .send(Method::POST, &url, |r| r.header(CONTENT_LENGTH, "0"))
@@ -110,27 +134,56 @@ impl RegistryClient {
         let mut offset = 0u64;
         let mut chunks = 0;
         for chunk in blob.pieces(chunk_size) {
-            let end = offset + chunk.len() as u64 - 1;
-            let response = self
-                .send(Method::PATCH, &location, |r| {
-                    r.header(CONTENT_TYPE, "application/octet-stream")
-                        .header(CONTENT_RANGE, format!("{offset}-{end}"))
-                        .header(CONTENT_LENGTH, chunk.len())
-                        .body(chunk.clone())
-                })
-                .await?;
-            let response = expect_status(response, "PATCH", &location, &[202]).await?;
-            location = self.location_of(&response)?;
-            offset = end + 1;
+            let len = chunk.len() as u64;
+            location = self.patch_chunk(&location, offset, chunk).await?;
+            offset += len;
             chunks += 1;
             after_chunk(chunks).await?;
         }
-        let url = with_query(&location, "digest", digest);
+        self.commit_upload(&location, digest).await?;
+        Ok(chunks)
+    }
+
+    /// PATCHes `chunk` at `offset` with its `Content-Range`; returns the
+    /// location the registry gives for what follows.
+    pub async fn patch_chunk(
+        &self,
+        location: &str,
+        offset: u64,
+        chunk: Bytes,
+    ) -> Result<String, ClientError> {
+        let end = offset + (chunk.len() as u64).max(1) - 1;
+        let response = self
+            .send(Method::PATCH, location, |r| {
+                r.header(CONTENT_TYPE, "application/octet-stream")
+                    .header(CONTENT_RANGE, format!("{offset}-{end}"))
+                    .header(CONTENT_LENGTH, chunk.len())
+                    .body(chunk.clone())
+            })
+            .await?;
+        let response = expect_status(response, "PATCH", location, &[202]).await?;
+        self.location_of(&response)
+    }
+
+    /// The closing `PUT <location>?digest=` with no body: 201 commits.
+    pub async fn commit_upload(&self, location: &str, digest: &str) -> Result<(), ClientError> {
+        let url = with_query(location, "digest", digest);
         let response = self
             .send(Method::PUT, &url, |r| r.header(CONTENT_LENGTH, "0"))
             .await?;
         expect_status(response, "PUT", &url, &[201]).await?;
-        Ok(chunks)
+        Ok(())
+    }
+
+    /// `GET <upload location>`: how much of the upload the registry holds.
+    pub async fn upload_status(&self, location: &str) -> Result<UploadProgress, ClientError> {
+        let response = self.send(Method::GET, location, |r| r).await?;
+        let response = expect_status(response, "GET", location, &[204]).await?;
+        Ok(UploadProgress {
+            range: super::header(&response, "Range"),
+            uuid: super::header(&response, "Docker-Upload-UUID"),
+            location: self.location_of(&response)?,
+        })
     }
 
     /// Mounts `digest` from `from` into `repository`. Returns true when the

@@ -20,10 +20,10 @@ pub(super) fn in_place_phases(rollback: bool) -> Vec<Phase> {
         })
     };
     let manifest = |tag: &str, layers: &[&str]| {
-        Step::PushManifest(PushManifest {
-            tag: tag.into(),
-            layers: layers.iter().map(ToString::to_string).collect(),
-        })
+        Step::PushManifest(PushManifest::tagged(
+            tag,
+            layers.iter().map(ToString::to_string).collect(),
+        ))
     };
     let pull = |tag: &str| Step::PullManifest(PullManifest { tag: tag.into() });
     let blobs = |names: &[&str]| {

@@ -343,10 +343,7 @@ fn your_config_steps() -> Vec<Step> {
                 chunk_bytes: 2 * MIB,
             },
         ),
-        Step::PushManifest(PushManifest {
-            tag: "v1".into(),
-            layers: layers(),
-        }),
+        Step::PushManifest(PushManifest::tagged("v1", layers())),
         Step::PullManifest(PullManifest { tag: "v1".into() }),
         Step::PullBlobs(PullBlobs { blobs: layers() }),
     ]

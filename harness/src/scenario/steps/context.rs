@@ -140,7 +140,10 @@ pub struct PushedBlob {
 #[derive(Default)]
 pub struct Pushed {
     pub blobs: HashMap<String, PushedBlob>,
+    /// Manifests under their tags.
     pub manifests: HashMap<String, Digest>,
+    /// Manifests pushed by digest, under the scenario's name for them.
+    pub untagged: HashMap<String, Digest>,
     /// Images acknowledged under a tag that a concurrent push then took:
     /// still stored by digest, with the tag's index link, but no longer
     /// the tag's (so garbage collection may take them).
@@ -177,8 +180,19 @@ impl Pushed {
     pub fn manifest_digest(&self, tag: &str) -> String {
         self.manifests
             .get(tag)
+            .or_else(|| self.untagged.get(tag))
             .map(|digest| digest.to_string())
             .unwrap_or_default()
+    }
+
+    /// What a request names manifest `name` by: its tag, or its digest when
+    /// it was pushed by digest (an unknown name goes as it is, so the
+    /// registry answers for it).
+    pub fn manifest_reference(&self, name: &str) -> String {
+        match (self.manifests.get(name), self.untagged.get(name)) {
+            (None, Some(digest)) => digest.to_string(),
+            _ => name.to_string(),
+        }
     }
 
     /// Records a successful push under its scenario name.

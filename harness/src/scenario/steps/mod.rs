@@ -14,20 +14,24 @@ mod delete_manifest;
 mod delete_tag;
 mod faults;
 mod garbage_collect;
+mod head;
 mod identity;
 mod listing;
 mod mount_blob;
 mod pull;
+mod pull_range;
 mod push_across_restart;
 mod push_blob;
 mod push_concurrently;
 mod push_denied;
 mod push_manifest;
 mod read_storage;
+mod referrers;
 mod restart;
 mod storage_object;
 mod tag_manifest;
 mod tag_many;
+mod upload_status;
 mod wait;
 
 use serde::{Deserialize, Serialize};
@@ -46,20 +50,24 @@ pub use delete_manifest::DeleteManifest;
 pub use delete_tag::DeleteTag;
 pub use faults::{ClearFaults, InjectFault};
 pub use garbage_collect::GarbageCollect;
+pub use head::{HeadBlob, HeadManifest};
 pub use identity::{IdentityOutage, RotateFederatedToken};
 pub use listing::{Catalog, ListTags};
 pub use mount_blob::MountBlob;
 pub use pull::{PullBlobs, PullManifest};
+pub use pull_range::{ByteRange, PullRange};
 pub use push_across_restart::PushAcrossRestart;
 pub use push_blob::PushBlob;
 pub use push_concurrently::PushConcurrently;
 pub use push_denied::PushDenied;
 pub use push_manifest::PushManifest;
 pub use read_storage::ReadStorage;
+pub use referrers::Referrers;
 pub use restart::Restart;
 pub use storage_object::StorageObject;
 pub use tag_manifest::TagManifest;
 pub use tag_many::TagMany;
+pub use upload_status::UploadStatus;
 pub use wait::Wait;
 
 /// What every step does. Dispatch is a `match` over `Step`, so the futures
@@ -144,6 +152,11 @@ steps! {
     "push-concurrently" => PushConcurrently,
     "pull-manifest" => PullManifest,
     "pull-blobs" => PullBlobs,
+    "pull-range" => PullRange,
+    "head-blob" => HeadBlob,
+    "head-manifest" => HeadManifest,
+    "upload-status" => UploadStatus,
+    "referrers" => Referrers,
     "read-storage" => ReadStorage,
     "mount-blob" => MountBlob,
     "list-tags" => ListTags,

@@ -24,9 +24,10 @@ impl StepAction for PullManifest {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<String, StepError> {
         let tag = &self.tag;
         let digest = cx.pushed.manifest_digest(tag);
+        let reference = cx.pushed.manifest_reference(tag);
         let bytes = cx
             .client()
-            .get_manifest_verified(cx.repository(), tag, &digest)
+            .get_manifest_verified(cx.repository(), &reference, &digest)
             .await?;
         Ok(format!(
             "pulled manifest {tag}: {} bytes, digest verified",

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use super::push_manifest::push_image;
+use super::push_manifest::{push_image, PutAt};
 use super::{StepAction, StepContext, StepError, StepKind};
 use crate::client::{ClientError, ManifestDescriptor, RegistryClient};
 use crate::digest::Digest;
@@ -193,7 +193,15 @@ async fn push_one(
         digest: digest.to_string(),
         size: blob.size(),
     };
-    let manifest = push_image(client, repo, config_label, &[layer], tag).await?;
+    let manifest = push_image(
+        client,
+        repo,
+        config_label,
+        &[layer],
+        PutAt::Tag(tag),
+        &Default::default(),
+    )
+    .await?;
     manifest
         .parse()
         .map_err(|e: crate::digest::DigestError| ClientError::Protocol(e.to_string()).into())
