@@ -195,9 +195,8 @@ impl RegistryClient {
                 path: super::path_of(&url),
                 source,
             })?;
-        let index: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-            ClientError::Protocol(format!("the referrers answer is not JSON: {e}"))
-        })?;
+        let index: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| ClientError::Protocol(format!("the referrers answer is not JSON: {e}")))?;
         let manifests = index["manifests"]
             .as_array()
             .ok_or_else(|| {

@@ -60,7 +60,7 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"nope\"\n",
-        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `copy-image`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `garbage-collect`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`, `conformance`"),
+        Err("s.toml:6:8: unknown variant `nope`, expected one of `push-blob`, `push-manifest`, `push-concurrently`, `pull-manifest`, `pull-blobs`, `pull-range`, `head-blob`, `head-manifest`, `upload-status`, `referrers`, `read-storage`, `mount-blob`, `list-tags`, `catalog`, `delete-manifest`, `delete-tag`, `delete-blob`, `tag-manifest`, `tag-many`, `copy-image`, `storage-object`, `check-storage`, `push-denied`, `check-invariants`, `garbage-collect`, `inject-fault`, `clear-faults`, `restart`, `push-across-restart`, `wait`, `rotate-federated-token`, `identity-outage`, `check-credentials`, `conformance`"),
     ),
     (
         "[[step]]\nblob = \"a\"\n",
@@ -232,6 +232,34 @@ const CASES: &[(&str, Result<(), &str>)] = &[
     ),
     (
         "[[step]]\nkind = \"list-tags\"\nexpect = [\"t-{100..249}\"]\npage-size = 60\nlast = \"t-099\"\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"pull-range\"\nblob = \"a\"\nranges = [\"0-9\", \"10-\", \"-5\"]\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"pull-range\"\nblob = \"a\"\nranges = [\"9-0\"]\n",
+        Err("s.toml:5:1: range \"9-0\" ends before it starts"),
+    ),
+    (
+        "[[step]]\nkind = \"pull-range\"\nblob = \"a\"\nranges = [\"0-9\"]\n",
+        Err("s.toml:5:1: blob \"a\" is used before a push-blob step defines it"),
+    ),
+    (
+        "[[step]]\nkind = \"upload-status\"\nblob = \"a\"\nsize = \"1MiB\"\nchunk = 0\n",
+        Err("s.toml:5:1: upload-status needs a non-zero `size` and `chunk`"),
+    ),
+    (
+        "[[step]]\nkind = \"upload-status\"\nblob = \"a\"\nsize = \"1MiB\"\nchunk = \"256KiB\"\n[[step]]\nkind = \"head-blob\"\nblob = \"a\"\n",
+        Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"push-manifest\"\ntag = \"s\"\nlayers = []\nby-digest = true\nsubject = \"v1\"\nartifact-type = \"signature\"\n",
+        Err("s.toml:5:1: artifact-type \"signature\" is not a media type (type/subtype)"),
+    ),
+    (
+        "[[step]]\nkind = \"referrers\"\nmanifest = \"v1\"\nexpect = [\"s\"]\nartifact-type = \"application/x.sig\"\n[[step]]\nkind = \"head-manifest\"\ntag = \"v1\"\n",
         Ok(()),
     ),
     (

@@ -164,10 +164,7 @@ mod tests {
         for bad in ["", "-", "a-b", "5-2", "-0", "1-2-3", "bytes=0-1"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            parse("-500").map(|r| r.to_string()),
-            Ok("-500".to_string())
-        );
+        assert_eq!(parse("-500").map(|r| r.to_string()), Ok("-500".to_string()));
         let size = 1000;
         let resolve = |t: &str| parse(t).ok().and_then(|r| r.resolve(size));
         assert_eq!(resolve("0-99"), Some((0, 99)));

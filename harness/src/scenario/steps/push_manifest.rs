@@ -55,7 +55,10 @@ impl StepAction for PushManifest {
 
     fn validate(&self, cx: &mut LoadContext) -> Result<(), String> {
         if let Some(artifact_type) = &self.artifact_type {
-            if artifact_type.split_once('/').is_none_or(|(a, b)| a.is_empty() || b.is_empty()) {
+            if artifact_type
+                .split_once('/')
+                .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
+            {
                 return Err(format!(
                     "artifact-type {artifact_type:?} is not a media type (type/subtype)"
                 ));

@@ -260,31 +260,42 @@ fn acknowledged_absent(
         require(link, d, format!("layer link of blob {name}"));
     }
     // A tag names its image by the current link; an image a concurrent
-    // push superseded keeps everything but that, its index entry instead.
-    let mut manifests: Vec<(String, &Digest, bool)> = cx
+    // push superseded keeps everything but that, its index entry instead;
+    // one pushed by digest has no tag links at all.
+    let mut manifests: Vec<(String, &Digest, TagLinks)> = cx
         .pushed
         .manifests
         .iter()
-        .map(|(tag, d)| (tag.clone(), d, true))
+        .map(|(tag, d)| (tag.clone(), d, TagLinks::Current))
         .chain(
             cx.pushed
                 .superseded
                 .iter()
-                .map(|(tag, d)| (tag.clone(), d, false)),
+                .map(|(tag, d)| (tag.clone(), d, TagLinks::IndexOnly)),
+        )
+        .chain(
+            cx.pushed
+                .untagged
+                .iter()
+                .map(|(name, d)| (name.clone(), d, TagLinks::None)),
         )
         .collect();
     manifests.sort();
     let mut revisions = HashSet::new();
-    for (tag, d, current) in manifests {
-        if current {
-            let link = format!("repositories/{repo}/_manifests/tags/{tag}/current/link");
-            require(link, d, format!("tag {tag}"));
-        } else {
-            let index = format!(
-                "repositories/{repo}/_manifests/tags/{tag}/index/sha256/{}/link",
-                d.hex()
-            );
-            require(index, d, format!("tag {tag}'s index entry"));
+    for (tag, d, links) in manifests {
+        match links {
+            TagLinks::Current => {
+                let link = format!("repositories/{repo}/_manifests/tags/{tag}/current/link");
+                require(link, d, format!("tag {tag}"));
+            }
+            TagLinks::IndexOnly => {
+                let index = format!(
+                    "repositories/{repo}/_manifests/tags/{tag}/index/sha256/{}/link",
+                    d.hex()
+                );
+                require(index, d, format!("tag {tag}'s index entry"));
+            }
+            TagLinks::None => {}
         }
         if revisions.insert(d.clone()) {
             let revision = format!(
@@ -296,6 +307,17 @@ fn acknowledged_absent(
         }
     }
     (checked, missing)
+}
+
+/// Which tag links an acknowledged manifest must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TagLinks {
+    /// The tag's `current/link` names it.
+    Current,
+    /// A concurrent push took the tag: only its `index/` entry is left.
+    IndexOnly,
+    /// Pushed by digest: no tag at all.
+    None,
 }
 
 fn blob_key(digest: &Digest) -> String {
