@@ -69,3 +69,76 @@ fn a_conformance_cell_records_the_suite_and_keeps_its_reports() {
     let html = std::fs::read_to_string(out.path().join("matrix.html")).unwrap();
     assert!(html.contains(&format!("href=\"{kept}/report.html\"")));
 }
+
+/// The children of `parent` whose command line mentions `needle`.
+fn children_mentioning(parent: u32, needle: &str) -> Vec<i32> {
+    common::processes_mentioning(needle)
+        .into_iter()
+        .filter(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("PPid:"))
+                .is_some_and(|ppid| ppid.trim() == parent.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn ctrl_c_while_the_suite_runs_leaves_no_suite_registry_or_directory() {
+    use std::time::{Duration, Instant};
+    let out = tempfile::tempdir().unwrap();
+    let mut child = common::regmatrix()
+        .args([
+            "--quiet",
+            "matrix",
+            "--versions",
+            "v3.1.2",
+            "--scenarios",
+            "conformance/client-secret",
+            "--upgrades",
+            "none",
+            "--scenario-dir",
+        ])
+        .arg(common::scenario_dir())
+        .arg("--out")
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The suite is a child of the matrix process, started in the cell's run dir.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let suite = loop {
+        if let Some(pid) = children_mentioning(child.id(), "oci-conformance").first() {
+            break *pid;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the matrix ended before the suite started"
+        );
+        assert!(Instant::now() < deadline, "the suite never started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let run_dir = std::fs::read_link(format!("/proc/{suite}/cwd")).unwrap();
+    assert!(
+        !common::processes_mentioning(&run_dir.display().to_string()).is_empty(),
+        "Azurite runs with its data in the run dir"
+    );
+
+    common::interrupt(&mut child);
+    assert!(
+        !common::process_alive(suite),
+        "the suite ({suite}) survived SIGINT"
+    );
+    let survivors = common::processes_mentioning(&run_dir.display().to_string());
+    assert!(
+        survivors.is_empty(),
+        "processes survived SIGINT: {survivors:?}"
+    );
+    assert!(
+        !run_dir.exists(),
+        "run dir {} left behind",
+        run_dir.display()
+    );
+}
