@@ -94,6 +94,10 @@ pub enum Login {
     Pusher,
     /// pull only.
     Reader,
+    /// pull, push and delete on the scenario's repository and every
+    /// repository whose name starts with it, as a project's maintainer
+    /// account: what a conformance run or a mirror job logs in as.
+    Maintainer,
 }
 
 /// The `[auth]` section of a scenario.

@@ -192,16 +192,7 @@ impl TokenAuth {
             actions: vec!["pull".into(), "push".into()],
         }];
         let password = hex::encode(seed.derive("login-password").bytes::<12>());
-        let (user, rules) = match setup.login {
-            Login::Pusher => ("pusher", own_repository.clone()),
-            Login::Reader => (
-                "reader",
-                vec![AccessRule {
-                    repository: repository.to_string(),
-                    actions: vec!["pull".into()],
-                }],
-            ),
-        };
+        let (user, rules) = login_rules(setup.login, repository);
         let server = TokenServer::new(TokenServerConfig {
             service: service.into(),
             users: vec![User {
@@ -283,6 +274,22 @@ impl TokenAuth {
             password: refresh.to_string(),
         };
         Ok(())
+    }
+}
+
+/// The account a login names and what the token server lets it do.
+fn login_rules(login: Login, repository: &str) -> (&'static str, Vec<AccessRule>) {
+    let rule = |repository: String, actions: &[&str]| AccessRule {
+        repository,
+        actions: actions.iter().map(ToString::to_string).collect(),
+    };
+    match login {
+        Login::Pusher => ("pusher", vec![rule(repository.into(), &["pull", "push"])]),
+        Login::Reader => ("reader", vec![rule(repository.into(), &["pull"])]),
+        Login::Maintainer => (
+            "maintainer",
+            vec![rule(format!("{repository}*"), &["pull", "push", "delete"])],
+        ),
     }
 }
 
@@ -375,5 +382,35 @@ pub fn planned_config(setup: &AuthSetup, run_dir: &Path) -> TokenAuthConfig {
             .then(|| dir.join("rootcertbundle.pem")),
         jwks: matches!(setup.trust, Trust::Jwks | Trust::Both).then(|| dir.join("jwks.json")),
         signing_algorithms: setup.signing_algorithms.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regmatrix_mocks::token_server::{grant, parse_scopes};
+
+    fn granted(login: Login, scope: &str) -> Vec<String> {
+        let (_, rules) = login_rules(login, "conformance/x");
+        let requested = parse_scopes([scope]);
+        grant(&requested, &rules)
+            .into_iter()
+            .flat_map(|g| g.actions)
+            .collect()
+    }
+
+    #[test]
+    fn a_maintainer_may_delete_and_reach_the_second_repository_a_pusher_may_not() {
+        let delete = "repository:conformance/x:pull,push,delete";
+        assert_eq!(
+            granted(Login::Maintainer, delete),
+            ["pull", "push", "delete"]
+        );
+        assert_eq!(granted(Login::Pusher, delete), ["pull", "push"]);
+        assert_eq!(granted(Login::Reader, delete), ["pull"]);
+        let second = "repository:conformance/x-2:pull,push";
+        assert_eq!(granted(Login::Maintainer, second), ["pull", "push"]);
+        assert!(granted(Login::Pusher, second).is_empty());
+        assert!(granted(Login::Maintainer, "repository:other/y:pull").is_empty());
     }
 }
