@@ -115,18 +115,6 @@ impl RegistryClient {
         }))
     }
 
-    /// HEADs a blob; `Ok(None)` when it does not exist.
-    pub async fn blob_size(
-        &self,
-        repository: &str,
-        digest: &str,
-    ) -> Result<Option<u64>, ClientError> {
-        Ok(self
-            .head_blob(repository, digest)
-            .await?
-            .map(|head| head.size.unwrap_or_default()))
-    }
-
     /// `DELETE /v2/<name>/blobs/<digest>`: 202 when the registry deleted it.
     pub async fn delete_blob(&self, repository: &str, digest: &str) -> Result<(), ClientError> {
         let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));

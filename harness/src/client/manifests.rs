@@ -203,11 +203,16 @@ impl RegistryClient {
                 ClientError::Protocol("the referrers answer has no `manifests` array".into())
             })?
             .iter()
-            .map(|m| Referrer {
-                digest: m["digest"].as_str().unwrap_or_default().to_string(),
-                artifact_type: m["artifactType"].as_str().map(str::to_string),
+            .map(|m| {
+                let digest = m["digest"].as_str().ok_or_else(|| {
+                    ClientError::Protocol(format!("a referrers entry has no digest: {m}"))
+                })?;
+                Ok(Referrer {
+                    digest: digest.to_string(),
+                    artifact_type: m["artifactType"].as_str().map(str::to_string),
+                })
             })
-            .collect();
+            .collect::<Result<_, ClientError>>()?;
         Ok(ReferrersList {
             content_type,
             filters_applied,
@@ -216,7 +221,7 @@ impl RegistryClient {
     }
 
     /// The bytes `GET /v2/<name>/manifests/<reference>` serves (200 only).
-    pub async fn get_manifest_bytes(
+    async fn get_manifest_bytes(
         &self,
         repository: &str,
         reference: &str,

@@ -26,7 +26,9 @@ pub struct UploadProgress {
 
 impl UploadProgress {
     /// The offset the next chunk starts at, from `Range` (`0-<end>`); `None`
-    /// when the header is missing or not of that form.
+    /// when the header is missing or not of that form. An upload holding
+    /// nothing is answered `0-0` too (distribution), which reads as 1 here:
+    /// only meaningful once a chunk has been accepted.
     pub fn next_offset(&self) -> Option<u64> {
         let (start, end) = self.range.as_deref()?.split_once('-')?;
         if start != "0" {
@@ -152,7 +154,13 @@ impl RegistryClient {
         offset: u64,
         chunk: Bytes,
     ) -> Result<String, ClientError> {
-        let end = offset + (chunk.len() as u64).max(1) - 1;
+        // `Content-Range: first-last` cannot name zero bytes.
+        let Some(last) = (chunk.len() as u64).checked_sub(1) else {
+            return Err(ClientError::Protocol(format!(
+                "an empty chunk at offset {offset} cannot be sent: Content-Range names at least one byte"
+            )));
+        };
+        let end = offset + last;
         let response = self
             .send(Method::PATCH, location, |r| {
                 r.header(CONTENT_TYPE, "application/octet-stream")

@@ -259,8 +259,24 @@ const CASES: &[(&str, Result<(), &str>)] = &[
         Err("s.toml:5:1: artifact-type \"signature\" is not a media type (type/subtype)"),
     ),
     (
-        "[[step]]\nkind = \"referrers\"\nmanifest = \"v1\"\nexpect = [\"s\"]\nartifact-type = \"application/x.sig\"\n[[step]]\nkind = \"head-manifest\"\ntag = \"v1\"\n",
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"push-manifest\"\ntag = \"v1\"\nlayers = [\"a\"]\n[[step]]\nkind = \"push-manifest\"\ntag = \"s\"\nlayers = [\"a\"]\nby-digest = true\nsubject = \"v1\"\n[[step]]\nkind = \"referrers\"\nmanifest = \"v1\"\nexpect = [\"s\"]\nartifact-type = \"application/x.sig\"\n[[step]]\nkind = \"head-manifest\"\ntag = \"s\"\n",
         Ok(()),
+    ),
+    (
+        "[[step]]\nkind = \"referrers\"\nmanifest = \"v1\"\nexpect = []\n",
+        Err("s.toml:5:1: manifest \"v1\" is used before a step pushes or tags it"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"push-manifest\"\ntag = \"v1\"\nlayers = [\"a\"]\n[[step]]\nkind = \"referrers\"\nmanifest = \"v1\"\nexpect = [\"typo\"]\n",
+        Err("s.toml:14:1: manifest \"typo\" is used before a step pushes or tags it"),
+    ),
+    (
+        "[[step]]\nkind = \"push-blob\"\nblob = \"a\"\nsize = 1\nmode = \"monolithic\"\n[[step]]\nkind = \"push-manifest\"\ntag = \"v1\"\nlayers = [\"a\"]\n[[step]]\nkind = \"push-manifest\"\ntag = \"v1\"\nlayers = [\"a\"]\nby-digest = true\n",
+        Err("s.toml:14:1: manifest name \"v1\" is already used by an earlier step"),
+    ),
+    (
+        "[[step]]\nkind = \"head-manifest\"\ntag = \"v9\"\n",
+        Err("s.toml:5:1: manifest \"v9\" is used before a step pushes or tags it"),
     ),
     (
         "[[step]]\nkind = \"check-storage\"\nrequire-pushed = true\nall = 1\n",

@@ -187,10 +187,8 @@ impl TokenAuth {
                 _ => Validity::Current,
             },
         };
-        let own_repository = vec![AccessRule {
-            repository: repository.to_string(),
-            actions: vec!["pull".into(), "push".into()],
-        }];
+        // What an Entra ID identity exchanged for a token may do (ACR's flow).
+        let (_, own_repository) = login_rules(Login::Pusher, repository);
         let password = hex::encode(seed.derive("login-password").bytes::<12>());
         let (user, rules) = login_rules(setup.login, repository);
         let server = TokenServer::new(TokenServerConfig {

@@ -46,6 +46,7 @@ impl StepAction for CheckInvariants {
         let manifests: Vec<(String, Digest)> = pushed
             .manifests
             .iter()
+            .chain(&pushed.untagged)
             .map(|(tag, digest)| (tag.clone(), digest.clone()))
             .chain(pushed.superseded.iter().cloned())
             .collect();
@@ -122,7 +123,7 @@ pub async fn verify(
         if pushed.blobs.iter().any(|(_, acked)| acked == digest) {
             continue;
         }
-        if matches!(client.blob_size(repository, digest).await, Ok(Some(_))) {
+        if matches!(client.head_blob(repository, digest).await, Ok(Some(_))) {
             return Err(StepError::DataLoss(format!(
                 "the registry refused the push of blob {name} ({digest}) yet serves it as complete"
             )));

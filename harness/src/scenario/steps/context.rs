@@ -222,6 +222,7 @@ impl Pushed {
             self.manifests.remove(tag);
         }
         self.superseded.retain(|(_, d)| d.as_str() != digest);
+        self.untagged.retain(|_, d| d.as_str() != digest);
         tags
     }
 
@@ -299,6 +300,10 @@ pub struct LoadContext {
     pub workload: Workload,
     /// Blob names earlier `push-blob` steps define.
     pub blobs: HashSet<String>,
+    /// Tags earlier steps make, and names of manifests pushed by digest:
+    /// apart, so a name says unambiguously how a request addresses it.
+    tags: HashSet<String>,
+    by_digest: HashSet<String>,
 }
 
 impl LoadContext {
@@ -306,6 +311,48 @@ impl LoadContext {
         LoadContext {
             workload,
             blobs: HashSet::new(),
+            tags: HashSet::new(),
+            by_digest: HashSet::new(),
+        }
+    }
+
+    /// A step pushes a blob under `name`, which no earlier step did.
+    pub fn define_blob(&mut self, name: &str) -> Result<(), String> {
+        if !self.blobs.insert(name.to_string()) {
+            return Err(format!("blob {name:?} is pushed twice"));
+        }
+        Ok(())
+    }
+
+    /// A step makes tag `name` (again, possibly: tags move).
+    pub fn define_tag(&mut self, name: &str) -> Result<(), String> {
+        if self.by_digest.contains(name) {
+            return Err(format!(
+                "{name:?} names a manifest pushed by digest; a tag needs another name"
+            ));
+        }
+        self.tags.insert(name.to_string());
+        Ok(())
+    }
+
+    /// A step pushes a manifest by digest, named `name` in the scenario.
+    pub fn define_by_digest(&mut self, name: &str) -> Result<(), String> {
+        if self.tags.contains(name) || !self.by_digest.insert(name.to_string()) {
+            return Err(format!(
+                "manifest name {name:?} is already used by an earlier step"
+            ));
+        }
+        Ok(())
+    }
+
+    /// `name` is a tag or a manifest an earlier step pushed.
+    pub fn known_manifest(&self, name: &str) -> Result<(), String> {
+        if self.tags.contains(name) || self.by_digest.contains(name) {
+            Ok(())
+        } else {
+            Err(format!(
+                "manifest {name:?} is used before a step pushes or tags it"
+            ))
         }
     }
 

@@ -32,9 +32,12 @@ impl StepAction for DeleteBlob {
         let (client, repo) = (cx.client(), cx.repository());
         let digest = cx.pushed.blob(&self.blob)?.digest.clone();
         client.delete_blob(repo, &digest).await?;
-        if let Some(size) = client.blob_size(repo, &digest).await? {
+        if let Some(head) = client.head_blob(repo, &digest).await? {
+            let size = head
+                .size
+                .map_or("no Content-Length".to_string(), |n| format!("{n} bytes"));
             return Err(StepError::Unmet(format!(
-                "blob {} ({digest}) still answers HEAD with {size} bytes after its delete was accepted",
+                "blob {} ({digest}) still answers HEAD with 200 ({size}) after its delete was accepted",
                 self.blob
             )));
         }

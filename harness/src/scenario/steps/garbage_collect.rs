@@ -3,8 +3,10 @@
 //! the same config and environment (`--delete-untagged`, `--dry-run` as
 //! asked), the registry starts again. Then every blob a tagged image still
 //! references must be served (else `data-loss`: collection removed live
-//! content); pushed blobs no tagged image references may be gone, and are
-//! forgotten when they are. It must not delete anything itself.
+//! content), and so must a manifest pushed by digest and its blobs unless
+//! `--delete-untagged` was asked (then it is forgotten); pushed blobs no
+//! live image references may be gone, and are forgotten when they are. It
+//! must not delete anything itself.
 
 use std::collections::HashSet;
 
@@ -56,10 +58,15 @@ impl StepAction for GarbageCollect {
                 .unwrap_or_default();
             return Err(StepError::Unmet(format!("{said}; last line: {last}")));
         }
-        // What the tagged images reference must have survived.
+        // What the live images reference must have survived: the tagged
+        // ones, and those pushed by digest unless untagged ones were asked
+        // to go (which the registry may then have taken).
         let (client, repo) = (cx.client(), cx.repository());
+        if self.delete_untagged {
+            cx.pushed.untagged.clear();
+        }
         let mut referenced: HashSet<String> = HashSet::new();
-        for (tag, digest) in &cx.pushed.manifests {
+        for (tag, digest) in cx.pushed.manifests.iter().chain(&cx.pushed.untagged) {
             let bytes = match client
                 .get_manifest_verified(repo, digest.as_str(), digest.as_str())
                 .await
@@ -82,7 +89,7 @@ impl StepAction for GarbageCollect {
             .map(|(name, b)| (name.clone(), b.digest.to_string()))
             .collect();
         for (name, digest) in names {
-            let present = client.blob_size(repo, &digest).await?.is_some();
+            let present = client.head_blob(repo, &digest).await?.is_some();
             match (present, referenced.contains(&digest)) {
                 (false, true) => {
                     return Err(StepError::DataLoss(format!(

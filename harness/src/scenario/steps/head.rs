@@ -86,6 +86,10 @@ impl StepAction for HeadManifest {
         StepKind::HeadManifest
     }
 
+    fn validate(&self, cx: &mut LoadContext) -> Result<(), String> {
+        cx.known_manifest(&self.tag)
+    }
+
     fn describe(&self) -> String {
         format!("HEAD manifest {}", self.tag)
     }

@@ -128,6 +128,14 @@ impl StepAction for PullRange {
                 )));
             }
             let (count, wanted) = blob.range_digest(first, last);
+            // A 206 names its own length (RFC 9110 §15.3.7); chunked is allowed.
+            if let Some(length) = read.content_length.as_deref() {
+                if length != count.to_string() {
+                    return Err(StepError::Unmet(format!(
+                        "{what} answered 206 with Content-Length {length}, the range holds {count} bytes"
+                    )));
+                }
+            }
             if (read.bytes, read.digest.as_str()) != (count, wanted.as_str()) {
                 return Err(StepError::Unmet(format!(
                     "{what} answered 206 with {} bytes hashing to {}, expected bytes {first}-{last}: {count} hashing to {wanted}",

@@ -87,10 +87,7 @@ impl StepAction for PushBlob {
     }
 
     fn validate(&self, cx: &mut LoadContext) -> Result<(), String> {
-        if !cx.blobs.insert(self.blob.clone()) {
-            return Err(format!("blob {:?} is pushed twice", self.blob));
-        }
-        Ok(())
+        cx.define_blob(&self.blob)
     }
 
     fn describe(&self) -> String {

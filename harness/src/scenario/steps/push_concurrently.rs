@@ -55,11 +55,14 @@ impl StepAction for PushConcurrently {
         StepKind::PushConcurrently
     }
 
-    fn validate(&self, _cx: &mut super::LoadContext) -> Result<(), String> {
+    fn validate(&self, cx: &mut super::LoadContext) -> Result<(), String> {
         if !(2..=64).contains(&self.clients) {
             return Err(format!("clients = {}: use 2 to 64", self.clients));
         }
-        Ok(())
+        if self.same_tag {
+            return cx.define_tag(&self.tag);
+        }
+        (0..self.clients).try_for_each(|client| cx.define_tag(&format!("{}-{client}", self.tag)))
     }
 
     fn describe(&self) -> String {

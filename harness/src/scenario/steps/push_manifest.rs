@@ -41,6 +41,16 @@ impl PushManifest {
     }
 }
 
+/// `text` must look like a media type (`type/subtype`, RFC 6838).
+pub(super) fn check_media_type(field: &str, text: &str) -> Result<(), String> {
+    match text.split_once('/') {
+        Some((kind, sub)) if !kind.is_empty() && !sub.is_empty() => Ok(()),
+        _ => Err(format!(
+            "{field} {text:?} is not a media type (type/subtype)"
+        )),
+    }
+}
+
 /// Where a manifest PUT goes.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum PutAt<'a> {
@@ -55,16 +65,17 @@ impl StepAction for PushManifest {
 
     fn validate(&self, cx: &mut LoadContext) -> Result<(), String> {
         if let Some(artifact_type) = &self.artifact_type {
-            if artifact_type
-                .split_once('/')
-                .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
-            {
-                return Err(format!(
-                    "artifact-type {artifact_type:?} is not a media type (type/subtype)"
-                ));
-            }
+            check_media_type("artifact-type", artifact_type)?;
         }
-        self.layers.iter().try_for_each(|name| cx.known(name))
+        self.layers.iter().try_for_each(|name| cx.known(name))?;
+        if let Some(subject) = &self.subject {
+            cx.known_manifest(subject)?;
+        }
+        if self.by_digest {
+            cx.define_by_digest(&self.tag)
+        } else {
+            cx.define_tag(&self.tag)
+        }
     }
 
     fn describe(&self) -> String {
@@ -133,19 +144,21 @@ impl StepAction for PushManifest {
 }
 
 /// A descriptor of the manifest an earlier step pushed as `name`, from the
-/// bytes the registry serves (as oras does before attaching to it).
+/// bytes the registry serves (as oras does before attaching to it), which
+/// must hash to the digest pushed.
 async fn describe_manifest(
     cx: &StepContext<'_>,
     name: &str,
 ) -> Result<ManifestDescriptor, StepError> {
+    let digest = cx.pushed.manifest_digest(name);
     let reference = cx.pushed.manifest_reference(name);
     let bytes = cx
         .client()
-        .get_manifest_bytes(cx.repository(), &reference)
+        .get_manifest_verified(cx.repository(), &reference, &digest)
         .await?;
     Ok(ManifestDescriptor {
         media_type: OCI_MANIFEST.into(),
-        digest: crate::digest::sha256_of(&bytes),
+        digest,
         size: bytes.len() as u64,
     })
 }

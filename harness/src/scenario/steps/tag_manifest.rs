@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::digest::Digest;
 
-use super::{StepAction, StepContext, StepError, StepKind};
+use super::{LoadContext, StepAction, StepContext, StepError, StepKind};
 use crate::client::{ClientError, OCI_MANIFEST};
 
 /// PUT the manifest pushed as `manifest` under `tag`.
@@ -25,6 +25,10 @@ pub struct TagManifest {
 impl StepAction for TagManifest {
     fn kind(&self) -> StepKind {
         StepKind::TagManifest
+    }
+
+    fn validate(&self, cx: &mut LoadContext) -> Result<(), String> {
+        cx.define_tag(&self.tag)
     }
 
     fn describe(&self) -> String {

@@ -55,7 +55,7 @@ impl StepAction for TagMany {
         StepKind::TagMany
     }
 
-    fn validate(&self, _cx: &mut LoadContext) -> Result<(), String> {
+    fn validate(&self, cx: &mut LoadContext) -> Result<(), String> {
         check_count(self.count)?;
         let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
         let tag_char = |b: u8| word(b) || b == b'.' || b == b'-';
@@ -73,7 +73,7 @@ impl StepAction for TagMany {
                 self.prefix
             ));
         }
-        Ok(())
+        self.tags().iter().try_for_each(|tag| cx.define_tag(tag))
     }
 
     fn describe(&self) -> String {

@@ -31,10 +31,7 @@ impl StepAction for UploadStatus {
         if self.chunk.0 == 0 || self.size.0 == 0 {
             return Err("upload-status needs a non-zero `size` and `chunk`".into());
         }
-        if !cx.blobs.insert(self.blob.clone()) {
-            return Err(format!("blob {:?} is pushed twice", self.blob));
-        }
-        Ok(())
+        cx.define_blob(&self.blob)
     }
 
     fn describe(&self) -> String {
@@ -50,7 +47,7 @@ impl StepAction for UploadStatus {
         let digest = payload.digest();
         let started = client.start_upload(repo).await?;
         let first = client.upload_status(&started).await?;
-        let uuid = first.uuid.clone();
+        let mut uuid = first.uuid.clone();
         let empty_range = first.range.clone().unwrap_or_else(|| "(none)".into());
         let mut location = first.location;
         let mut offset = 0u64;
@@ -63,6 +60,7 @@ impl StepAction for UploadStatus {
             let status = client.upload_status(&next).await?;
             chunks += 1;
             check(&status, offset, uuid.as_deref(), chunks)?;
+            uuid = uuid.or(status.uuid);
             ranges.extend(status.range);
             location = status.location;
         }
