@@ -16,6 +16,18 @@ pub fn finish(hasher: Sha256) -> String {
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
+/// Reads a response body to its end, hashing while it streams (a blob is
+/// never held whole): its length and `sha256:` digest.
+pub async fn hash_body(mut response: reqwest::Response) -> Result<(u64, String), reqwest::Error> {
+    let mut hasher = Sha256::new();
+    let mut length = 0u64;
+    while let Some(chunk) = response.chunk().await? {
+        length += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    Ok((length, finish(hasher)))
+}
+
 /// A content digest: an algorithm and its lower-case hex, `sha256:<hex>`.
 /// Kept as the registry's text, since that is what every request and
 /// report carries; the parts are checked when it is made.

@@ -104,6 +104,21 @@ impl ManagedProcess {
         status
     }
 
+    /// Waits up to `limit` for the process to end by itself; `None` if it
+    /// is still running then.
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Kills the process group and waits (bounded) for the leader to be reaped.
     pub async fn stop(mut self) {
         self.kill_in_place().await;

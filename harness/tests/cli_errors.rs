@@ -127,16 +127,7 @@ fn interrupted_run_leaves_no_process_or_directory() {
         !common::process_alive(registry_pid),
         "registry {registry_pid} survived SIGINT"
     );
-    let survivors = common::processes_mentioning(&run_dir.display().to_string());
-    assert!(
-        survivors.is_empty(),
-        "processes survived SIGINT: {survivors:?}"
-    );
-    assert!(
-        !run_dir.exists(),
-        "run dir {} left behind",
-        run_dir.display()
-    );
+    common::assert_run_dir_cleared(&run_dir);
 }
 
 #[test]

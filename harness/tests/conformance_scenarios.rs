@@ -4,32 +4,15 @@
 
 mod common;
 
-use regmatrix::report::MatrixReport;
-
 #[test]
 fn a_conformance_cell_records_the_suite_and_keeps_its_reports() {
     let out = tempfile::tempdir().unwrap();
-    let output = common::regmatrix()
-        .args([
-            "matrix",
-            "--versions",
-            "v3.1.2",
-            "--scenarios",
-            "conformance/shared-key-no-redirect",
-            "--upgrades",
-            "none",
-            "--scenario-dir",
-        ])
-        .arg(common::scenario_dir())
-        .arg("--out")
-        .arg(out.path())
+    let output = common::matrix_command("v3.1.2", "conformance/shared-key-no-redirect", out.path())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let report: MatrixReport =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("matrix.json")).unwrap())
-            .unwrap();
+    let report = common::read_report(out.path());
     let cell = &report.cells[0];
     let suite = cell
         .conformance
@@ -88,21 +71,8 @@ fn children_mentioning(parent: u32, needle: &str) -> Vec<i32> {
 fn ctrl_c_while_the_suite_runs_leaves_no_suite_registry_or_directory() {
     use std::time::{Duration, Instant};
     let out = tempfile::tempdir().unwrap();
-    let mut child = common::regmatrix()
-        .args([
-            "--quiet",
-            "matrix",
-            "--versions",
-            "v3.1.2",
-            "--scenarios",
-            "conformance/client-secret",
-            "--upgrades",
-            "none",
-            "--scenario-dir",
-        ])
-        .arg(common::scenario_dir())
-        .arg("--out")
-        .arg(out.path())
+    let mut child = common::matrix_command("v3.1.2", "conformance/client-secret", out.path())
+        .arg("--quiet")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -131,14 +101,5 @@ fn ctrl_c_while_the_suite_runs_leaves_no_suite_registry_or_directory() {
         !common::process_alive(suite),
         "the suite ({suite}) survived SIGINT"
     );
-    let survivors = common::processes_mentioning(&run_dir.display().to_string());
-    assert!(
-        survivors.is_empty(),
-        "processes survived SIGINT: {survivors:?}"
-    );
-    assert!(
-        !run_dir.exists(),
-        "run dir {} left behind",
-        run_dir.display()
-    );
+    common::assert_run_dir_cleared(&run_dir);
 }

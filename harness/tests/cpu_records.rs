@@ -3,30 +3,19 @@
 
 mod common;
 
-use regmatrix::report::MatrixReport;
-
 #[test]
 fn a_cell_records_its_processes_cpu_and_the_run_its_lower_bound() {
     let out = tempfile::tempdir().unwrap();
-    let output = common::regmatrix()
-        .args([
-            "matrix",
-            "--versions",
-            "v3.1.2",
-            "--scenarios",
-            "storage/client-secret,storage/shared-key",
-            "--upgrades",
-            "none",
-            "--out",
-        ])
-        .arg(out.path())
-        .output()
-        .unwrap();
+    let output = common::matrix_command(
+        "v3.1.2",
+        "storage/client-secret,storage/shared-key",
+        out.path(),
+    )
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let report: MatrixReport =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("matrix.json")).unwrap())
-            .unwrap();
+    let report = common::read_report(out.path());
     assert_eq!(report.cells.len(), 2);
     for cell in &report.cells {
         let cpu = &cell.process_cpu_ms;

@@ -4,10 +4,9 @@
 
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::Method;
-use sha2::{Digest, Sha256};
 
 use super::error::expect_status;
-use super::{header, ClientError, RegistryClient};
+use super::{content_length, header, ClientError, RegistryClient};
 
 /// What a verified pull saw.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -82,6 +81,7 @@ impl RegistryClient {
         let response = expect_status(response, "GET", &url, &[200, 206]).await?;
         let status = response.status().as_u16();
         let content_range = header(&response, CONTENT_RANGE.as_str());
+        // As written: a value that is not a number is evidence too.
         let content_length = header(&response, CONTENT_LENGTH.as_str());
         let redirected_to = redirected_host(&response);
         let (bytes, digest) = drain_hashing(response).await?;
@@ -109,7 +109,7 @@ impl RegistryClient {
         let response = expect_status(response, "HEAD", &url, &[200]).await?;
         Ok(Some(BlobHead {
             // The header, not the body's size hint: a HEAD has no body.
-            size: header(&response, CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
+            size: content_length(&response),
             digest: header(&response, "Docker-Content-Digest"),
             redirected_to: redirected_host(&response),
         }))
@@ -131,21 +131,13 @@ fn redirected_host(response: &reqwest::Response) -> Option<String> {
 }
 
 /// Reads a body to its end; returns its length and `sha256:` digest.
-async fn drain_hashing(mut response: reqwest::Response) -> Result<(u64, String), ClientError> {
+async fn drain_hashing(response: reqwest::Response) -> Result<(u64, String), ClientError> {
     let path = response.url().path().to_string();
-    let mut hasher = Sha256::new();
-    let mut bytes = 0u64;
-    while let Some(chunk) = response
-        .chunk()
+    crate::digest::hash_body(response)
         .await
         .map_err(|source| ClientError::Transport {
             method: "GET".into(),
-            path: path.clone(),
+            path,
             source,
-        })?
-    {
-        bytes += chunk.len() as u64;
-        hasher.update(&chunk);
-    }
-    Ok((bytes, crate::digest::finish(hasher)))
+        })
 }

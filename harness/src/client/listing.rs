@@ -131,14 +131,7 @@ impl RegistryClient {
                 .filter_map(|v| v.to_str().ok())
                 .find_map(next_link)
                 .map(|link| self.resolve_location(&link));
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|source| ClientError::Transport {
-                    method: "GET".into(),
-                    path: super::path_of(&url),
-                    source,
-                })?;
+            let bytes = super::read_body(response, "GET", &url).await?;
             listing.pages.push(names(&bytes, &url)?);
         }
         Ok(listing)

@@ -3,11 +3,11 @@
 //! the referrers listing.
 
 use oci_spec::image::{Descriptor, ImageManifestBuilder, MediaType};
-use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::Method;
 
 use super::error::expect_status;
-use super::{header, ClientError, RegistryClient};
+use super::{content_length, header, read_body, ClientError, RegistryClient};
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -162,7 +162,7 @@ impl RegistryClient {
         Ok(ManifestHead {
             digest: header(&response, "Docker-Content-Digest"),
             content_type: header(&response, CONTENT_TYPE.as_str()),
-            length: header(&response, CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
+            length: content_length(&response),
         })
     }
 
@@ -187,14 +187,7 @@ impl RegistryClient {
         let response = expect_status(response, "GET", &url, &[200]).await?;
         let content_type = header(&response, CONTENT_TYPE.as_str());
         let filters_applied = header(&response, "OCI-Filters-Applied");
-        let body = response
-            .bytes()
-            .await
-            .map_err(|source| ClientError::Transport {
-                method: "GET".into(),
-                path: super::path_of(&url),
-                source,
-            })?;
+        let body = read_body(response, "GET", &url).await?;
         let index: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| ClientError::Protocol(format!("the referrers answer is not JSON: {e}")))?;
         let manifests = index["manifests"]
@@ -231,14 +224,7 @@ impl RegistryClient {
             .send(Method::GET, &url, |r| r.header(ACCEPT, OCI_MANIFEST))
             .await?;
         let response = expect_status(response, "GET", &url, &[200]).await?;
-        response
-            .bytes()
-            .await
-            .map_err(|source| ClientError::Transport {
-                method: "GET".into(),
-                path: url,
-                source,
-            })
+        read_body(response, "GET", &url).await
     }
 
     /// DELETE of a manifest by digest, or of a tag by name (registries

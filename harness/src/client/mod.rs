@@ -177,6 +177,29 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `Content-Length` from the header itself: a HEAD has no body, so the
+/// body's size hint says nothing.
+fn content_length(response: &reqwest::Response) -> Option<u64> {
+    header(response, reqwest::header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok())
+}
+
+/// A whole response body; a connection lost while reading it is a
+/// transport error of the `method` to `url`.
+async fn read_body(
+    response: reqwest::Response,
+    method: &str,
+    url: &str,
+) -> Result<bytes::Bytes, ClientError> {
+    response
+        .bytes()
+        .await
+        .map_err(|source| ClientError::Transport {
+            method: method.into(),
+            path: path_of(url),
+            source,
+        })
+}
+
 fn path_of(url: &str) -> String {
     match url.split_once("://") {
         Some((_, rest)) => rest

@@ -50,11 +50,8 @@ impl RegistryClient {
     }
 
     fn location_of(&self, response: &reqwest::Response) -> Result<String, ClientError> {
-        response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(|l| self.resolve_location(l))
+        super::header(response, LOCATION.as_str())
+            .map(|l| self.resolve_location(&l))
             .ok_or_else(|| {
                 ClientError::Protocol(format!(
                     "{} answered without Location",

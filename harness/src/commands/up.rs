@@ -131,18 +131,7 @@ pub async fn run(args: UpArgs, progress: &Progress) -> Result<u8> {
     let lane = Lane::Version(column.clone());
     let base = match &like {
         Some(scenario) => runner::environment_spec(scenario, &lane, &azurite, &options),
-        None => EnvironmentSpec {
-            registry_port: options.registry_port,
-            keep_run_dir: options.keep_run_dirs,
-            seed: options.seed,
-            runtime: options.runtime.clone(),
-            ..EnvironmentSpec::new(
-                "up",
-                column.registry.clone(),
-                regmatrix::env::ConfigDialect::of(&version),
-                azurite.clone(),
-            )
-        },
+        None => runner::plain_environment_spec("up", &column, &azurite, &options),
     };
     let spec = EnvironmentSpec {
         label: format!("up-{version}"),

@@ -56,21 +56,28 @@ impl ClientAccess {
             .trim_start_matches("https://")
     }
 
-    /// `export` lines for a POSIX shell: the proxy for HTTPS only (the
-    /// registry is plain HTTP on loopback, reached directly), the CA as
-    /// `SSL_CERT_FILE` (Go, curl and OpenSSL clients read it), and the login.
-    pub fn shell_exports(&self) -> String {
-        let ca = self.ca_bundle.display().to_string();
-        let mut pairs = vec![
-            ("REGMATRIX_REGISTRY", self.registry_host().to_string()),
-            ("REGMATRIX_REGISTRY_URL", self.registry_url.clone()),
+    /// What an outside client's environment needs: the proxy for HTTPS
+    /// only (the registry is plain HTTP on loopback, reached directly) and
+    /// the CA as `SSL_CERT_FILE` (Go, curl and OpenSSL clients read it).
+    pub fn client_environment(&self) -> Vec<(&'static str, String)> {
+        vec![
             ("HTTPS_PROXY", self.proxy_url.clone()),
             ("https_proxy", self.proxy_url.clone()),
             ("NO_PROXY", NO_PROXY.to_string()),
             ("no_proxy", NO_PROXY.to_string()),
-            ("SSL_CERT_FILE", ca.clone()),
-            ("REGMATRIX_CA_BUNDLE", ca),
+            ("SSL_CERT_FILE", self.ca_bundle.display().to_string()),
+        ]
+    }
+
+    /// `export` lines for a POSIX shell: the registry, the client
+    /// environment, the CA's path again by name, and the login.
+    pub fn shell_exports(&self) -> String {
+        let mut pairs = vec![
+            ("REGMATRIX_REGISTRY", self.registry_host().to_string()),
+            ("REGMATRIX_REGISTRY_URL", self.registry_url.clone()),
         ];
+        pairs.extend(self.client_environment());
+        pairs.push(("REGMATRIX_CA_BUNDLE", self.ca_bundle.display().to_string()));
         if let Some(login) = &self.login {
             pairs.push(("REGMATRIX_USERNAME", login.username.clone()));
             pairs.push(("REGMATRIX_PASSWORD", login.password.clone()));

@@ -4,8 +4,31 @@
 
 use super::{Lane, RunOptions};
 use crate::env::{ConfigDialect, EnvironmentSpec, IdentitySetup, UpgradeTo};
-use crate::install::InstalledAzurite;
+use crate::install::{Column, InstalledAzurite};
 use crate::scenario::Scenario;
+
+/// `column`'s environment with the run's options and no scenario sections:
+/// what `up` starts without `--like`, and what a cell's spec builds on.
+pub fn plain_environment_spec(
+    label: impl Into<String>,
+    column: &Column,
+    azurite: &InstalledAzurite,
+    options: &RunOptions,
+) -> EnvironmentSpec {
+    EnvironmentSpec {
+        registry_port: options.registry_port,
+        ready_timeout: options.ready_timeout,
+        keep_run_dir: options.keep_run_dirs,
+        seed: options.seed,
+        runtime: options.runtime.clone(),
+        ..EnvironmentSpec::new(
+            label,
+            column.registry.clone(),
+            ConfigDialect::of(&column.version),
+            azurite.clone(),
+        )
+    }
+}
 
 pub fn environment_spec(
     scenario: &Scenario,
@@ -44,11 +67,6 @@ pub fn environment_spec(
             .user_deployment
             .as_ref()
             .map(|u| u.sections.clone()),
-        registry_port: options.registry_port,
-        ready_timeout: options.ready_timeout,
-        keep_run_dir: options.keep_run_dirs,
-        seed: options.seed,
-        runtime: options.runtime.clone(),
         upgrade: match lane {
             Lane::Version(_) => None,
             Lane::Path { to, .. } => Some(UpgradeTo {
@@ -62,11 +80,6 @@ pub fn environment_spec(
                     .unwrap_or_default(),
             }),
         },
-        ..EnvironmentSpec::new(
-            scenario.id().replace('/', "-"),
-            column.registry.clone(),
-            ConfigDialect::of(&column.version),
-            azurite.clone(),
-        )
+        ..plain_environment_spec(scenario.id().replace('/', "-"), column, azurite, options)
     }
 }

@@ -30,7 +30,7 @@ mod repeat;
 mod tally;
 
 pub use admission::{least_duration, DurationHints};
-pub use cell_spec::environment_spec;
+pub use cell_spec::{environment_spec, plain_environment_spec};
 use lane::{harness_error_cell, mark_range_expectations, report_paths};
 pub use lane::{shard_pairs, Lane, MatrixLanes};
 use repeat::combine_runs;

@@ -6,8 +6,6 @@ pub use regmatrix_mocks::azure_storage::shared_key::{sign_request, StorageAccoun
 
 use std::net::SocketAddr;
 
-use sha2::{Digest, Sha256};
-
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// With the causes (`error sending request` alone does not say whether
@@ -217,23 +215,14 @@ impl BlobStorageClient {
         port: u16,
     ) -> Result<(u64, String), StorageError> {
         let path = format!("/{container}/{}", encode_blob_name(blob));
-        let mut response = self.get_ok(&path, port).await?;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        while let Some(chunk) =
-            response
-                .chunk()
-                .await
-                .map_err(|source| StorageError::Transport {
-                    method: "GET".into(),
-                    path: path.clone(),
-                    source,
-                })?
-        {
-            size += chunk.len() as u64;
-            hasher.update(&chunk);
-        }
-        Ok((size, crate::digest::finish(hasher)))
+        let response = self.get_ok(&path, port).await?;
+        crate::digest::hash_body(response)
+            .await
+            .map_err(|source| StorageError::Transport {
+                method: "GET".into(),
+                path,
+                source,
+            })
     }
 }
 

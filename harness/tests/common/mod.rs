@@ -194,3 +194,36 @@ pub fn interrupt(child: &mut std::process::Child) {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "128 + SIGINT");
 }
+
+/// `regmatrix matrix` of the committed `scenarios` on `versions`, without
+/// upgrade paths, writing into `out`.
+pub fn matrix_command(versions: &str, scenarios: &str, out: &Path) -> std::process::Command {
+    let mut command = regmatrix();
+    command
+        .args(["matrix", "--versions", versions, "--scenarios", scenarios])
+        .args(["--upgrades", "none", "--scenario-dir"])
+        .arg(scenario_dir())
+        .arg("--out")
+        .arg(out);
+    command
+}
+
+/// The matrix.json a run wrote into `out`.
+pub fn read_report(out: &Path) -> regmatrix::report::MatrixReport {
+    serde_json::from_str(&std::fs::read_to_string(out.join("matrix.json")).unwrap()).unwrap()
+}
+
+/// After an interrupt: no process mentions the cell's run directory any
+/// more, and the directory itself is gone.
+pub fn assert_run_dir_cleared(run_dir: &Path) {
+    let survivors = processes_mentioning(&run_dir.display().to_string());
+    assert!(
+        survivors.is_empty(),
+        "processes survived SIGINT: {survivors:?}"
+    );
+    assert!(
+        !run_dir.exists(),
+        "run dir {} left behind",
+        run_dir.display()
+    );
+}

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{KeepDir, StepAction, StepContext, StepError, StepKind};
+use crate::process::ManagedProcess;
 use crate::report::{ConformanceCategory, ConformanceSummary};
 use crate::versions::{RegistryVersion, VersionSelector};
 
@@ -125,57 +126,46 @@ impl StepAction for Conformance {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", target.run_dir)
+            .envs(access.client_environment())
             .env("OCI_REGISTRY", access.registry_host())
             .env("OCI_TLS", "disabled")
             .env("OCI_REPO1", &repo1)
             .env("OCI_REPO2", format!("{repo1}-2"))
             .env("OCI_RESULTS_DIR", &results)
             .env("OCI_LOG", "warn")
-            .env("HTTPS_PROXY", &access.proxy_url)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("SSL_CERT_FILE", &access.ca_bundle)
-            .current_dir(target.run_dir)
-            .kill_on_drop(true);
+            .current_dir(target.run_dir);
         if let Some(login) = &access.login {
             command
                 .env("OCI_USERNAME", &login.username)
                 .env("OCI_PASSWORD", &login.password);
         }
-        command
-            .envs(&self.env)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            // Its own group, registered: Ctrl-C tears it down with the rest.
-            .process_group(0);
-        let child = command
-            .spawn()
-            .map_err(|e| StepError::Harness(format!("cannot run the conformance suite: {e}")))?;
-        let group = child.id().map(|pid| pid as i32);
-        if let Some(pgid) = group {
-            crate::cleanup::register_process_group(pgid);
+        command.envs(&self.env);
+        // A managed process: its own group, registered for teardown (Ctrl-C
+        // takes it down with the rest), its CPU in the cell's records.
+        let log = target.run_dir.join(format!("conformance-{}.log", cx.index));
+        let mut suite = ManagedProcess::spawn("conformance suite", command, &log)
+            .map_err(|e| StepError::Harness(e.to_string()))?;
+        let status = suite.wait_exit(SUITE_TIMEOUT).await;
+        let last_line = || {
+            crate::process::last_meaningful_line(suite.log_tail(50).iter().map(String::as_str))
+                .unwrap_or_default()
+        };
+        if status.is_none() {
+            let line = last_line();
+            suite.stop().await;
+            return Err(StepError::Harness(format!(
+                "the conformance suite did not finish in {} s: {line}",
+                SUITE_TIMEOUT.as_secs()
+            )));
         }
-        let finished = tokio::time::timeout(SUITE_TIMEOUT, child.wait_with_output()).await;
-        if let Some(pgid) = group {
-            crate::cleanup::forget_process_group(pgid);
-        }
-        let output = finished
-            .map_err(|_| {
-                StepError::Harness(format!(
-                    "the conformance suite did not finish in {} s",
-                    SUITE_TIMEOUT.as_secs()
-                ))
-            })?
-            .map_err(|e| StepError::Harness(format!("cannot run the conformance suite: {e}")))?;
         let junit = std::fs::read_to_string(results.join("junit.xml")).map_err(|e| {
             StepError::Harness(format!(
                 "the conformance suite wrote no junit.xml ({e}): {}",
-                crate::process::last_meaningful_line(
-                    String::from_utf8_lossy(&output.stderr).lines()
-                )
-                .unwrap_or_default()
+                last_line()
             ))
-        })?;
+        });
+        suite.stop().await;
+        let junit = junit?;
         let mut summary = summarize_junit(&junit)
             .map_err(|e| StepError::Harness(format!("the suite's junit.xml: {e}")))?;
         summary.suite = binary.version.clone();
